@@ -1,0 +1,156 @@
+"""HTML -> archival PDF (PDF/A) with WeasyPrint.
+
+The report template (owned by the Django side) renders to an HTML string;
+this module turns it into PDF bytes and nothing else, so it can be timed,
+tested and reused without Django.
+
+PDF/A notes (what keeps the output valid):
+
+* WeasyPrint's ``pdf_variant`` writes the ``pdfaid`` XMP identification,
+  an sRGB output intent and a file identifier, and always embeds (subsets
+  of) the fonts it uses. Only system fonts are used, so nothing is fetched.
+* PDF/A-2 and -3 allow transparency when an output intent is present (only
+  PDF/A-1 forbids it), so we do not offer PDF/A-1. Our charts draw no
+  transparency anyway (see ``charts.py``), which keeps them print-friendly.
+* Title, author, subject, keywords and creation date are written by
+  WeasyPrint to both the Info dictionary and the XMP packet, so the two
+  stay equivalent, as PDF/A requires.
+* Signing later appends an incremental update; ``signing.py`` keeps the
+  XMP identification and the Info/XMP equivalence intact.
+"""
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+SUPPORTED_VARIANTS = ("pdf/a-2b", "pdf/a-2u", "pdf/a-3b", "pdf/a-3u")
+
+UNSUPPORTED_VARIANT = (
+    "variant must be one of " + ", ".join(SUPPORTED_VARIANTS) + "."
+)
+HTML_NOT_STRING = "html must be a non-empty string."
+CREATED_NOT_AWARE = "created must be a timezone-aware datetime or a W3C date string."
+FILE_URL_REFUSED = "Refusing to fetch a file outside the base directory: {url}"
+
+# A4 with a running footer: "Report <id>" on the left, "Page X of Y" on the
+# right. The template marks one element with data-report-id="..." (for
+# example <body data-report-id="R-2025-0007">); string-set copies the value
+# into the page margin boxes of every page.
+REPORT_CSS_BASE = """
+@page {
+  size: A4;
+  margin: 20mm 18mm 22mm 18mm;
+  @bottom-left {
+    content: "Report " string(report-id);
+    font: 8pt "DejaVu Sans", "Liberation Sans", sans-serif;
+    color: #444;
+  }
+  @bottom-right {
+    content: "Page " counter(page) " of " counter(pages);
+    font: 8pt "DejaVu Sans", "Liberation Sans", sans-serif;
+    color: #444;
+  }
+}
+[data-report-id] { string-set: report-id attr(data-report-id); }
+html {
+  font-family: "DejaVu Sans", "Liberation Sans", sans-serif;
+  font-size: 10pt;
+  line-height: 1.4;
+  color: #111;
+  background: #fff;
+}
+h1, h2, h3 { break-after: avoid; line-height: 1.2; }
+h1 { font-size: 18pt; }
+h2 { font-size: 14pt; margin-top: 1.4em; }
+h3 { font-size: 11.5pt; }
+table { border-collapse: collapse; width: 100%; }
+thead { display: table-header-group; }
+tr, figure, svg, img, pre { break-inside: avoid; }
+th, td { border: 0.5pt solid #999; padding: 2pt 4pt; text-align: left; vertical-align: top; }
+figure { margin: 0 0 10pt 0; }
+figcaption { font-size: 8.5pt; color: #333; }
+svg { max-width: 100%; height: auto; }
+a { color: #0b4f8a; }
+.page-break { break-before: page; }
+"""
+
+
+class _LocalOnlyFetcher(URLFetcher):
+    """Fetch data: URLs, and file: URLs under one directory; nothing else.
+
+    Reports are rendered from stored results alone: no network access (no
+    SSRF from a URL that slipped into the HTML) and no reading of files
+    outside the template's own static directory.
+    """
+
+    def __init__(self, root):
+        super().__init__(allowed_protocols={"data", "file"})
+        self._root = root
+
+    def fetch(self, url, headers=None):
+        if url[:5].lower() == "file:":
+            path = Path(url2pathname(urlsplit(url).path)).resolve()
+            if self._root is None or not path.is_relative_to(self._root):
+                raise ValueError(FILE_URL_REFUSED.format(url=url))
+        return super().fetch(url, headers)
+
+
+def _base_directory(base_url):
+    if base_url is None:
+        return None
+    if base_url[:5].lower() == "file:":
+        base_url = url2pathname(urlsplit(base_url).path)
+    elif "://" in base_url:
+        return None  # a remote base URL grants no local files
+    path = Path(base_url).resolve()
+    return path if base_url.endswith(("/", "\\")) or path.is_dir() else path.parent
+
+
+def _w3c_date(created):
+    if created is None or isinstance(created, str):
+        return created
+    if not isinstance(created, datetime) or created.utcoffset() is None:
+        raise ValueError(CREATED_NOT_AWARE)
+    return created.isoformat(timespec="seconds")
+
+
+def render_pdf(
+    html,
+    *,
+    base_url=None,
+    variant="pdf/a-3b",
+    title=None,
+    author=None,
+    subject=None,
+    keywords=(),
+    created=None,
+    lang=None,
+):
+    """Render an HTML string to PDF/A bytes.
+
+    Metadata passed here overrides what the HTML's <title> and <meta>
+    elements say. ``base_url`` resolves relative URLs; only files below its
+    directory (and data: URLs) are ever read.
+    """
+    if not isinstance(html, str) or not html.strip():
+        raise ValueError(HTML_NOT_STRING)
+    if variant not in SUPPORTED_VARIANTS:
+        raise ValueError(UNSUPPORTED_VARIANT)
+    created = _w3c_date(created)
+    fetcher = _LocalOnlyFetcher(_base_directory(base_url))
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        pdf_variant=variant
+    )
+    meta = document.metadata
+    meta.title = title if title is not None else meta.title
+    meta.authors = [author] if author is not None else meta.authors
+    meta.description = subject if subject is not None else meta.description
+    keywords = [keywords] if isinstance(keywords, str) else list(keywords)
+    meta.keywords = keywords or meta.keywords
+    meta.created = created if created is not None else meta.created
+    meta.lang = lang if lang is not None else meta.lang
+    return document.write_pdf(pdf_variant=variant)

@@ -1,0 +1,32 @@
+"""What a runner returns, and the errors that decide retry or fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class AuditInputError(Exception):
+    """A problem with the user's model, data or parameters: fail the run, never retry."""
+
+
+class TransientAuditError(Exception):
+    """A passing problem (database, broker, network): retry with backoff."""
+
+
+@dataclass
+class RunOutcome:
+    outcome: str  # "pass" | "fail" | "inconclusive"
+    summary: str
+    results: dict
+    checks: list = field(default_factory=list)
+    seeds: dict = field(default_factory=dict)
+    device: str = "cpu"
+
+
+def overall_outcome(checks: list[dict]) -> str:
+    outcomes = {c["outcome"] for c in checks}
+    if "fail" in outcomes:
+        return "fail"
+    if "inconclusive" in outcomes:
+        return "inconclusive"
+    return "pass"

@@ -1,0 +1,60 @@
+"""Fairness slices on the version's evaluation dataset, decided by the system's policy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits.probes.fairness import DEFAULT_AGE_BINS, fairness_audit, fairness_evaluate
+from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
+from governance.policies import audit_thresholds, policy_for
+from governance.selectors import dataset_frame, version_model
+
+NO_EVAL_DATA = "The version has no evaluation dataset; register one with a label and sensitive features."
+NO_SENSITIVE = "The evaluation dataset declares no sensitive features (schema.sensitive)."
+NOT_BINARY = "The fairness audit needs a binary classifier; this model has {n} classes."
+
+
+def run(*, run, progress) -> RunOutcome:
+    version = run.version
+    dataset = version.eval_dataset
+    if dataset is None or not dataset.schema.get("label"):
+        raise AuditInputError(NO_EVAL_DATA)
+    sensitive = dataset.schema.get("sensitive") or []
+    if not sensitive:
+        raise AuditInputError(NO_SENSITIVE)
+    progress(5, "loading model and data")
+    frame = dataset_frame(dataset)
+    model = version_model(version)
+    if len(model.classes) != 2:
+        raise AuditInputError(NOT_BINARY.format(n=len(model.classes)))
+    progress(20, "scoring the evaluation data")
+    proba = model.predict_proba(frame)
+    classes = list(model.classes)
+    positive = classes[1]  # by convention the second class is the favourable outcome
+    y_true = (frame[dataset.schema["label"]].to_numpy() == positive).astype(int)
+    y_pred = (np.asarray(classes)[proba.argmax(axis=1)] == positive).astype(int)
+    params = run.params
+    bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
+    bins.update(params.get("bins") or {})
+    progress(40, f"computing slices and {params['n_bootstrap']} bootstrap resamples")
+    result = fairness_audit(
+        y_true, y_pred, sensitive_features=frame[sensitive], y_score=proba[:, 1], bins=bins,
+        min_slice_count=params["min_slice_count"], n_bootstrap=params["n_bootstrap"], random_state=params["seed"],
+    )
+    progress(90, "comparing with the policy")
+    policy = policy_for(risk_tier=run.system.risk_tier)
+    thresholds = audit_thresholds(policy, "fairness")
+    checks = fairness_evaluate(result, thresholds=thresholds) if thresholds else []
+    outcome = overall_outcome(checks)
+    result["policy"] = {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds}
+    result["positive_label"] = str(positive)
+    failed = [c for c in checks if c["outcome"] == "fail"]
+    unclear = [c for c in checks if c["outcome"] == "inconclusive"]
+    summary = (
+        f"Fairness on {dataset.name} ({result['n']} rows, slices by {', '.join(sensitive)}): "
+        f"{len(checks) - len(failed) - len(unclear)} of {len(checks)} checks passed"
+        + (f", {len(failed)} failed" if failed else "")
+        + (f", {len(unclear)} inconclusive" if unclear else "")
+        + f" against '{policy.name}'."
+    )
+    return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"bootstrap": params["seed"]})

@@ -1,0 +1,26 @@
+"""Celery tasks only orchestrate: take an id, call the service, classify errors."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from audits.runners.base import TransientAuditError
+from audits.services import audit_run_execute, audit_run_fail, audit_runs_sweep
+
+MAX_RETRIES = 5
+
+
+@shared_task(bind=True, name="audits.run_audit", max_retries=MAX_RETRIES, acks_late=True)
+def run_audit(self, run_id: str) -> str:
+    try:
+        return audit_run_execute(run_id=run_id)
+    except TransientAuditError as exc:
+        if self.request.retries >= MAX_RETRIES:
+            audit_run_fail(run_id=run_id, message=f"Gave up after {MAX_RETRIES} retries: {exc}")
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+
+
+@shared_task(name="audits.sweep_stale_runs")
+def sweep_stale_runs() -> dict:
+    return audit_runs_sweep()

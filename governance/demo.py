@@ -1,0 +1,150 @@
+"""Demo data: users per role, two AI systems with data and trained models, registered
+through the same services (and so the same safety checks) as any upload. Idempotent."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from sklearn.model_selection import train_test_split
+
+from audits.models import AuditRun, RunStatus
+from audits.services import audit_run_create
+from governance import services
+from governance.catalog import catalog_load
+from governance.models import AISystem, ModelVersion
+from governance.policies import policies_ensure_defaults
+from governance.roles import Role
+from training.artifacts import torch_artifact
+from training.recipes import digits_cnn_spec, digits_frame, tabular_mlp_spec, train_from_spec
+
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
+CREDIT_NUMERIC = ["credit_amount", "duration", "age"]
+CREDIT_CATEGORICAL = ["sex", "job", "housing", "saving_accounts", "checking_account", "purpose"]
+
+DEMO_USERS = [
+    # username, full name, role, password (development only: printed by `make demo`)
+    ("olivia", "Olivia Owner", Role.MODEL_OWNER, "olivia-demo-2026"),
+    ("rachel", "Rachel Risk", Role.RISK_OFFICER, "rachel-demo-2026"),
+    ("sam", "Sam Security", Role.SECURITY_REVIEWER, "sam-demo-2026"),
+    ("carla", "Carla Compliance", Role.COMPLIANCE_OFFICER, "carla-demo-2026"),
+    ("erik", "Erik Executive", Role.EXECUTIVE_APPROVER, "erik-demo-2026"),
+    ("aude", "Aude Auditor", Role.AUDITOR, "aude-demo-2026"),
+    ("admin", "Ada Admin", Role.ADMIN, "admin-demo-2026"),
+]
+
+
+@dataclass
+class DemoState:
+    users: list = field(default_factory=list)
+    created: list = field(default_factory=list)
+    fairness_run: AuditRun | None = None
+
+
+def roles_ensure() -> None:
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+def demo_users_ensure() -> list[tuple[str, str, str]]:
+    User = get_user_model()
+    out = []
+    for username, full_name, role, password in DEMO_USERS:
+        first, last = full_name.split(" ", 1)
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"}
+        )
+        if created:
+            user.set_password(password)
+            user.is_staff = role == Role.ADMIN
+            user.is_superuser = role == Role.ADMIN
+            user.save()
+        user.groups.add(Group.objects.get(name=role.value))
+        out.append((username, password, role.label))
+    return out
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
+
+
+def _credit_system(owner) -> tuple[AISystem, bool]:
+    system = AISystem.objects.filter(slug="credit-scoring").first()
+    if system and system.versions.exists():
+        return system, False
+    with transaction.atomic():
+        system = system or services.system_create(
+            actor=owner, name="Credit scoring", slug="credit-scoring", risk_tier="high", lifecycle_stage="validation",
+            purpose="Scores consumer-credit applications as good or bad risk to support loan officers.",
+            intended_use="Decision support for loan officers in retail lending. Not for fully automated refusals; "
+            "not validated for business loans.",
+        )
+        frame = pd.read_csv(DATA_DIR / "german_credit.csv")
+        train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["risk"])
+        schema = {"features": CREDIT_NUMERIC + CREDIT_CATEGORICAL, "label": "risk", "sensitive": ["sex", "age"],
+                  "categorical": CREDIT_CATEGORICAL}
+        train_ds = services.dataset_register(actor=owner, system=system, name="German credit (train, 70%)", role="train",
+                                             upload=_csv_bytes(train), schema=schema)
+        test_ds = services.dataset_register(actor=owner, system=system, name="German credit (test, 30%)", role="test",
+                                            upload=_csv_bytes(test), schema=schema)
+        spec = tabular_mlp_spec(train, numeric=CREDIT_NUMERIC, categorical=CREDIT_CATEGORICAL, classes=[0, 1],
+                                training={"epochs": 30})
+        model = train_from_spec(spec, train, label_column="risk")
+        services.model_version_register(
+            actor=owner, system=system, version="1.0.0", artifact=torch_artifact(model), spec=spec,
+            train_dataset=train_ds, eval_dataset=test_ds, notes="Seeded MLP trained by the demo.",
+        )
+    return system, True
+
+
+def _digits_system(owner) -> tuple[AISystem, bool]:
+    system = AISystem.objects.filter(slug="digit-recognition").first()
+    if system and system.versions.exists():
+        return system, False
+    with transaction.atomic():
+        system = system or services.system_create(
+            actor=owner, name="Handwritten digit recognition", slug="digit-recognition", risk_tier="medium",
+            lifecycle_stage="development",
+            purpose="Reads handwritten digits (8x8 scans) on paper forms.",
+            intended_use="Back-office form digitisation with human review of low-confidence reads.",
+        )
+        frame = digits_frame()
+        train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["label"])
+        pixels = [c for c in frame.columns if c.startswith("pixel_")]
+        schema = {"features": pixels, "label": "label", "sensitive": [], "categorical": []}
+        train_ds = services.dataset_register(actor=owner, system=system, name="Digits (train, 70%)", role="train",
+                                             upload=_csv_bytes(train), schema=schema)
+        test_ds = services.dataset_register(actor=owner, system=system, name="Digits (test, 30%)", role="test",
+                                            upload=_csv_bytes(test), schema=schema)
+        spec = digits_cnn_spec()
+        model = train_from_spec(spec, train, label_column="label")
+        services.model_version_register(
+            actor=owner, system=system, version="1.0.0", artifact=torch_artifact(model), spec=spec,
+            train_dataset=train_ds, eval_dataset=test_ds, notes="Seeded small CNN trained by the demo.",
+        )
+    return system, True
+
+
+def demo_setup(*, log=print) -> DemoState:
+    state = DemoState()
+    stats = catalog_load()
+    log(f"catalog: {stats.created + stats.updated} controls, {stats.links} crosswalk links")
+    policies_ensure_defaults()
+    roles_ensure()
+    state.users = demo_users_ensure()
+    owner = get_user_model().objects.get(username="olivia")
+    for build, label in ((_credit_system, "credit scoring (German credit MLP)"), (_digits_system, "digits CNN")):
+        log(f"demo system: {label} ...")
+        system, created = build(owner)
+        log(f"  {'trained and registered' if created else 'already registered'}: {system.slug}")
+    version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")
+    existing = AuditRun.objects.filter(version=version, kind="fairness").exclude(status=RunStatus.FAILED).first()
+    state.fairness_run = existing or audit_run_create(actor=owner, version=version, kind="fairness")
+    return state

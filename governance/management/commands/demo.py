@@ -1,0 +1,66 @@
+"""`make demo`: set up the demo, start a real Celery worker, run the demo fairness audit
+through it, then serve the app until Ctrl-C."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from audits.models import AuditRun, RunStatus
+from audits.worker import start_worker
+from governance.demo import demo_setup
+
+
+class Command(BaseCommand):
+    help = "Run the demo: setup, worker, fairness audit, web server on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Stop after the demo audit (for scripts).")
+        parser.add_argument("--timeout", type=int, default=600)
+
+    def handle(self, *args, addrport, no_serve, timeout, **options):
+        state = demo_setup(log=self.stdout.write)
+        log_path = settings.VAR_DIR / "worker.log"
+        worker = start_worker(queues="cpu,gpu", beat=True, log_path=log_path)
+        self.stdout.write(f"worker started (pid {worker.pid}, log {log_path})")
+        try:
+            self._wait(state.fairness_run.pk, worker, timeout)
+            self._print_logins(state.users, addrport)
+            if not no_serve:
+                call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except Exception:  # noqa: BLE001 - make sure it goes away
+                worker.kill()
+
+    def _wait(self, run_id, worker, timeout):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            run = AuditRun.objects.get(pk=run_id)
+            line = f"demo fairness audit: {run.status} {run.progress:3d}% {run.stage}"
+            if line != last:
+                bar = "#" * (run.progress // 5)
+                self.stdout.write(f"  [{bar:<20}] {line}")
+                last = line
+            if run.status == RunStatus.SUCCEEDED:
+                self.stdout.write(self.style.SUCCESS(f"demo fairness audit succeeded: {run.outcome} - {run.log}"))
+                return
+            if run.status == RunStatus.FAILED:
+                raise CommandError(f"demo fairness audit failed: {run.error}")
+            if worker.poll() is not None:
+                raise CommandError(f"the worker exited with code {worker.returncode}; see var/worker.log")
+            time.sleep(0.5)
+        raise CommandError("the demo audit did not finish in time; see var/worker.log")
+
+    def _print_logins(self, users, addrport):
+        self.stdout.write("\nDemo logins (development only):")
+        for username, password, role in users:
+            self.stdout.write(f"  {username:<8} {password:<20} {role}")
+        self.stdout.write(self.style.SUCCESS(f"\nOpen http://{addrport}/ (Ctrl-C to stop)\n"))

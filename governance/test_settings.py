@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings with test-only secrets and folders.
+
+Tests get their own broker, media and database folders under var/test/, so a running
+`make demo` is never disturbed by a test run (and vice versa).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("VAR_DIR", str(__import__("pathlib").Path(__file__).resolve().parent.parent / "var" / "test"))
+
+from governance.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never used outside tests
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from audits import views as audit_views
+from governance import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("systems/", views.system_list, name="system-list"),
+    path("systems/<slug:slug>/", views.system_detail, name="system-detail"),
+    path("controls/<str:framework>/<str:ref>/", views.control_detail, name="control-detail"),
+    path("runs/", audit_views.run_list, name="run-list"),
+    path("runs/new/<uuid:version_id>/", audit_views.run_create, name="run-create"),
+    path("runs/<uuid:run_id>/", audit_views.run_detail, name="run-detail"),
+    path("runs/<uuid:run_id>/progress/", audit_views.run_progress, name="run-progress"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("governance.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz/", views.healthz, name="healthz"),
+]

@@ -1,0 +1,118 @@
+"""Shared fixtures: one persona per role (alice the owner, ...), the catalog, demo models."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+import torch
+
+PERSONAS = {
+    "alice": "model_owner",
+    "bob": "risk_officer",
+    "sam": "security_reviewer",
+    "carla": "compliance_officer",
+    "erik": "executive_approver",
+    "aude": "auditor",
+    "root": "admin",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def catalog(db):
+    """The controls catalog, roles and default policies (reloaded after transactional flushes)."""
+    from governance.catalog import catalog_load
+    from governance.demo import roles_ensure
+    from governance.models import Control
+    from governance.policies import policies_ensure_defaults
+
+    if not Control.objects.exists():
+        catalog_load()
+    roles_ensure()
+    policies_ensure_defaults()
+
+
+@pytest.fixture
+def personas(catalog, django_user_model):
+    from django.contrib.auth.models import Group
+
+    users = {}
+    for name, role in PERSONAS.items():
+        user = django_user_model.objects.create_user(name, password="pw-" + name, first_name=name.title())
+        user.groups.add(Group.objects.get(name=role))
+        users[name] = user
+    # A second model owner, to prove owners act on their own systems only.
+    other = django_user_model.objects.create_user("oscar", password="pw-oscar")
+    other.groups.add(Group.objects.get(name="model_owner"))
+    users["oscar"] = other
+    return users
+
+
+@pytest.fixture(scope="session")
+def credit_frames():
+    from sklearn.model_selection import train_test_split
+
+    from governance.demo import DATA_DIR
+
+    frame = pd.read_csv(DATA_DIR / "german_credit.csv")
+    return train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["risk"])
+
+
+@pytest.fixture(scope="session")
+def credit_model(credit_frames):
+    """A small seeded MLP on German credit: (safetensors bytes, spec)."""
+    from governance.demo import CREDIT_CATEGORICAL, CREDIT_NUMERIC
+    from training.artifacts import torch_artifact
+    from training.recipes import tabular_mlp_spec, train_from_spec
+
+    train, _ = credit_frames
+    spec = tabular_mlp_spec(train, numeric=CREDIT_NUMERIC, categorical=CREDIT_CATEGORICAL, classes=[0, 1],
+                            training={"epochs": 5})
+    return torch_artifact(train_from_spec(spec, train, label_column="risk", device=torch.device("cpu"))), spec
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode()
+
+
+CREDIT_SCHEMA = {
+    "features": ["credit_amount", "duration", "age", "sex", "job", "housing", "saving_accounts", "checking_account", "purpose"],
+    "label": "risk",
+    "sensitive": ["sex", "age"],
+    "categorical": ["sex", "job", "housing", "saving_accounts", "checking_account", "purpose"],
+}
+
+
+@pytest.fixture
+def credit_system(personas, credit_frames, credit_model):
+    """A registered credit system owned by alice, with datasets and version 1.0.0."""
+    from governance import services
+
+    alice = personas["alice"]
+    train, test = credit_frames
+    system = services.system_create(actor=alice, name="Credit", slug="credit", purpose="Scores loans", risk_tier="high")
+    train_ds = services.dataset_register(actor=alice, system=system, name="train", role="train",
+                                         upload=csv_bytes(train), schema=CREDIT_SCHEMA)
+    test_ds = services.dataset_register(actor=alice, system=system, name="test", role="test",
+                                        upload=csv_bytes(test), schema=CREDIT_SCHEMA)
+    artifact, spec = credit_model
+    version = services.model_version_register(actor=alice, system=system, version="1.0.0", artifact=artifact, spec=spec,
+                                              train_dataset=train_ds, eval_dataset=test_ds)
+    return system, version
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,190 @@
+"""Load uploaded model artifacts without ever unpickling them.
+
+Two formats are accepted:
+- torch: safetensors weights (a JSON header and raw tensors, no code) plus a JSON spec that
+  names an allowlisted architecture (training/architectures.py) and the input encoding;
+- scikit-learn: a skops file, loaded with an explicit list of trusted types.
+
+Formats are recognised by content, not by file name, so a pickle renamed to `.skops` or
+`.safetensors` is still refused before any byte of it is interpreted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import struct
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from training.architectures import ArchitectureError, build_model
+from training.encoding import EncodingError, encode
+from training.train import predict_proba as torch_predict_proba
+
+ACCEPTED_FORMATS = (
+    "Accepted model formats: PyTorch weights as .safetensors together with a JSON architecture spec, "
+    "or a scikit-learn model saved with skops (.skops). Pickle, joblib, .pt and .pth files are refused "
+    "because loading them can run arbitrary code."
+)
+SPEC_REQUIRED = "A .safetensors artifact needs a JSON architecture spec ('spec')."
+SPEC_INVALID = "The architecture spec is invalid: {problem}"
+WEIGHTS_MISMATCH = "The weights do not fit the architecture spec: {problem}"
+UNTRUSTED_TYPES = "The skops file contains types that are not on the trusted list: {types}."
+CORRUPT_ARTIFACT = "The artifact could not be read as {fmt}: {problem}"
+
+# Types a skops upload may contain. skops already trusts plain numpy/builtin containers;
+# everything else must be named here, so a new estimator type is a deliberate decision.
+TRUSTED_SKOPS_TYPES = [
+    "sklearn.pipeline.Pipeline",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.compose._column_transformer._RemainderColsList",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "builtins.slice",
+]
+
+TORCH_FORMAT = "safetensors"
+SKLEARN_FORMAT = "skops"
+
+
+class ArtifactError(ValueError):
+    """A user-input problem with an artifact: permanent, never retried.
+
+    `field` says which input was wrong ("artifact" or "spec"), for the API's error message.
+    """
+
+    def __init__(self, message: str, *, field: str = "artifact"):
+        super().__init__(message)
+        self.field = field
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def detect_format(data: bytes) -> str:
+    """Recognise safetensors or skops by their bytes; anything else is refused."""
+    if len(data) >= 10:
+        (header_len,) = struct.unpack("<Q", data[:8])
+        if 2 <= header_len <= len(data) - 8 and data[8:9] == b"{":
+            try:
+                json.loads(data[8 : 8 + header_len])
+                return TORCH_FORMAT
+            except ValueError:
+                pass
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                if "schema.json" in zf.namelist():
+                    return SKLEARN_FORMAT
+        except zipfile.BadZipFile:
+            pass
+    raise ArtifactError(ACCEPTED_FORMATS)
+
+
+def parse_spec(raw: str | bytes | dict | None) -> dict:
+    if raw is None or raw == "" or raw == b"":
+        raise ArtifactError(SPEC_REQUIRED, field="spec")
+    if isinstance(raw, dict):
+        spec = raw
+    else:
+        try:
+            spec = json.loads(raw)
+        except ValueError as exc:
+            raise ArtifactError(SPEC_INVALID.format(problem=f"not JSON ({exc})"), field="spec") from None
+    if not isinstance(spec, dict):
+        raise ArtifactError(SPEC_INVALID.format(problem="it must be a JSON object"), field="spec")
+    if not isinstance(spec.get("input"), dict) or spec["input"].get("kind") not in {"tabular", "image"}:
+        raise ArtifactError(
+            SPEC_INVALID.format(problem="'input' must be an object with kind 'tabular' or 'image'"), field="spec"
+        )
+    return spec
+
+
+@dataclass
+class ModelHandle:
+    """One loaded model behind a uniform predict_proba(frame) interface."""
+
+    format: str
+    spec: dict = field(default_factory=dict)
+    module: torch.nn.Module | None = None
+    estimator: object | None = None
+
+    @property
+    def classes(self) -> list:
+        if self.estimator is not None:
+            return list(self.estimator.classes_)
+        return list(self.spec.get("classes", range(self.spec["params"]["n_classes"])))
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        return encode(frame, self.spec["input"])
+
+    def predict_proba(self, frame: pd.DataFrame, *, device: torch.device | None = None) -> np.ndarray:
+        if self.estimator is not None:
+            return np.asarray(self.estimator.predict_proba(frame))
+        try:
+            return torch_predict_proba(self.module, self.encode(frame), device=device)
+        except EncodingError as exc:
+            raise ArtifactError(str(exc)) from None
+
+    def predict(self, frame: pd.DataFrame, *, device: torch.device | None = None) -> np.ndarray:
+        return np.asarray(self.classes)[self.predict_proba(frame, device=device).argmax(axis=1)]
+
+
+def load_model(data: bytes, *, spec: str | bytes | dict | None = None) -> ModelHandle:
+    fmt = detect_format(data)
+    if fmt == TORCH_FORMAT:
+        spec = parse_spec(spec)
+        try:
+            module = build_model(spec)
+        except ArchitectureError as exc:
+            raise ArtifactError(SPEC_INVALID.format(problem=exc), field="spec") from None
+        try:
+            state = load_safetensors(data)
+            module.load_state_dict(state, strict=True)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ArtifactError(WEIGHTS_MISMATCH.format(problem=str(exc).splitlines()[0])) from None
+        module.eval()
+        return ModelHandle(format=fmt, spec=spec, module=module)
+    return ModelHandle(format=fmt, estimator=load_skops(data))
+
+
+def load_skops(data: bytes):
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a malformed archive can raise anything from zipfile/json
+        raise ArtifactError(CORRUPT_ARTIFACT.format(fmt="skops", problem=exc)) from None
+    refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
+    if refused:
+        raise ArtifactError(UNTRUSTED_TYPES.format(types=", ".join(refused)))
+    try:
+        return sio.loads(data, trusted=[t for t in untrusted])
+    except Exception as exc:
+        raise ArtifactError(CORRUPT_ARTIFACT.format(fmt="skops", problem=exc)) from None
+
+
+def torch_artifact(module: torch.nn.Module) -> bytes:
+    """Serialise weights as safetensors (contiguous CPU tensors)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    return save_safetensors(state)
+
+
+def skops_artifact(estimator) -> bytes:
+    import skops.io as sio
+
+    return sio.dumps(estimator)
