@@ -17,6 +17,11 @@ urlpatterns = [
     path("runs/new/<uuid:version_id>/", audit_views.run_create, name="run-create"),
     path("runs/<uuid:run_id>/", audit_views.run_detail, name="run-detail"),
     path("runs/<uuid:run_id>/progress/", audit_views.run_progress, name="run-progress"),
+    # Feature areas own their URL modules (pages and /api/v1/ endpoints alike).
+    path("", include("governance.urls_approvals")),
+    path("", include("audits.urls_reports")),
+    path("", include("audits.urls_drift")),
+    path("", include("audits.urls_security")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

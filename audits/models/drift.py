@@ -1,0 +1,1 @@
+"""Drift review schedules and retraining recommendations (issue: drift reviews)."""

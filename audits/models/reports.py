@@ -1,0 +1,1 @@
+"""Signed reports (issue: signed PDF reports)."""

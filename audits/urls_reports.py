@@ -1,0 +1,3 @@
+"""URL patterns owned by one feature; included from governance/urls.py."""
+
+urlpatterns = []

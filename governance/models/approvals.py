@@ -1,0 +1,1 @@
+"""Approval requests, decisions, pipeline tokens (issue: approvals and gate)."""
