@@ -114,5 +114,7 @@ def credit_system(personas, credit_frames, credit_model):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_root(request, tmp_path):
+    """Each test stores uploads in its own folder (pure tests may run with -p no:django)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").MEDIA_ROOT = tmp_path / "media"
