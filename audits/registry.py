@@ -31,7 +31,7 @@ KINDS: dict[str, AuditKind] = {
             "fairness", "Fairness slices", "cpu", "audits.runners.fairness.run",
             "Accuracy, selection rate, TPR and FPR per group and intersection, with bootstrap intervals, "
             "compared with the policy's disparity thresholds.",
-            {"min_slice_count": 20, "n_bootstrap": 200, "seed": 0},
+            {"min_slice_count": 20, "n_bootstrap": 200, "seed": 0, "bins": {}, "mitigation": True},
         ),
     ]
 }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from audits.probes.fairness import DEFAULT_AGE_BINS, fairness_audit, fairness_evaluate
+from audits.probes.fairness import DEFAULT_AGE_BINS, fairness_audit, fairness_evaluate, mitigation_outlook
 from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
 from governance.policies import audit_thresholds, policy_for
 from governance.selectors import dataset_frame, version_model
@@ -41,6 +42,9 @@ def run(*, run, progress) -> RunOutcome:
         y_true, y_pred, sensitive_features=frame[sensitive], y_score=proba[:, 1], bins=bins,
         min_slice_count=params["min_slice_count"], n_bootstrap=params["n_bootstrap"], random_state=params["seed"],
     )
+    if params.get("mitigation", True):
+        progress(70, "mitigation outlook (ThresholdOptimizer, ExponentiatedGradient) on a copy")
+        result["mitigation"] = _mitigation(version, model, frame, y_true, sensitive, bins, params["seed"])
     progress(90, "comparing with the policy")
     policy = policy_for(risk_tier=run.system.risk_tier)
     thresholds = audit_thresholds(policy, "fairness")
@@ -58,3 +62,34 @@ def run(*, run, progress) -> RunOutcome:
         + f" against '{policy.name}'."
     )
     return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"bootstrap": params["seed"]})
+
+
+NO_MITIGATION = "The mitigation outlook needs a torch tabular model and a labelled training dataset."
+
+
+def _categorical_sensitive(frame: pd.DataFrame, sensitive: list[str], bins: dict) -> pd.DataFrame:
+    # Positional index: fairlearn aligns by index, and split datasets keep their original one.
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for col in sensitive:
+        values = pd.cut(frame[col], bins=bins[col], right=False) if col in bins else frame[col]
+        out[col] = values.astype(str).to_numpy()
+    return out
+
+
+def _mitigation(version, model, test_frame, y_test, sensitive, bins, seed) -> dict:
+    """Fairlearn mitigations on copies: the registered model is never changed."""
+    from training.sklearn_wrapper import TorchProbaClassifier
+
+    train_ds = version.train_dataset
+    if model.module is None or model.spec["input"]["kind"] != "tabular" or train_ds is None:
+        return {"rows": [], "recommendation": NO_MITIGATION, "caveats": ""}
+    train_frame = dataset_frame(train_ds)
+    positive = model.classes[1]
+    y_train = (train_frame[train_ds.schema["label"]].to_numpy() == positive).astype(int)
+    estimator = TorchProbaClassifier(module=model.module, classes=[0, 1]).fit(None)
+    return mitigation_outlook(
+        model.encode(train_frame), y_train, model.encode(test_frame), y_test,
+        sensitive_train=_categorical_sensitive(train_frame, sensitive, bins),
+        sensitive_test=_categorical_sensitive(test_frame, sensitive, bins),
+        estimator=estimator, random_state=seed,
+    )

@@ -31,7 +31,7 @@ def test_create_writes_the_row_first_and_enqueues_on_commit(credit_system, perso
         assert no_enqueue == []  # not before the row is committed
     assert no_enqueue == [run.pk]
     assert run.status == RunStatus.QUEUED and run.queue == "cpu"
-    assert run.params == {"min_slice_count": 20, "n_bootstrap": 200, "seed": 0}
+    assert run.params == {"min_slice_count": 20, "n_bootstrap": 200, "seed": 0, "bins": {}, "mitigation": True}
 
 
 def test_unknown_kind_and_unknown_params_are_400s_and_write_nothing(credit_system, personas):
@@ -145,3 +145,20 @@ def test_the_sweeper_requeues_stale_and_abandoned_runs(credit_system, personas, 
     assert dead.status == RunStatus.QUEUED and dead.attempts == 1
     hopeless.refresh_from_db()
     assert hopeless.status == RunStatus.FAILED and "Abandoned" in hopeless.error
+
+
+def test_the_fairness_audit_reports_a_mitigation_outlook_without_changing_the_model(credit_system, personas,
+                                                                                     no_enqueue):
+    _, version = credit_system
+    before = version.artifact_sha256
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"n_bootstrap": 10})
+    run_audit(str(run.pk))
+    run.refresh_from_db()
+    rows = run.results["mitigation"]["rows"]
+    assert [(r["method"], r["constraint"]) for r in rows] == [
+        ("baseline", None), ("ThresholdOptimizer", "demographic_parity"), ("ThresholdOptimizer", "equalized_odds"),
+        ("ExponentiatedGradient", "demographic_parity"), ("ExponentiatedGradient", "equalized_odds")]
+    assert all(r["status"] == "ok" for r in rows), rows
+    assert run.results["mitigation"]["recommendation"]
+    version.refresh_from_db()
+    assert version.artifact_sha256 == before
