@@ -1,0 +1,229 @@
+"""Benchmark: PGD robust-accuracy evaluation, ART's generic NumPy PGD against its PyTorch-native PGD.
+
+Not collected by pytest (the name does not start with test_). Run from the repository root:
+
+    .venv/bin/python tests/benchmarks/bench_robustness.py                 # CPU, digits CNN
+    .venv/bin/python tests/benchmarks/bench_robustness.py --device cuda   # on a GPU machine
+
+Part 1 (every device): the digits SmallCNN (digits_cnn_spec, 15 epochs, 80% split) is
+attacked on the 20% test split with ProjectedGradientDescentNumpy and with
+ProjectedGradientDescentPyTorch: same classifier wrapper, same L-inf eps, step
+(2.5 * eps / steps), steps, batch size, no random start. A run is "generate the
+adversarial examples, then predict them", i.e. one point of the probe's curve.
+
+Part 2 (--device cuda only): the full robustness_probe (FGSM and PGD over a 5-point
+epsilon grid) on a small ResNet-like model (defined here, not in the allowlist) for
+32x32 RGB synthetic images, on the CPU and on CUDA, and the speed-up.
+
+Timings are wall-clock, best of --repeats interleaved rounds (the least disturbed by
+other processes on a shared machine; the load average is printed). Prints a markdown
+section ready for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from audits.probes.robustness import PGD_STEP_FACTOR, art_classifier, robustness_probe  # noqa: E402
+from training.encoding import encode  # noqa: E402
+from training.recipes import digits_cnn_spec, digits_frame, labels_to_index, train_from_spec  # noqa: E402
+from training.train import resolve_device, set_seed, train_classifier  # noqa: E402
+
+
+def _timed(fn, device: torch.device) -> tuple[float, object]:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, result
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name() if device.type == "cuda" else (platform.processor() or platform.machine())
+
+
+# ---------------------------------------------------------------------------
+# Part 1: NumPy PGD against PyTorch PGD
+# ---------------------------------------------------------------------------
+
+
+def pgd_throughput(device: torch.device, *, eps: float, steps: int, batch_size: int, repeats: int) -> str:
+    from art.attacks.evasion import ProjectedGradientDescentNumpy, ProjectedGradientDescentPyTorch
+
+    frame = digits_frame().sample(frac=1.0, random_state=0).reset_index(drop=True)
+    cut = int(0.8 * len(frame))
+    train, test = frame.iloc[:cut], frame.iloc[cut:]
+    spec = digits_cnn_spec()
+    module = train_from_spec(spec, train, label_column="label", device=device)
+    x = encode(test, spec["input"])
+    y = labels_to_index(test["label"], spec["classes"])
+    onehot = np.eye(10, dtype=np.float32)[y]
+    options = {"norm": np.inf, "eps": eps, "eps_step": PGD_STEP_FACTOR * eps / steps, "max_iter": steps,
+               "num_random_init": 0, "batch_size": batch_size, "verbose": False}
+    best, accuracy = {}, {}
+    with art_classifier(module, spec, device) as classifier:
+        attacks = {"ProjectedGradientDescentNumpy": ProjectedGradientDescentNumpy(classifier, **options),
+                   "ProjectedGradientDescentPyTorch": ProjectedGradientDescentPyTorch(classifier, **options)}
+
+        def evaluate(attack):
+            adv = attack.generate(x=x, y=onehot)
+            return float((classifier.predict(adv, batch_size=batch_size).argmax(axis=1) == y).mean())
+
+        for attack in attacks.values():  # warm-up: kernels, allocator, first-call overheads
+            evaluate(attack)
+        for _ in range(repeats):
+            for name, attack in attacks.items():
+                seconds, accuracy[name] = _timed(lambda: evaluate(attack), device)
+                best[name] = min(best.get(name, float("inf")), seconds)
+        clean = float((classifier.predict(x).argmax(axis=1) == y).mean())
+    numpy_name, torch_name = attacks
+    lines = [
+        f"## PGD robust-accuracy evaluation: ART NumPy PGD vs PyTorch PGD (digits SmallCNN, {len(x)} test rows)",
+        "",
+        f"Device: {device.type} ({_device_name(device)}), torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, ART PyTorchClassifier, L-inf eps {eps}, "
+        f"{steps} steps of {PGD_STEP_FACTOR} * eps / steps, batch {batch_size}, "
+        f"no random start. Wall time of generate + predict, best of {repeats} interleaved rounds after a warm-up; "
+        f"load average {os.getloadavg()[0]:.1f}. Clean accuracy {clean:.3f}.",
+        "",
+        "| implementation | seconds | samples/s | robust accuracy |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in attacks:
+        lines.append(f"| {name} | {best[name]:.3f} | {len(x) / best[name]:.0f} | {accuracy[name]:.3f} |")
+    lines += ["", f"PyTorch PGD is {best[numpy_name] / best[torch_name]:.2f}x the throughput of NumPy PGD."]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Part 2: the full probe on a small ResNet, CPU against CUDA
+# ---------------------------------------------------------------------------
+
+
+class Block(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
+        )
+        self.skip = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+class TinyResNet(nn.Module):
+    """ResNet-8-like: a stem and three residual stages (16-32-64 channels) for 32x32 inputs."""
+
+    def __init__(self, n_classes: int = 10, width: int = 16):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+        self.stages = nn.Sequential(Block(width, width, 1), Block(width, 2 * width, 2), Block(2 * width, 4 * width, 2))
+        self.head = nn.Linear(4 * width, n_classes)
+
+    def features(self, x):
+        return self.stages(self.stem(x)).mean(dim=(2, 3))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def synthetic_images(n: int, *, n_classes: int = 10, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Class templates plus noise, as raw 0-255 pixel columns, and an image input spec.
+
+    The templates are the same for every seed (so a test set matches its training set);
+    the seed draws labels and noise.
+    """
+    # Blocky 4x4 colour layouts, upsampled: a global-average-pooling network can tell them apart.
+    coarse = np.random.default_rng(12345).uniform(0, 1, size=(n_classes, 3, 4, 4))
+    templates = np.kron(coarse, np.ones((1, 1, 8, 8)))
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=n)
+    images = np.clip(0.6 * templates[labels] + 0.4 * rng.uniform(0, 1, size=(n, 3, 32, 32)), 0, 1)
+    columns = [f"p{i}" for i in range(3 * 32 * 32)]
+    frame = pd.DataFrame(np.round(images.reshape(n, -1) * 255).astype(np.float32), columns=columns)
+    frame["label"] = labels
+    spec = {"input": {"kind": "image", "columns": columns, "shape": [3, 32, 32], "scale": 255.0},
+            "classes": list(range(n_classes))}
+    return frame, spec
+
+
+def probe_speedup(devices: list[torch.device], *, rows: int, epochs: int, max_samples: int, pgd_steps: int,
+                  repeats: int) -> str:
+    frame, spec = synthetic_images(rows)
+    set_seed(0)
+    module = TinyResNet()
+    train_classifier(module, encode(frame, spec["input"]), frame["label"].to_numpy(), epochs=epochs, batch_size=128,
+                     device=devices[-1])
+    module.cpu().eval()
+    test, _ = synthetic_images(max_samples, seed=1)
+    options = {"max_samples": max_samples, "pgd_steps": pgd_steps, "batch_size": 256}
+    best, results = {}, {}
+    for device in devices:  # warm-up
+        robustness_probe(module, spec, test.iloc[:32], test["label"].iloc[:32], device=device, **options)
+    for _ in range(repeats):
+        for device in devices:
+            seconds, results[device.type] = _timed(
+                lambda: robustness_probe(module, spec, test, test["label"], device=device, **options), device)
+            best[device.type] = min(best.get(device.type, float("inf")), seconds)
+    lines = [
+        f"## Full robustness probe, CPU vs CUDA (TinyResNet on 32x32 synthetic images, {max_samples} rows)",
+        "",
+        f"FGSM and PGD ({pgd_steps} steps) over epsilons {results[devices[0].type]['params']['epsilons']}; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, best of {repeats} rounds after a warm-up.",
+        "",
+        "| device | seconds | samples/s | clean accuracy | PGD robust accuracy at the largest eps |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for device in devices:
+        r = results[device.type]
+        lines.append(f"| {device.type} ({_device_name(device)}) | {best[device.type]:.2f} | "
+                     f"{max_samples / best[device.type]:.0f} | {r['clean_accuracy']:.3f} | "
+                     f"{r['curves']['pgd'][-1]['robust_accuracy']:.3f} |")
+    if len(devices) > 1:
+        lines += ["", f"CUDA speed-up: {best['cpu'] / best['cuda']:.1f}x."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--eps", type=float, default=0.1)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    parser.add_argument("--resnet-rows", type=int, default=4000, help="part 2: synthetic training rows")
+    parser.add_argument("--resnet-epochs", type=int, default=3)
+    parser.add_argument("--resnet-samples", type=int, default=1000, help="part 2: rows the probe attacks")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    print(pgd_throughput(device, eps=args.eps, steps=args.steps, batch_size=args.batch_size, repeats=args.repeats))
+    if device.type == "cuda":
+        print()
+        print(probe_speedup([torch.device("cpu"), device], rows=args.resnet_rows, epochs=args.resnet_epochs,
+                            max_samples=args.resnet_samples, pgd_steps=args.steps, repeats=args.repeats))
+
+
+if __name__ == "__main__":
+    main()
