@@ -18,6 +18,9 @@ def worker_env(extra: dict | None = None) -> dict:
     env.pop("RESULT_BACKEND", None)
     env.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
     env["PYTHONUNBUFFERED"] = "1"
+    # The demo worker shares 2 cores with the web server; torch's default of one thread per
+    # core oversubscribes them and runs small models many times slower.
+    env.setdefault("OMP_NUM_THREADS", "1")
     env.update(extra or {})
     return env
 

@@ -1,0 +1,347 @@
+"""Differentially private retraining of a registered model's own recipe with Opacus (DP-SGD).
+
+DP-SGD (Abadi et al., CCS 2016, "Deep Learning with Differential Privacy") clips each
+example's gradient to `max_grad_norm`, adds Gaussian noise of standard deviation
+`noise_multiplier * max_grad_norm` to the sum, and samples every batch with Poisson
+sampling (each row joins a step independently with probability `sample_rate`). The
+accountant turns (noise_multiplier, sample_rate, steps) into the (epsilon, delta) that is
+reported; the noise is the smallest that keeps epsilon <= the target after `epochs`.
+
+Everything but the optimiser's privacy wrapper is the version's own recipe (architecture,
+encoding, Adam, learning rate, seed), so the retrained model differs from the registered
+one only by DP-SGD.
+
+The noise and the Poisson batches come from torch's seeded generator (Opacus's secure_mode
+off), so an audit re-runs bit for bit; Opacus advises secure_mode (an unseeded
+cryptographic generator) for a final model that will be released, and the record says
+which was used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import opacus
+import pandas as pd
+import torch
+from opacus import PrivacyEngine
+from opacus.accountants import create_accountant
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from training.architectures import build_model
+from training.encoding import encode
+from training.recipes import labels_to_index, training_settings
+from training.train import resolve_device, set_seed
+
+ACCOUNTANTS = ("prv", "rdp")
+GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew", "ghost")
+# Chosen by tests/benchmarks/bench_dp.py: of the modes that train both allowlisted
+# architectures (MLP and SmallCNN), expanded weights was the fastest on CPU (~1.8x the
+# non-private loop vs 2.3x "hooks", 2.6x "ghost"); GPU not measured yet (--device cuda).
+DEFAULT_GRAD_SAMPLE_MODE = "ew"
+MAX_NOISE_MULTIPLIER = 1e6  # as Opacus: a target that needs more noise is unreachable
+
+BAD_EPSILON = "target_epsilon must be a positive number, not {value!r}."
+BAD_DELTA = "delta must be greater than 0 and below 1/N = {limit:.3g} (N = {n} training rows), not {value!r}."
+BAD_ACCOUNTANT = "accountant must be one of {allowed}, not {value!r}."
+BAD_GRAD_SAMPLE_MODE = "grad_sample_mode must be one of {allowed}, not {value!r}."
+BAD_MAX_GRAD_NORM = "max_grad_norm must be a positive number, not {value!r}."
+BAD_POSITIVE_INT = "{name} must be a positive integer, not {value!r}."
+MISSING_LABEL_COLUMN = "The training data has no label column {column!r}."
+UNKNOWN_LABELS = "The label column {column!r} holds values the model does not know: {values}. Model classes: {classes}."
+NO_NOISE_MULTIPLIER = "No noise multiplier up to {limit:g} reaches epsilon {epsilon}."
+EMPTY_TRAINING_DATA = "The training data has no rows."
+EPSILON_UNREACHABLE = (
+    "target_epsilon={epsilon} cannot be reached in {epochs} epochs at batch size {batch_size} "
+    "(no finite noise is enough); raise epsilon, or train fewer epochs or with smaller batches."
+)
+
+
+def default_delta(n_rows: int) -> float:
+    """delta = 1 / (10 N).
+
+    delta is the probability that the epsilon guarantee fails outright. Publishing one
+    random training row verbatim is already (0, 1/N)-DP, so delta must be well below 1/N to
+    mean anything; a tenth of 1/N is the usual rule of thumb (and what we document to users).
+    """
+    return 1.0 / (10 * n_rows)
+
+
+def epsilon_for(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+                accountant: str = "prv") -> float:
+    """The epsilon the accountant gives to `steps` Poisson-sampled Gaussian steps at this delta.
+
+    "rdp": Renyi DP of the sampled Gaussian mechanism (Mironov, Talwar & Zhang 2019) at
+    Opacus's default orders, converted to (epsilon, delta) with Balle et al. 2020, Thm. 21
+    (tighter than the classical epsilon = rdp + log(1/delta)/(alpha-1) of Mironov 2017).
+    "prv": numerical composition of privacy loss random variables (Gopi, Lee & Wutschitz,
+    NeurIPS 2021), an upper bound within 0.01 of the exact epsilon.
+    """
+    _check_choice(accountant, ACCOUNTANTS, BAD_ACCOUNTANT)
+    tracker = create_accountant(mechanism=accountant)
+    tracker.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
+    return float(tracker.get_epsilon(delta=float(delta)))
+
+
+def _check_choice(value, allowed: tuple, message: str) -> None:
+    if value not in allowed:
+        raise ValueError(message.format(value=value, allowed=", ".join(repr(a) for a in allowed)))
+
+
+def _check_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(BAD_POSITIVE_INT.format(name=name, value=value))
+
+
+def _check_positive_number(value, message: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise ValueError(message.format(value=value))
+
+
+def _validate(spec, frame, *, label_column, target_epsilon, delta, max_grad_norm, epochs, batch_size, accountant, mode):
+    _check_positive_number(target_epsilon, BAD_EPSILON)
+    _check_positive_number(max_grad_norm, BAD_MAX_GRAD_NORM)
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    _check_choice(accountant, ACCOUNTANTS, BAD_ACCOUNTANT)
+    _check_choice(mode, GRAD_SAMPLE_MODES, BAD_GRAD_SAMPLE_MODE)
+    if len(frame) == 0:
+        raise ValueError(EMPTY_TRAINING_DATA)
+    if label_column not in frame.columns:
+        raise ValueError(MISSING_LABEL_COLUMN.format(column=label_column))
+    unknown = sorted({str(v) for v in frame[label_column].unique()} - {str(c) for c in spec["classes"]})
+    if unknown:
+        raise ValueError(UNKNOWN_LABELS.format(column=label_column, values=unknown, classes=spec["classes"]))
+    limit = 1.0 / len(frame)
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < limit:
+        raise ValueError(BAD_DELTA.format(limit=limit, n=len(frame), value=delta))
+
+
+def _as_device(device) -> torch.device:
+    return device if isinstance(device, torch.device) else resolve_device(device)
+
+
+class _RowTensors(Dataset):
+    """Training rows held as two tensors, fetched a whole batch at a time.
+
+    DataLoader calls __getitems__ with the batch's indices, so a Poisson batch is one
+    indexing operation instead of one __getitem__ and a collate per row; on a GPU the rows
+    already live there. An empty index list gives correctly shaped empty tensors.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device):
+        self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
+        self.y = torch.as_tensor(y, dtype=torch.long, device=device)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i], self.y[i]
+
+    def __getitems__(self, indices: list[int]):
+        index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
+        return self.X[index], self.y[index]
+
+
+def _whole_batch(batch):
+    return batch  # __getitems__ already returns the stacked (X, y) pair
+
+
+def _row_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, device: torch.device) -> DataLoader:
+    # Opacus replaces the sampler with Poisson sampling at rate 1/len(loader); only the
+    # dataset, the batch size (through len) and the collate function carry over.
+    return DataLoader(_RowTensors(X, y, device), batch_size=batch_size, shuffle=True, collate_fn=_whole_batch,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: float, steps: int,
+                         accountant: str = "prv", tolerance: float = 0.01) -> float:
+    """The noise multiplier whose epsilon after `steps` is <= target and within `tolerance` of it.
+
+    Same answer as Opacus's get_noise_multiplier (which make_private_with_epsilon calls),
+    in fewer accountant calls: Opacus bisects from sigma=20 with 10-17 calls, ~1 s with PRV
+    at our sizes, as long as the whole digits training on a CPU. log(epsilon) is nearly
+    linear in log(sigma), so secant steps in log-log space, kept inside a bracket, land in
+    3-5 calls. The returned sigma always satisfies epsilon <= target; raises ValueError when
+    no sigma up to MAX_NOISE_MULTIPLIER does.
+    """
+    eps_of = lambda sigma: epsilon_for(sigma, sample_rate, steps, delta, accountant)  # noqa: E731
+    lo = hi = None  # (sigma, epsilon): lo misses the target (too little noise), hi meets it
+    sigma = 1.0
+    for _ in range(60):  # a bound on accountant calls; 3-5 are typical, ~35 reach the 1e6 limit
+        eps = eps_of(sigma)
+        if eps <= target_epsilon:
+            hi = (sigma, eps)
+            if target_epsilon - eps <= tolerance:
+                return float(sigma)
+        else:
+            lo = (sigma, eps)
+        sigma = _next_sigma(lo, hi, target_epsilon)
+        if sigma > MAX_NOISE_MULTIPLIER:
+            break
+    if hi is None:
+        raise ValueError(NO_NOISE_MULTIPLIER.format(limit=MAX_NOISE_MULTIPLIER, epsilon=target_epsilon))
+    return float(hi[0])  # meets the target, only more noise than needed
+
+
+def _next_sigma(lo, hi, target: float) -> float:
+    # epsilon falls like 1/sigma at large noise and faster below; stepping as if 1/sigma
+    # overshoots upwards (cheap calls) and, as if 1/sigma**2, undershoots downwards, where
+    # calls at small sigma are slow (a wide privacy-loss distribution to discretise).
+    if lo is None:  # every sigma so far meets the target: less noise
+        return hi[0] * (max(min(hi[1] / target, 0.95), 0.25) ** 0.5 if hi[1] > 0 else 0.5)
+    if hi is None:  # none meets it yet: more noise
+        return lo[0] * (min(max(lo[1] / target, 1.5), 10.0) if np.isfinite(lo[1]) else 10.0)
+    (s_lo, e_lo), (s_hi, e_hi) = lo, hi
+    if not np.isfinite(e_lo) or e_hi <= 0:
+        return float(np.sqrt(s_lo * s_hi))
+    t = (np.log(e_lo) - np.log(target)) / (np.log(e_lo) - np.log(e_hi))
+    # Stay strictly inside the bracket so it shrinks even where the secant overshoots.
+    return float(np.exp(np.log(s_lo) + np.clip(t, 0.1, 0.9) * (np.log(s_hi) - np.log(s_lo))))
+
+
+# Modes that train on a summed loss (see _make_private); ghost clipping keeps Opacus's mean.
+SUMMED_LOSS_MODES = ("hooks", "functorch", "ew")
+
+
+def _make_private(engine, model, optimizer, loader, *, noise_multiplier, max_grad_norm, mode):
+    """Wrap model/optimizer/loader; returns (gsm, optimizer, criterion, loader) for every mode.
+
+    DP-SGD's step is (sum of clipped per-row gradients + noise) / expected batch size, and
+    Opacus gets there two ways: with a mean loss it multiplies every per-row gradient back
+    by the batch size, then divides the sum again; with a summed loss the per-row gradients
+    are exact as they come. We take the summed loss and keep the optimiser's division
+    ("mean"), which is the same update minus a rescaling of every per-row gradient (~15% of
+    the "ew" step here; tests/training/test_dp.py checks the two paths give the same model).
+    """
+    summed = mode in SUMMED_LOSS_MODES
+    private = engine.make_private(
+        module=model,
+        optimizer=optimizer,
+        data_loader=loader,
+        criterion=nn.CrossEntropyLoss(reduction="sum" if summed else "mean"),
+        noise_multiplier=float(noise_multiplier),
+        max_grad_norm=float(max_grad_norm),
+        grad_sample_mode=mode,
+        poisson_sampling=True,
+        loss_reduction="sum" if summed else "mean",
+    )
+    if mode == "ghost":  # ghost clipping's two backward passes hide in a wrapped criterion
+        return private
+    gsm, dp_optimizer, dp_loader = private
+    dp_optimizer.loss_reduction = "mean"  # divide the noisy sum by the expected batch size
+    return gsm, dp_optimizer, nn.CrossEntropyLoss(reduction="sum" if summed else "mean"), dp_loader
+
+
+def _noise_only_step(optimizer) -> None:
+    """An empty Poisson batch still takes a step: zero clipped gradients plus the noise.
+
+    "ew" and "functorch" cannot run a forward pass on zero rows, so hand the optimizer empty
+    per-sample gradients instead; skipping the step would break the accounting, which
+    assumes noise is added at every one of the `steps`.
+    """
+    for p in optimizer.params:
+        p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)
+    optimizer.step()
+
+
+def _train_epoch(gsm, optimizer, criterion, loader, mode) -> float:
+    """One pass of Poisson batches; returns the mean training loss per row."""
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        if len(yb) == 0 and mode != "ghost":
+            _noise_only_step(optimizer)
+            continue
+        loss = criterion(gsm(xb), yb)
+        loss.backward()
+        optimizer.step()
+        if len(yb):
+            total += float(loss.detach()) * (1 if mode in SUMMED_LOSS_MODES else len(yb))
+            count += len(yb)
+    return total / max(count, 1)
+
+
+def dp_retrain(
+    spec: dict,
+    train_frame: pd.DataFrame,
+    *,
+    label_column: str,
+    target_epsilon: float,
+    delta: float | None = None,
+    max_grad_norm: float = 1.0,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    accountant: str = "prv",
+    seed: int = 0,
+    device=None,
+    grad_sample_mode: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[nn.Module, dict]:
+    """Retrain the spec's architecture with DP-SGD to (target_epsilon, delta); returns (module, record).
+
+    The module is a plain allowlisted architecture (state_dict keys as build_model(spec)), so
+    it serialises with torch_artifact and loads with load_model.
+    """
+    settings = training_settings(spec)
+    epochs = settings["epochs"] if epochs is None else epochs
+    batch_size = settings["batch_size"] if batch_size is None else batch_size
+    delta = default_delta(len(train_frame)) if delta is None and len(train_frame) else delta
+    mode = grad_sample_mode or DEFAULT_GRAD_SAMPLE_MODE
+    _validate(spec, train_frame, label_column=label_column, target_epsilon=target_epsilon, delta=delta,
+              max_grad_norm=max_grad_norm, epochs=epochs, batch_size=batch_size, accountant=accountant, mode=mode)
+    device = _as_device(device)
+
+    set_seed(seed)  # initial weights, Poisson batches and noise all follow from the seed
+    model = build_model(spec).to(device).train()
+    X = encode(train_frame, spec["input"])
+    y = labels_to_index(train_frame[label_column], spec["classes"])
+    loader = _row_loader(X, y, batch_size=batch_size, seed=seed, device=device)
+    sample_rate = 1 / len(loader)  # what Opacus's Poisson loader uses: expected batch = N / len(loader)
+    try:
+        sigma = noise_multiplier_for(target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate,
+                                     steps=epochs * len(loader), accountant=accountant)
+    except ValueError as exc:
+        message = EPSILON_UNREACHABLE.format(epsilon=target_epsilon, epochs=epochs, batch_size=batch_size)
+        raise ValueError(message) from exc
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+    engine = PrivacyEngine(accountant=accountant)
+    gsm, dp_optimizer, criterion, dp_loader = _make_private(
+        engine, model, optimizer, loader, noise_multiplier=sigma, max_grad_norm=max_grad_norm, mode=mode)
+    losses = []
+    for epoch in range(epochs):
+        losses.append(_train_epoch(gsm, dp_optimizer, criterion, dp_loader, mode))
+        if progress:
+            progress(int(100 * (epoch + 1) / epochs))
+
+    record = {
+        "epsilon_target": float(target_epsilon),
+        "epsilon_spent": float(engine.get_epsilon(delta)),
+        "delta": float(delta),
+        "noise_multiplier": float(dp_optimizer.noise_multiplier),
+        "sample_rate": float(sample_rate),
+        "steps": int(sum(n for _, _, n in engine.accountant.history)),
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "max_grad_norm": float(max_grad_norm),
+        "accountant": accountant,
+        "grad_sample_mode": mode,
+        "opacus_version": opacus.__version__,
+        "secure_rng": False,
+        "train_rows": int(len(train_frame)),
+        "lr": float(settings["lr"]),
+        "seed": int(seed),
+        "loss_per_epoch": [float(v) for v in losses],
+    }
+    return _unwrap(gsm, spec), record
+
+
+def _unwrap(gsm, spec: dict) -> nn.Module:
+    """A fresh allowlisted module holding the trained weights: no Opacus hooks or attributes."""
+    trained = gsm._module if hasattr(gsm, "_module") else gsm
+    plain = build_model(spec)
+    plain.load_state_dict({k: v.detach().cpu() for k, v in trained.state_dict().items()}, strict=True)
+    return plain.eval()
