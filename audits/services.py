@@ -19,9 +19,11 @@ from audits.models import AuditRun, RunStatus
 from audits.registry import KINDS, UNKNOWN_KIND
 from audits.runners.base import AuditInputError, RunOutcome, TransientAuditError
 from governance.evidence import evidence_record
+from governance.approvals import approvals_audit_finished
 from governance.exceptions import ApplicationError
 from governance.models import ModelVersion
 from governance.roles import require
+from governance.trail import trail_append
 from training.artifacts import ArtifactError
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,13 @@ def audit_run_enqueue(*, run_id) -> None:
 
 def audit_run_claim(*, run_id, worker_host: str) -> bool:
     now = timezone.now()
-    claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host, progress=0,
-        stage="starting", error="",
-    )
+    with transaction.atomic():
+        claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host, progress=0,
+            stage="starting", error="",
+        )
+        if claimed == 1:
+            trail_append(actor=f"worker:{worker_host}", action="audit.started", obj=AuditRun(pk=run_id))
     return claimed == 1
 
 
@@ -128,16 +133,20 @@ def _finish(run: AuditRun, outcome: RunOutcome) -> None:
         package_versions=_package_versions(), log=outcome.summary,
     )
     if updated:
+        approvals_audit_finished(run=run, outcome=outcome.outcome)  # "fail" revokes approvals; first: lock order
         evidence_record(
             system=run.system, kind=run.kind, outcome=outcome.outcome, summary=outcome.summary, audit_run=run,
             link=f"/runs/{run.pk}/",
         )
+        trail_append(actor="worker", action="audit.finished", obj=run, payload={"kind": run.kind, "outcome": outcome.outcome})
 
 
 def audit_run_fail(*, run_id, message: str, log_text: str = "") -> None:
-    AuditRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
-        status=RunStatus.FAILED, error=message[:5000], log=log_text[:20000], finished_at=timezone.now(), stage="failed"
-    )
+    with transaction.atomic():
+        if AuditRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
+            status=RunStatus.FAILED, error=message[:5000], log=log_text[:20000], finished_at=timezone.now(), stage="failed"
+        ):
+            trail_append(actor="worker", action="audit.failed", obj=AuditRun(pk=run_id), payload={"error": message[:500]})
 
 
 def audit_runs_sweep(*, now=None) -> dict:

@@ -6,6 +6,8 @@ from celery import shared_task
 
 from audits.runners.base import TransientAuditError
 from audits.services import audit_run_execute, audit_run_fail, audit_runs_sweep
+from audits.reports.tasks import build_report  # noqa: F401 - registers the report task with the worker
+from audits.tasks_drift import scheduled_drift_review  # noqa: F401 - registers the drift schedule's task
 
 MAX_RETRIES = 5
 

@@ -132,6 +132,38 @@ def _digits_system(owner) -> tuple[AISystem, bool]:
     return system, True
 
 
+def _report_signing_ensure(log) -> None:
+    """Signed reports (issue 6): with DEBUG on, a DEVELOPMENT-ONLY CA and signer under var/pki."""
+    from audits.reports.service import SigningNotConfigured, signing_config
+
+    try:
+        signing = signing_config()
+    except SigningNotConfigured as exc:
+        log(f"report signing: not configured ({exc.message})")
+        return
+    where = "DEVELOPMENT-ONLY certificate" if signing.development else "organisation certificate"
+    log(f"report signing: {where} {signing.pkcs12_path}")
+
+
+def _gate_ensure(log) -> None:
+    """Approvals and the gate (issue 7): the attestation key, and a pipeline token shown once.
+
+    Taking a version through request -> stages -> approved is left to the personas."""
+    from governance.keys import gate_key_ensure, signing_key
+    from governance.models import PipelineToken
+    from governance.tokens import pipeline_token_create
+
+    public_path, created = gate_key_ensure()
+    log(f"gate attestation key: {'generated' if created else 'present'}; public key {public_path} "
+        f"(keyid {signing_key().keyid[:16]}...)")
+    if PipelineToken.objects.filter(name="demo-ci").exists():
+        log("pipeline token demo-ci: exists (shown only when created; make another with "
+            "`manage.py create_pipeline_token NAME --scopes gate:read,batches:write`)")
+        return
+    _, key = pipeline_token_create(name="demo-ci", scopes=["gate:read", "batches:write"])
+    log(f"pipeline token demo-ci (gate:read batches:write), shown once: {key}")
+
+
 def demo_setup(*, log=print) -> DemoState:
     state = DemoState()
     stats = catalog_load()
@@ -144,7 +176,15 @@ def demo_setup(*, log=print) -> DemoState:
         log(f"demo system: {label} ...")
         system, created = build(owner)
         log(f"  {'trained and registered' if created else 'already registered'}: {system.slug}")
+    _report_signing_ensure(log)
+    _gate_ensure(log)
     version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")
     existing = AuditRun.objects.filter(version=version, kind="fairness").exclude(status=RunStatus.FAILED).first()
     state.fairness_run = existing or audit_run_create(actor=owner, version=version, kind="fairness")
+    from audits.drift_demo import demo_drift_ensure  # after the fairness run: its review compares with it
+
+    demo_drift_ensure(owner=owner, log=log)  # a shifted batch (the worker reviews it) and a weekly schedule
+    from audits.security_demo import demo_security_ensure  # last: the worker takes the fairness run first
+
+    demo_security_ensure(log=log)  # robustness + poisoning on the digits CNN, privacy on the credit MLP
     return state

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from governance.models import AssessmentStatus, ControlAssessment, Evidence, EvidenceOutcome, Framework
+from governance.trail import trail_append
 
 EVIDENCE_MAP: dict[str, dict[str, list[str]]] = {
     "registry": {Framework.AI_RMF: ["GOVERN 1.6", "MAP 1.1", "MAP 3.3"], Framework.ISO42001: ["A.4.2", "A.6.2.2", "A.9.4"]},
@@ -74,6 +75,8 @@ def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=
             latest[ev.kind] = ev.outcome
         new_status = derive_status(list(latest.values()), assessment.status)
         if new_status != assessment.status:
+            trail_append(actor=None, action="control.status_changed", obj=assessment, payload={
+                "control": assessment.control.ref, "from": assessment.status, "to": new_status, "evidence": kind})
             assessment.status = new_status
             assessment.save(update_fields=["status", "updated_at"])
     return created

@@ -31,6 +31,16 @@ PERMISSIONS: dict[str, set[str]] = {
     "version.register": {"owner", R.ADMIN},
     "assessment.update": {R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},
     "audit.request": {"owner", R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.ADMIN},
+    # Approvals (governance/approvals.py). Deciding also needs a role of the request's current
+    # stage, and never the requester or the version's creator (segregation of duties). Admins
+    # run the platform; they do not sign releases off.
+    "approval.request": {"owner", R.ADMIN},
+    "approval.decide": {R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.EXECUTIVE_APPROVER},
+    "approval.revoke": {R.RISK_OFFICER, R.COMPLIANCE_OFFICER, R.EXECUTIVE_APPROVER, R.ADMIN},
+    "policy.edit": {R.COMPLIANCE_OFFICER, R.ADMIN},
+    "gate.read": {r.value for r in Role},
+    "trail.view": {R.AUDITOR, R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},
+    "trail.export": {R.AUDITOR, R.COMPLIANCE_OFFICER, R.ADMIN},
 }
 
 DENIED = "Your role does not allow this ({action}). Roles that may: {roles}."

@@ -17,6 +17,7 @@ from governance.evidence import evidence_record
 from governance.exceptions import ApplicationError, ConflictError
 from governance.models import AISystem, AssessmentStatus, ControlAssessment, Dataset, ModelVersion
 from governance.roles import require
+from governance.trail import trail_append
 from training.artifacts import ArtifactError, load_model, sha256_hex
 
 TOO_LARGE = "The file is {size:,} bytes; the limit is {limit:,} bytes (MAX_UPLOAD_BYTES)."
@@ -68,6 +69,7 @@ def system_create(
             system=system, kind="registry", outcome="info",
             summary=f"Registered as {system.get_risk_tier_display()} risk; purpose and intended use documented.",
         )
+        trail_append(actor=actor, action="system.created", obj=system, payload={"slug": slug, "risk_tier": risk_tier})
     return system
 
 
@@ -95,7 +97,10 @@ def dataset_register(*, actor, system: AISystem, name: str, role: str, upload, s
     path = _save_file("datasets", sha, fmt, data)
     try:
         dataset.file.name = path
-        dataset.save()
+        with transaction.atomic():
+            dataset.save()
+            trail_append(actor=actor, action="dataset.registered", obj=dataset,
+                         payload={"system": system.slug, "name": name, "role": role, "sha256": sha})
     except Exception:
         default_storage.delete(path)  # nothing half-written: no row, no orphan file
         raise
@@ -136,6 +141,8 @@ def model_version_register(
         mv.artifact.name = path
         with transaction.atomic():
             mv.save()
+            trail_append(actor=actor, action="version.registered", obj=mv,
+                         payload={"system": system.slug, "version": version, "artifact_sha256": sha})
     except IntegrityError:
         default_storage.delete(path)
         raise ConflictError(f"Version {version!r} already exists for {system.slug}.", field="version") from None
@@ -171,5 +178,8 @@ def assessment_update(*, actor, assessment: ControlAssessment, status: str | Non
     if owner is not None:
         assessment.owner = owner
         fields.append("owner")
-    assessment.save(update_fields=fields)
+    with transaction.atomic():
+        assessment.save(update_fields=fields)
+        trail_append(actor=actor, action="assessment.updated", obj=assessment,
+                     payload={"control": assessment.control.ref, "status": assessment.status, "notes": assessment.notes})
     return assessment

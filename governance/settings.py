@@ -164,16 +164,58 @@ CELERY_TASK_ROUTES = {"audits.run_audit_gpu": {"queue": "gpu"}, "audits.*": {"qu
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False  # never eager outside tests
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task modules outside audits/ (autodiscovery covers audits only): approval expiry, webhooks.
+CELERY_IMPORTS = ("governance.tasks",)
 
 AUDIT_DEVICE = envstr("AUDIT_DEVICE", "auto")
 AUDIT_STALE_QUEUED_SECONDS = envint("AUDIT_STALE_QUEUED_SECONDS", 300)
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = envint("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", 600)
 AUDIT_MAX_ATTEMPTS = envint("AUDIT_MAX_ATTEMPTS", 3)
+# DP retraining (audits/security.py): the total epsilon one AI system may spend on one training
+# dataset across DP retrainings, added up (basic composition). Past it a retraining still runs,
+# but its results and the new version's lineage carry a warning.
+try:
+    PRIVACY_BUDGET_EPSILON = float(envstr("PRIVACY_BUDGET_EPSILON", "10"))
+except ValueError:
+    raise ImproperlyConfigured("PRIVACY_BUDGET_EPSILON must be a number, e.g. 10") from None
+
+# Approvals and the deploy gate (governance/approvals.py, governance/gate.py).
+# Ed25519 private key (PKCS8 PEM) that signs gate attestations; GATE_SIGNING_KEY_FILE also
+# works. Unset: the key file GATE_SIGNING_KEY_PATH, which `make demo` generates.
+GATE_SIGNING_KEY = envsecret("GATE_SIGNING_KEY")
+GATE_SIGNING_KEY_PATH = Path(envstr("GATE_SIGNING_KEY_PATH", str(VAR_DIR / "keys" / "gate-signing.pem")))
+# How long a signed gate answer stays valid at most (it expires sooner with its approval or audits).
+GATE_ATTESTATION_TTL_SECONDS = envint("GATE_ATTESTATION_TTL_SECONDS", 3600)
+# Days before an approval expires when the owner and approvers get an "expiring" notice.
+APPROVAL_EXPIRY_WARNING_DAYS = envint("APPROVAL_EXPIRY_WARNING_DAYS", 14)
+# Webhooks for approval events (requested, decided, revoked, expiring, expired): comma-separated
+# URLs, each POST signed with HMAC-SHA256 of "<timestamp>.<body>" under APPROVAL_WEBHOOK_SECRET.
+APPROVAL_WEBHOOK_URLS = envlist("APPROVAL_WEBHOOK_URLS", [])
+APPROVAL_WEBHOOK_SECRET = envsecret("APPROVAL_WEBHOOK_SECRET")
+APPROVAL_WEBHOOK_TIMEOUT_SECONDS = envint("APPROVAL_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Drift-breach alerts go to these URLs too (signed with the same secret).
+DRIFT_WEBHOOK_URLS = envlist("DRIFT_WEBHOOK_URLS", [])
+
+# Signed PDF reports (audits/reports/). The organisation's PKCS#12 (key + certificate +
+# chain) and its passphrase. With DEBUG on and no passphrase set, a development-only CA and
+# signer are generated under REPORT_DEV_PKI_DIR; with DEBUG off, report generation refuses
+# to run until both are configured.
+REPORT_DEV_PKI_DIR = VAR_DIR / "pki"
+REPORT_SIGNING_P12 = envstr("REPORT_SIGNING_P12", str(REPORT_DEV_PKI_DIR / "signer.p12"))
+REPORT_SIGNING_PASSPHRASE = envsecret("REPORT_SIGNING_PASSPHRASE")
+REPORT_ORGANISATION = envstr("REPORT_ORGANISATION", "Demo Org")
+# PEM files (comma-separated) whose certificates verification trusts as roots.
+REPORT_TRUST_ROOTS = envlist("REPORT_TRUST_ROOTS", [str(REPORT_DEV_PKI_DIR / "dev-ca.pem")])
+# Optional RFC 3161 timestamp authority, e.g. https://freetsa.org/tsr (empty: no timestamp), and
+# the PEM file(s) of the root(s) its timestamp certificates chain to.
+REPORT_TSA_URL = envstr("REPORT_TSA_URL", "")
+REPORT_TSA_TRUST_ROOTS = envlist("REPORT_TSA_TRUST_ROOTS", [])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # weasyprint logs every rendering step at INFO; the report task logs what matters.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

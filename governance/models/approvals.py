@@ -1,1 +1,152 @@
-"""Approval requests, decisions, pipeline tokens (issue: approvals and gate)."""
+"""Approval requests, decisions, the gate's last answers, pipeline tokens (issue: approvals and gate)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+__all__ = [
+    "Environment", "ApprovalStatus", "ApprovalRequest", "Decision", "ApprovalDecision", "GateState",
+    "PipelineToken", "TokenScope", "OPEN_STATUSES",
+]
+
+
+class Environment(models.TextChoices):
+    STAGING = "staging", "Staging"
+    PRODUCTION = "production", "Production"
+
+
+class ApprovalStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+# A version has at most one of these per environment at a time (a partial unique index).
+OPEN_STATUSES = [ApprovalStatus.DRAFT, ApprovalStatus.SUBMITTED, ApprovalStatus.IN_REVIEW, ApprovalStatus.APPROVED]
+
+
+class ApprovalRequest(models.Model):
+    """A request to ship one model version to one environment.
+
+    `stages` is the policy's approval stages as they were at submission, e.g.
+    [["risk_officer"], ["executive_approver"]]: stages are decided in order; every role
+    listed in a stage must approve (each by a different person) before the next opens.
+    `current_stage` is 1-based (0 while a draft).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey("governance.ModelVersion", on_delete=models.CASCADE, related_name="approval_requests")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    policy = models.ForeignKey("governance.Policy", on_delete=models.PROTECT, related_name="approval_requests")
+    stages = models.JSONField(default=list, blank=True, help_text="The policy's approval stages, snapshotted at submission")
+    policy_snapshot = models.JSONField(default=dict, blank=True, help_text="The policy as it was at submission")
+    status = models.CharField(max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.DRAFT, db_index=True)
+    current_stage = models.PositiveSmallIntegerField(default=0)
+    justification = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "environment"], condition=Q(status__in=OPEN_STATUSES),
+                name="approval_one_open_per_version_env",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.version} -> {self.environment} ({self.status})"
+
+    @property
+    def stage_count(self) -> int:
+        return len(self.stages or [])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in {ApprovalStatus.SUBMITTED, ApprovalStatus.IN_REVIEW}
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class ApprovalDecision(models.Model):
+    """One sign-off (or refusal) by one person in one role at one stage. Never edited."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_decisions")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            # The database, not only the service, keeps one role from being signed twice.
+            models.UniqueConstraint(fields=["request", "stage", "role"], name="decision_one_per_stage_role"),
+            models.UniqueConstraint(fields=["request", "user"], name="decision_one_per_person"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.decision} as {self.role} (stage {self.stage})"
+
+
+class GateState(models.Model):
+    """The gate's last answer for one version and environment, so that a change of answer is
+    logged once, and so that "denied after having been allowed" can name a rollback."""
+
+    version = models.ForeignKey("governance.ModelVersion", on_delete=models.CASCADE, related_name="gate_states")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    decision = models.CharField(max_length=8)
+    reasons = models.JSONField(default=list)
+    changed_at = models.DateTimeField()
+    first_allowed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "environment"], name="gate_state_unique")]
+
+
+class TokenScope(models.TextChoices):
+    GATE_READ = "gate:read", "Read gate decisions"
+    BATCHES_WRITE = "batches:write", "Upload production batches"
+
+
+class PipelineToken(models.Model):
+    """A deploy pipeline's API token. Only the sha256 of the secret is stored; the secret is
+    shown once, when it is created (manage.py create_pipeline_token)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pipeline_tokens",
+                             help_text="The service account the pipeline acts as")
+    scopes = models.JSONField(default=list)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token in logs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({', '.join(self.scopes)})"

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(f"worker started (pid {worker.pid}, log {log_path})")
         try:
             self._wait(state.fairness_run.pk, worker, timeout)
+            self._signed_report(state.fairness_run, worker, timeout)
             self._print_logins(state.users, addrport)
             if not no_serve:
                 call_command("runserver", addrport, use_reloader=False)
@@ -58,6 +59,23 @@ class Command(BaseCommand):
                 raise CommandError(f"the worker exited with code {worker.returncode}; see var/worker.log")
             time.sleep(0.5)
         raise CommandError("the demo audit did not finish in time; see var/worker.log")
+
+    def _signed_report(self, run, worker, timeout):
+        """One signed report of the audited credit version, built by the worker (idempotent)."""
+        from audits.models import Report, ReportStatus
+        from audits.reports.service import SigningNotConfigured, report_ensure
+
+        try:
+            report = report_ensure(actor=run.created_by, version=run.version)
+        except SigningNotConfigured as exc:
+            self.stdout.write(f"no signed report: {exc.message}")
+            return
+        deadline = time.monotonic() + timeout
+        while report.status == ReportStatus.GENERATING and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.5)
+            report = Report.objects.get(pk=report.pk)
+        line = f"signed report {report.report_number}: {report.status} {report.error}".strip()
+        self.stdout.write(self.style.SUCCESS(line) if report.status == ReportStatus.SIGNED else line)
 
     def _print_logins(self, users, addrport):
         self.stdout.write("\nDemo logins (development only):")

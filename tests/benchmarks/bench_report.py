@@ -1,0 +1,148 @@
+"""Benchmark: render and sign the full demo report (PDF/A-3b, 15+ pages with charts).
+
+Not a test (pytest does not collect bench_*.py). Run from the repository root:
+
+    .venv/bin/python tests/benchmarks/bench_report.py
+    .venv/bin/python tests/benchmarks/bench_report.py --repeats 9 --keep /tmp/demo-report.pdf
+
+Setup (not timed): a throwaway SQLite database and media folder in a temporary VAR_DIR,
+the demo data exactly as `make demo` creates it (catalog, users, the German-credit MLP and
+the digits CNN, the shifted production batch), the audits the demo's worker runs (the fairness
+audit with its defaults: 200 bootstrap resamples and the mitigation outlook; the drift review)
+plus a data-quality audit, all run in-process, and a development PKI (ECDSA P-256, as
+`make demo` makes).
+
+Timed, --repeats times each (default 7), median reported:
+  render = report_render(): the template context from the database, the Django template,
+           WeasyPrint HTML -> PDF/A-3b (fonts subset with harfbuzz when libharfbuzz-subset0
+           is installed, as `make` installs it);
+  sign   = report_sign(): pyHanko PAdES certification signature, DocMDP "no changes".
+Wall-clock (perf_counter) and CPU (process_time) are both printed: on a shared machine the
+CPU time is the steadier figure; the load average is printed alongside.
+"""
+
+import argparse
+import ctypes.util
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(var_dir: Path):
+    os.environ.update({"VAR_DIR": str(var_dir), "DEBUG": "1", "SECRET_KEY": "bench-only",
+                       "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+                       "DJANGO_SETTINGS_MODULE": "governance.settings", "LOG_LEVEL": "WARNING"})
+    os.environ.pop("REPORT_SIGNING_PASSPHRASE", None)
+    os.environ.pop("REPORT_SIGNING_P12", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def demo_data():
+    from audits.models import AuditRun, Report
+    from audits.services import audit_run_create, audit_run_execute
+    from governance.demo import demo_setup
+    from governance.models import ModelVersion
+
+    demo_setup(log=lambda *_: None)
+    # What `make demo`'s worker runs (the fairness audit, the drift review), in-process; plus a
+    # data-quality audit, so the report has one more section than the demo's.
+    version = ModelVersion.objects.select_related("system").get(system__slug="credit-scoring", version="1.0.0")
+    audit_run_create(actor=version.created_by, version=version, kind="data_quality")
+    for run in AuditRun.objects.filter(status="queued", version=version).order_by("created_at"):
+        assert audit_run_execute(run_id=run.pk) == "succeeded", AuditRun.objects.get(pk=run.pk).error
+    kinds = sorted(AuditRun.objects.filter(version=version, status="succeeded").values_list("kind", flat=True))
+    report = Report.objects.create(system=version.system, version=version, created_by=version.created_by,
+                                   report_number="R-2026-0001")
+    return report, kinds
+
+
+def timed(fn, repeats):
+    walls, cpus, result = [], [], None
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus), min(walls), result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--keep", help="write the signed PDF here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        setup_django(Path(tmp))
+        from django.utils import timezone
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        from audits.reports import service
+
+        print("setting up the demo data and audits (not timed) ...", flush=True)
+        report, kinds = demo_data()
+        report = type(report).objects.select_related(
+            "system__owner", "version__parent", "version__train_dataset", "version__eval_dataset", "created_by",
+        ).get(pk=report.pk)
+        config = service.signing_config()
+        now = timezone.now()
+        service.report_sign(report=report, pdf=service.report_render(report=report, generated_at=now), config=config)
+
+        render = timed(lambda: service.report_render(report=report, generated_at=now), args.repeats)
+        pdf = render[3]
+        sign = timed(lambda: service.report_sign(report=report, pdf=pdf, config=config), args.repeats)
+        signed = sign[3]
+        total = timed(lambda: service.report_sign(
+            report=report, pdf=service.report_render(report=report, generated_at=now), config=config), args.repeats)
+        import io
+
+        pages = int(PdfFileReader(io.BytesIO(signed)).root["/Pages"]["/Count"])
+        from audits.reports.context import report_context
+        from django.template.loader import render_to_string
+
+        html = render_to_string("reports/report.html", report_context(report=report, generated_at=now))
+        charts = html.count("data:image/svg+xml") + html.count("<svg")
+        check = service._verify(signed)
+        if args.keep:
+            Path(args.keep).write_bytes(signed)
+
+    from importlib.metadata import version
+
+    harfbuzz = ctypes.util.find_library("harfbuzz-subset") or "not found"
+    load = os.getloadavg()
+    rows = [("render (context + template + WeasyPrint PDF/A-3b)", render), ("sign (pyHanko PAdES, ECDSA P-256)", sign),
+            ("render + sign", total)]
+    print()
+    print("### Signed PDF report: render and sign the full demo report")
+    print()
+    print(f"`.venv/bin/python tests/benchmarks/bench_report.py --repeats {args.repeats}` — the demo's credit-scoring "
+          f"report with the {', '.join(kinds)} audits: {pages} pages, {charts} SVG charts, {len(signed):,} bytes, "
+          f"signature check: {check.status}.")
+    print()
+    print("| step | median wall | median CPU | best wall |")
+    print("|---|---:|---:|---:|")
+    for label, (wall, cpu, best, _) in rows:
+        print(f"| {label} | {wall:.2f} s | {cpu:.2f} s | {best:.2f} s |")
+    print()
+    print(f"Target: render + sign median under 3 s — {'met' if total[0] < 3 else 'NOT met'} on wall-clock, "
+          f"{'met' if total[1] < 3 else 'NOT met'} on CPU time.")
+    print()
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / "
+          f"{load[2]:.1f} during the run; Python {platform.python_version()}, WeasyPrint {version('weasyprint')}, "
+          f"pyHanko {version('pyHanko')}, harfbuzz-subset: {harfbuzz}.")
+
+
+if __name__ == "__main__":
+    main()
