@@ -195,7 +195,8 @@ def robustness_group_chart(results: dict, feature: str) -> str:
 def robustness_figures(results: dict) -> list[dict]:
     units = (results.get("params") or {}).get("epsilon_units", "")
     figures = [{"feature": "curve", "svg": robustness_curve_chart(results),
-                "caption": f"Robust accuracy per attack on {results.get('n_samples')} sampled rows; epsilon in {units}."}]
+                "caption": f"Robust accuracy per attack on {results.get('n_samples')} sampled rows; "
+                           f"epsilon in {units}."}]
     for feature in results.get("group_robustness") or {}:
         figures.append({"feature": feature, "svg": robustness_group_chart(results, feature),
                         "caption": f"Robust accuracy per group of {feature}: a line that falls faster marks a group "
@@ -271,9 +272,10 @@ def inversion_images(results: dict) -> list[dict]:
     out = []
     for row in inversion.get("classes") or []:
         mean = means.get(str(row["class"]))
+        label = row["class"]
         out.append({**row,
-                    "reconstruction_svg": image_svg(row["image"], title=f"MIFace reconstruction of class {row['class']}"),
-                    "mean_svg": image_svg(mean, title=f"Mean training image of class {row['class']}") if mean else ""})
+                    "reconstruction_svg": image_svg(row["image"], title=f"MIFace reconstruction of class {label}"),
+                    "mean_svg": image_svg(mean, title=f"Mean training image of class {label}") if mean else ""})
     return out
 
 
@@ -283,9 +285,9 @@ def dp_figures(results: dict) -> list[dict]:
     for when in ("before", "after"):
         attacks = (mia.get(when) or {}).get("attacks")
         if attacks:
+            model = "original" if when == "before" else "DP-retrained"
             figures.append({"feature": when, "svg": roc_chart(attacks, title=f"Membership inference ROC, {when} DP"),
-                            "caption": f"Membership attacks on the {'original' if when == 'before' else 'DP-retrained'} "
-                                       "model."})
+                            "caption": f"Membership attacks on the {model} model."})
     return figures
 
 

@@ -25,6 +25,8 @@ closed ("done") with that version.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import transaction
 
@@ -53,7 +55,8 @@ ACCOUNTANTS = ("prv", "rdp")  # as training/dp.py; repeated so pages need not im
 BAD_NUMBER = "params.{name} must be a number greater than 0{upper}, not {value!r}."
 BAD_INT = "params.{name} must be a whole number of at least 1, not {value!r}."
 BAD_ACCOUNTANT = "params.accountant must be one of prv, rdp, not {value!r}."
-BAD_LABEL = "params.new_version must start with a letter or digit and hold only letters, digits and . _ + -, not {value!r}."
+BAD_LABEL = ("params.new_version must start with a letter or digit and hold only letters, digits and . _ + -, "
+             "not {value!r}.")
 
 
 def dp_params_clean(params: dict) -> dict:
@@ -148,8 +151,9 @@ def budget_after(before: dict, *, epsilon: float, delta: float, version_label: s
     out = {**before, "epsilon_before": before["epsilon_spent"], "epsilon_spent": spent,
            "delta_spent": before["delta_spent"] + delta, "exceeded": spent > before["limit_epsilon"],
            "this_retraining": {"version": version_label, "epsilon": epsilon, "delta": delta}}
-    out["warning"] = BUDGET_WARNING.format(spent=spent, limit=before["limit_epsilon"], sha=before["dataset_sha256"][:12],
-                                           n=len(before["versions"]) + 1) if out["exceeded"] else ""
+    out["warning"] = BUDGET_WARNING.format(
+        spent=spent, limit=before["limit_epsilon"], sha=before["dataset_sha256"][:12], n=len(before["versions"]) + 1,
+    ) if out["exceeded"] else ""
     return out
 
 
@@ -175,8 +179,14 @@ def accepted_recommendation(*, run: AuditRun) -> RetrainingRecommendation | None
     rec_id = (run.params or {}).get("recommendation")
     if not rec_id:
         return None
+    try:
+        uuid.UUID(str(rec_id))
+    except ValueError:
+        raise AuditInputError(NOT_ACCEPTED.format(rec=rec_id)) from None
     rec = RetrainingRecommendation.objects.filter(pk=rec_id, version_id=run.version_id).first()
-    if (rec is None or rec.status != RecommendationStatus.ACCEPTED or str(run.pk) not in rec.resolution_note
+    # DONE too: a redelivered run finds the recommendation it already closed.
+    if (rec is None or rec.status not in (RecommendationStatus.ACCEPTED, RecommendationStatus.DONE)
+            or str(run.pk) not in rec.resolution_note
             or run.created_by is None or not may_approve_retraining(run.created_by, run.version)):
         raise AuditInputError(NOT_ACCEPTED.format(rec=rec_id))
     return rec

@@ -20,18 +20,37 @@ Until then, and for every policy row created before these kinds existed, `audit_
 falls back to these defaults, so a security audit is always decided against a written rule.
 Values are decided on the point estimate (attacks have no sampling interval we could trust).
 
-| kind / metric                              | low   | medium | high  | why this number |
-|--------------------------------------------|-------|--------|-------|-----------------|
-| robustness: robust accuracy, PGD at ε=0.1  | ≥ 0.4 | ≥ 0.5  | ≥ 0.6 | ε=0.1 is a tenth of the pixel range or of a training standard deviation: a nudge a person would not notice. At ≥ 0.5 an attacker with that budget cannot flip most decisions. |
-| robustness: gap in accuracy drop between groups at ε=0.1 | ≤ 0.15 | ≤ 0.10 | ≤ 0.10 | The same tolerance as the fairness gaps: no group may lose 10 points more accuracy under attack than another. The gap in *drop* isolates fragility; the gap in accuracy itself is the fairness audit's. |
-| poisoning: backdoor success at 5% poisoned | —     | —      | ≤ 0.5 | Nearly every neural network learns a backdoor from 5% of its rows, so this is a finding only where the policy asks the data pipeline to be an integrity boundary (high risk): 1 row in 20 must not control most decisions. Lower tiers record it. |
-| poisoning: share of registered rows flagged | ≤ 0.01 | ≤ 0.01 | ≤ 0.01 | The detector flags nothing on the clean demo data; more than 1% flagged needs a person to look. |
-| poisoning: detector recall / precision on a planted 10% backdoor | ≥ 0.9 / ≥ 0.8 | same | same | The acceptance bar of issue 4; below it the run is inconclusive: the scan cannot vouch for the data. |
-| privacy: membership-inference AUC          | ≤ 0.6 | ≤ 0.6  | ≤ 0.6 | 0.5 is guessing; above 0.6 an attacker tells members apart clearly better than chance. |
-| privacy: TPR at 1% FPR                     | ≤ 0.05 | ≤ 0.05 | ≤ 0.05 | Chance is 0.01 (TPR = FPR); 5x chance means some people are confidently identified (Carlini et al. 2022). |
-| DP retraining: test accuracy lost          | ≤ 0.10 | ≤ 0.05 | ≤ 0.05 | The privacy must not cost the model its job. |
-| DP retraining: membership AUC after        | ≤ 0.6 | ≤ 0.6  | ≤ 0.6 | As the privacy audit: the gain is measured, not assumed. |
-| DP retraining: growth of the accuracy gap between groups | ≤ 0.05 | ≤ 0.05 | ≤ 0.05 | DP-SGD costs small groups the most (Bagdasaryan et al. 2019); the retrained model may not widen a gap by more than 5 points. |
+| kind: metric (where it is read)                           | low    | medium | high   |
+|-----------------------------------------------------------|--------|--------|--------|
+| robustness: robust accuracy (PGD, ε = 0.1)                | ≥ 0.4  | ≥ 0.5  | ≥ 0.6  |
+| robustness: gap in accuracy lost between groups (ε = 0.1) | ≤ 0.15 | ≤ 0.10 | ≤ 0.10 |
+| poisoning: backdoor attack success (5% of rows poisoned)  | —      | —      | ≤ 0.5  |
+| poisoning: share of registered training rows flagged      | ≤ 0.01 | ≤ 0.01 | ≤ 0.01 |
+| poisoning: detector recall / precision, planted 10%       | ≥ 0.9 / ≥ 0.8 (every tier)  |
+| privacy: membership-inference AUC (stronger attack)       | ≤ 0.6 (every tier)          |
+| privacy: TPR at 1% FPR (stronger attack)                  | ≤ 0.05 (every tier)         |
+| DP retraining: evaluation accuracy lost                   | ≤ 0.10 | ≤ 0.05 | ≤ 0.05 |
+| DP retraining: membership AUC after                       | ≤ 0.6 (every tier)          |
+| DP retraining: growth of the accuracy gap between groups  | ≤ 0.05 (every tier)         |
+
+Why these numbers:
+- ε = 0.1 is a tenth of the pixel range, or a tenth of a training standard deviation of a
+  numeric feature: a nudge nobody would notice. At robust accuracy ≥ 0.5 such an attacker
+  cannot flip most decisions; higher tiers ask for more.
+- The group gap uses the fairness gaps' 0.10 tolerance, on accuracy *lost* under attack, so
+  it measures fragility; a group that is less accurate anyway is the fairness audit's finding.
+- Nearly every neural network learns a backdoor from 5% poisoned rows (the demo CNN: 0.59),
+  so backdoor success is a finding only where the policy makes the data pipeline an integrity
+  boundary (high risk): 1 row in 20 must not control most decisions. Lower tiers record it.
+- The detector flags nothing on the clean demo data; over 1% flagged needs a person to look.
+  Recall ≥ 0.9 / precision ≥ 0.8 is issue 4's acceptance bar; below it the run is
+  inconclusive, not failed: the scan cannot vouch for the data, but found nothing wrong.
+- AUC 0.5 is guessing; above 0.6 members are told apart clearly better than chance. TPR at
+  1% FPR is 0.01 by chance; 5x that means some people are confidently identified (Carlini et
+  al. 2022).
+- DP retraining judges the new version: it must keep its job (accuracy), show the privacy
+  gain (AUC), and not widen a group gap by more than 5 points (DP-SGD costs small groups the
+  most, Bagdasaryan et al. 2019). A miss makes the run inconclusive (see the runner).
 
 Both tables are starting points: edit them in the admin (`audit_requirements[kind]["thresholds"]`).
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone as dt_timezone
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -15,7 +16,16 @@ from audits.registry import KINDS
 from audits.reports.charts import line_chart
 from audits.selectors import runs_for_system
 from governance import glossary
-from governance.models import AISystem, Control, ControlAssessment, Framework, LifecycleStage, RiskTier
+from governance.exceptions import ApplicationError
+from governance.models import (
+    AISystem,
+    AssessmentStatus,
+    Control,
+    ControlAssessment,
+    Framework,
+    LifecycleStage,
+    RiskTier,
+)
 from governance.roles import can
 from governance.selectors import (
     GATE_FILTERS,
@@ -33,6 +43,7 @@ from governance.selectors import (
     system_versions,
     version_lineage,
 )
+from governance.services import assessment_update
 
 PAGE_SIZES = {"50": 50, "200": 200, "all": None}
 
@@ -179,17 +190,29 @@ def system_detail(request, slug):
 
 @login_required
 def system_control(request, slug, framework, ref):
-    """Drill-down from a heatmap cell: one control on one system, with all its evidence."""
+    """Drill-down from a heatmap cell: one control on one system, with all its evidence; a
+    compliance or risk officer records a status and notes here (governance.services)."""
     system = get_object_or_404(AISystem, slug=slug)
     try:
         assessment = assessment_detail(system=system, framework=framework, ref=ref)
     except ControlAssessment.DoesNotExist:
         raise Http404("No such control on this system") from None
+    if request.method == "POST":
+        try:
+            assessment_update(actor=request.user, assessment=assessment, status=request.POST.get("status") or None,
+                              notes=request.POST.get("notes", "").strip())
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{assessment.control.ref} on {system.name} is now "
+                                      f"{assessment.get_status_display().lower()}.")
+        return redirect(request.path)
     return render(request, "controls/assessment.html", {
         "system": system, "a": assessment, "control": assessment.control,
         "partners": partner_assessments(system=system, control=assessment.control),
         "status_text": glossary.status_text(assessment.status),
-        "outcomes": glossary.OUTCOMES,
+        "statuses": AssessmentStatus.choices,
+        "can_update": can(request.user, "assessment.update", system),
     })
 
 

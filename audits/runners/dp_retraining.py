@@ -25,6 +25,7 @@ training: under a minute for the demo models); on a GPU the same settings simply
 
 from __future__ import annotations
 
+from audits.models import RecommendationStatus
 from audits.probes.privacy import dp_comparison
 from audits.registry import KINDS
 from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
@@ -77,7 +78,7 @@ def run(*, run, progress) -> RunOutcome:
                                sensitive_columns=sensitive, seed=seed, device=device)
     progress(90, f"registering {new_label}")
     new = existing or dp_version_register(run=run, module=module, record=record, budget=budget, label=new_label)
-    if recommendation is not None:
+    if recommendation is not None and recommendation.status == RecommendationStatus.ACCEPTED:
         recommendation_close(recommendation=recommendation, new_version=new, run=run)
     results = {
         "dp": {k: v for k, v in record.items() if k not in ("train_sha256", "train_dataset")},

@@ -53,7 +53,8 @@ def run(*, run, progress) -> RunOutcome:
     if spec["input"]["kind"] == "image" and params["inversion"]:
         progress(60, "model inversion (MIFace)")
         means = class_mean_images(spec, members, label_column=label)
-        inversion = model_inversion(model.module, spec, class_means=means, classes=[c for c in spec["classes"] if c in means],
+        classes = [c for c in spec["classes"] if c in means]
+        inversion = model_inversion(model.module, spec, class_means=means, classes=classes,
                                     max_iter=params["inversion_max_iter"], seed=seed, device=device)
         inversion["class_means"] = {str(k): v for k, v in means.items()}
     progress(95, "comparing with the policy")

@@ -114,6 +114,42 @@ def test_robustness_on_the_credit_mlp_stores_the_curve_groups_checks_and_evidenc
     assert "Robustness disparity by group" in html and "credit_amount, duration, age" in html
 
 
+def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(credit_system, credit_frames,
+                                                                                 personas):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from audits.runners.security_common import TORCH_ONLY
+    from tests.conftest import CREDIT_SCHEMA
+    from training.artifacts import skops_artifact
+
+    system, version = credit_system
+    train, _ = credit_frames
+    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
+    encoder = make_column_transformer((StandardScaler(), numeric),
+                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
+    pipeline = make_pipeline(encoder, LogisticRegression(max_iter=200))
+    pipeline.fit(train[CREDIT_SCHEMA["features"]], train["risk"])
+    sk = services.model_version_register(actor=personas["alice"], system=system, version="2.0.0-sk",
+                                         artifact=skops_artifact(pipeline), eval_dataset=version.eval_dataset)
+    run = run_through_worker(personas["sam"], sk, "robustness", {"blackbox_max_samples": 4, "blackbox_max_iter": 2,
+                                                                  "blackbox_max_eval": 50})
+    r = run.results
+    assert (r["mode"], r["n_samples"], list(r["curves"])) == ("black-box", 4, ["hopskipjump"])
+    assert [p["epsilon"] for p in r["curves"]["hopskipjump"]] == [0.1, 0.25, 0.5, 1.0, 2.0]
+    assert any(name.startswith("standardscaler__") for name in r["attackable_features"])
+    assert all(name.startswith("onehotencoder__") for name in r["fixed_features"])  # categories stay valid
+    assert [c["metric"] for c in run.checks] == ["robust_accuracy"]
+    assert run.device == "cpu"
+    # The other security audits retrain or differentiate the model: a clear refusal, not a crash.
+    refused = audit_run_create(actor=personas["sam"], version=sk, kind="privacy")
+    assert run_audit(str(refused.pk)) == RunStatus.FAILED
+    refused.refresh_from_db()
+    assert refused.error == TORCH_ONLY.format(kind="privacy", fmt="skops")
+
+
 def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas):
     system, version = digits_system
     run = run_through_worker(personas["alice"], version, "robustness",
@@ -273,6 +309,7 @@ def test_dp_retraining_registers_a_child_version_with_its_privacy_record(credit_
 def test_the_privacy_budget_adds_up_per_training_dataset_and_warns_past_the_total(
         credit_system, personas, credit_model, settings, django_assert_num_queries):
     from audits.security import privacy_budget
+    from governance.models import Policy
 
     system, version = credit_system
     settings.PRIVACY_BUDGET_EPSILON = 1.0
@@ -285,7 +322,15 @@ def test_the_privacy_budget_adds_up_per_training_dataset_and_warns_past_the_tota
         budget = privacy_budget(system=system, dataset_sha256=version.train_dataset.sha256)
     assert (budget["epsilon_spent"], budget["exceeded"], len(budget["versions"])) == (0.9, False, 1)
 
+    policy = Policy.objects.get(risk_tier="high", environment="production")
+    policy.audit_requirements = {**policy.audit_requirements,
+                                 "dp_retraining": {"thresholds": {"accuracy_drop": {"max": -1.0}}}}
+    policy.save()
     run = run_through_worker(personas["alice"], version, "dp_retraining", {"target_epsilon": 0.5, "epochs": 1})
+    # The policy's own thresholds win over the defaults; a miss judges the new version, so the
+    # run is inconclusive rather than failed (failing would revoke the parent's approvals).
+    assert [(c["metric"], c["outcome"]) for c in run.checks] == [("accuracy_drop", "fail")]
+    assert run.outcome == "inconclusive"
     spent = run.results["dp"]["epsilon_spent"]
     budget = run.results["budget"]
     assert budget["epsilon_before"] == 0.9
@@ -324,7 +369,7 @@ def test_only_the_policys_approver_starts_a_retraining_from_a_recommendation(rec
 
 def test_a_risk_officers_approval_starts_dp_retraining_and_the_new_version_closes_the_recommendation(
         recommendation, personas):
-    from audits.models import RecommendationStatus
+    from audits.models import AuditRun, RecommendationStatus
     from audits.security import retraining_from_recommendation
     from governance.exceptions import ConflictError
     from governance.models import AuditLogEntry
@@ -346,6 +391,9 @@ def test_a_risk_officers_approval_starts_dp_retraining_and_the_new_version_close
     assert str(recommendation.new_version_id) == run.results["new_version"]["id"]
     assert run.results["recommendation"] == str(recommendation.pk)
     assert recommendation.new_version.lineage["derived_by"]["requested_by"] == "bob"
+    AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)  # redelivered after it closed the rec
+    assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
+    assert recommendation.version.children.count() == 1
 
 
 def test_a_recommendation_nobody_approved_cannot_be_closed_by_a_dp_run(recommendation, personas):
@@ -355,3 +403,36 @@ def test_a_recommendation_nobody_approved_cannot_be_closed_by_a_dp_run(recommend
     run.refresh_from_db()
     assert run.error.startswith(f"params.recommendation: {recommendation.pk} was not accepted for DP retraining")
     assert not recommendation.version.children.exists()
+
+
+# --------------------------------------------------------------------------- on a GPU worker
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind, params", [
+    ("robustness", {"epsilons": [0.0, 0.2], "pgd_steps": 5, "max_samples": 100}),
+    ("poisoning", {"rates": [0.1]}),
+    ("privacy", {"attack_model_type": "lr", "inversion_max_iter": 5}),
+    ("dp_retraining", {"target_epsilon": 4.0, "epochs": 1}),
+])
+def test_on_a_gpu_worker_each_security_audit_runs_on_cuda_and_records_the_card(digits_system, personas, settings,
+                                                                                kind, params):
+    settings.AUDIT_DEVICE = "cuda"
+    system, version = digits_system
+    run = run_through_worker(personas["sam"], version, kind, params)
+    assert run.device.startswith("cuda (") and torch.cuda.get_device_name(0)[:20] in run.device
+    assert run.results["device"].startswith("cuda")
+    assert set(Evidence.objects.filter(audit_run=run).values_list("assessment__control__ref", flat=True)) == \
+        CONTROLS[kind]
+
+
+def test_asking_for_cuda_on_a_worker_without_one_fails_the_run_with_the_setting_named(
+        digits_system, personas, settings, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    settings.AUDIT_DEVICE = "cuda"
+    _, version = digits_system
+    run = audit_run_create(actor=personas["sam"], version=version, kind="privacy")
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run.refresh_from_db()
+    assert run.error == ("The worker's AUDIT_DEVICE setting cannot be used: "
+                         "AUDIT_DEVICE=cuda but no CUDA device is available.")

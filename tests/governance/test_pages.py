@@ -15,7 +15,7 @@ from audits.models import AuditRun, RunStatus
 from governance import glossary
 from governance.approvals import approval_decide, approval_request_create
 from governance.evidence import evidence_record
-from governance.models import AISystem, ApprovalRequest, Dataset, ModelVersion
+from governance.models import AISystem, ApprovalRequest, ControlAssessment, Dataset, ModelVersion
 from governance.services import system_create
 from tests.conftest import csv_bytes
 
@@ -175,6 +175,19 @@ def test_the_system_page_has_a_heatmap_cell_per_control_linking_to_its_evidence(
     assert "Failed: the latest evidence failed; this is an open finding." in drill
     assert "fairness fail" in drill  # the evidence summary
     assert reverse("system-control", args=["heat", "iso42001", "A.5.4"]) in drill  # crosswalk partner
+
+
+def test_a_compliance_officer_records_a_status_on_the_drill_down_and_an_auditor_cannot(personas):
+    make_system(personas["alice"], "heat")
+    url = reverse("system-control", args=["heat", "iso42001", "A.10.3"])
+    assert 'name="status"' not in login(personas["aude"]).get(url).content.decode()
+    r = login(personas["aude"]).post(url, {"status": "not_applicable", "notes": "No suppliers."}, follow=True)
+    assert "Your role does not allow this (assessment.update)." in r.content.decode()
+    r = login(personas["carla"]).post(url, {"status": "not_applicable", "notes": "No third-party suppliers."},
+                                      follow=True)
+    assert "A.10.3 on Heat is now not applicable." in r.content.decode()
+    a = ControlAssessment.objects.get(system__slug="heat", control__ref="A.10.3")
+    assert (a.status, a.notes) == ("not_applicable", "No third-party suppliers.")
 
 
 def test_an_unknown_control_on_a_system_is_a_404(personas):
