@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from audits.retry import MAX_RETRIES, retry_or_give_up
 from audits.runners.base import TransientAuditError
 from audits.services import audit_run_execute, audit_run_fail, audit_runs_sweep
 from audits.reports.tasks import build_report  # noqa: F401 - registers the report task with the worker
 from audits.tasks_drift import scheduled_drift_review  # noqa: F401 - registers the drift schedule's task
 
-MAX_RETRIES = 5
 
 
 @shared_task(bind=True, name="audits.run_audit", max_retries=MAX_RETRIES, acks_late=True)
@@ -17,10 +17,7 @@ def run_audit(self, run_id: str) -> str:
     try:
         return audit_run_execute(run_id=run_id)
     except TransientAuditError as exc:
-        if self.request.retries >= MAX_RETRIES:
-            audit_run_fail(run_id=run_id, message=f"Gave up after {MAX_RETRIES} retries: {exc}")
-            return "failed"
-        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+        return retry_or_give_up(self, exc, give_up=lambda message: audit_run_fail(run_id=run_id, message=message))
 
 
 @shared_task(name="audits.sweep_stale_runs")

@@ -205,7 +205,9 @@ def _was_allowed(version, env: str, facts: Facts) -> bool:
     return any(r.approved_at for r in facts.requests.get((version.pk, env), []))
 
 
-def _decide(system: AISystem, version: ModelVersion, env: str, facts: Facts, now) -> dict:
+def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts, now) -> dict:
+    """The gate's rule over facts already read; public so the portfolio, which reads facts
+    for many systems at once, gives exactly the answer the gate API would."""
     policy = facts.policies[env]
     audits, reasons, expiries = _audits(version, policy, facts, now)
     report, report_reasons = _report(version, policy, facts)
@@ -242,7 +244,7 @@ def _evaluate_many(system, versions, environments, now) -> tuple[dict, Facts | N
     if not versions:
         return {}, None
     facts = _facts(system=system, versions=versions, environments=environments)
-    return {(v.pk, env): _decide(system, v, env, facts, now) for v in versions for env in environments}, facts
+    return {(v.pk, env): gate_decide(system, v, env, facts, now) for v in versions for env in environments}, facts
 
 
 def gate_evaluate_many(*, system: AISystem, versions: list[ModelVersion], environments: list[str], now=None) -> dict:

@@ -212,7 +212,7 @@ def _policies(tiers) -> dict:
 class GateBoard:
     """The deploy gate for many systems' latest versions at once, in a constant number of queries.
 
-    The decision is governance.gate's own (`_decide` over its `Facts`, read by its batched
+    The decision is governance.gate's own (`gate_decide` over its `Facts`, read by its batched
     readers in governance.gate_reads); the board gathers the facts for all systems in one go,
     where gate_evaluate_many gathers them for one system, so the portfolio and the gate API
     cannot disagree. Two of the gate's rules let `decision()` answer "deny" without building
@@ -272,7 +272,7 @@ class GateBoard:
                 policies={e: self.policy(system, e) for e in ENVIRONMENTS}, runs=self.runs, reports=self.reports,
                 findings=self.findings.get(system.pk, []), requests=self.requests, states=self.states,
             )
-            self._answers[key] = gate._decide(system, self.versions[system.pk], env, facts, self.now)
+            self._answers[key] = gate.gate_decide(system, self.versions[system.pk], env, facts, self.now)
         return self._answers[key]
 
     def decision(self, system, env) -> str | None:

@@ -23,6 +23,7 @@ from audits.exports.model_card import headline_metrics
 from audits.figures import METRIC_LABELS, coverage_chart, report_figures
 from audits.models import AuditRun, RunStatus
 from audits.registry import KINDS
+from governance import glossary
 from governance.models import AssessmentStatus, ControlAssessment, Evidence, Framework
 from governance.policies import policy_for
 from governance.roles import Role
@@ -43,26 +44,15 @@ OUTCOME_MEANING = {
     "inconclusive": "The confidence interval straddles the policy limit: the data cannot tell whether it is met.",
 }
 
-GLOSSARY = [
+# Report-only terms; the metric definitions come from governance/glossary.py, the same words
+# the pages and the wizard use.
+_REPORT_TERMS = [
     ("Confidence interval (95%)", "A range that would contain the true value in 95 of 100 repetitions of the "
      "measurement on new data of the same kind. Wide intervals mean the data are too few to be precise."),
     ("Bootstrap", "Estimating uncertainty by recomputing a figure on many resamples of the evaluation data, "
      "drawn with replacement."),
     ("Slice / group", "The rows of the evaluation data that share a value of a sensitive feature (for example "
      "sex = female), or a combination of values (an intersection)."),
-    ("Selection rate", "The share of rows in a group that the model gives the favourable outcome."),
-    ("True positive rate (TPR)", "Of the rows whose true outcome is favourable, the share the model also "
-     "predicts as favourable."),
-    ("False positive rate (FPR)", "Of the rows whose true outcome is unfavourable, the share the model wrongly "
-     "predicts as favourable."),
-    ("Demographic parity difference", "The gap between the highest and the lowest selection rate across groups; "
-     "0 means every group is selected at the same rate."),
-    ("Demographic parity ratio", "The lowest selection rate divided by the highest; 1 means equal rates. The "
-     "four-fifths rule of thumb flags ratios below 0.8."),
-    ("Equalized odds difference", "The larger of the between-group gaps in true positive rate and in false "
-     "positive rate."),
-    ("Calibration error (ECE)", "How far the model's predicted probabilities are from the observed frequencies, "
-     "averaged over ten probability bins."),
     ("Insufficient data", "A slice with fewer rows than the audit's minimum; its numbers are shown but it is left "
      "out of the disparity figures, because they would be unreliable."),
     ("Inconclusive", "A policy check whose confidence interval lies on both sides of the threshold: more data "
@@ -75,6 +65,12 @@ GLOSSARY = [
      "file and allows no later changes, so any alteration is detected by a verifier."),
     ("PDF/A-3b", "The archival PDF profile (ISO 19005-3) this report uses: fonts embedded, no external content."),
 ]
+_METRIC_TERMS = [
+    "selection_rate", "tpr", "fpr", "demographic_parity_difference", "demographic_parity_ratio",
+    "equalized_odds_difference", "ece", "psi", "robust_accuracy", "attack_success_rate", "membership_auc",
+    "tpr_at_low_fpr", "epsilon",
+]
+GLOSSARY = _REPORT_TERMS + [(glossary.METRICS[k].label, glossary.METRICS[k].measures) for k in _METRIC_TERMS]
 
 LIMITATIONS = [
     "Every figure describes this model version on the evaluation data listed under Provenance. It does not "

@@ -30,7 +30,7 @@ from audits.probes.privacy import dp_comparison
 from audits.registry import KINDS
 from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
 from audits.runners.security_common import (
-    check, checks_sentence, device_label, labelled_frame, pick_device, policy_thresholds, scaled, torch_model,
+    check, checks_sentence, device_label, pick_device, policy_thresholds, scaled, torch_model, train_and_eval_frames,
 )
 from audits.security import (
     KIND, accepted_recommendation, budget_after, dp_params_clean, dp_version_for_run, dp_version_register,
@@ -49,10 +49,7 @@ def run(*, run, progress) -> RunOutcome:
     recommendation = accepted_recommendation(run=run)
     model = torch_model(version, KIND)
     spec = model.spec
-    train, label = labelled_frame(version.train_dataset, role="training")
-    test, test_label = labelled_frame(version.eval_dataset, role="evaluation")
-    if test_label != label:
-        test = test.rename(columns={test_label: label})
+    train, test, label = train_and_eval_frames(version)
     sensitive = [c for c in version.eval_dataset.schema.get("sensitive") or [] if c in test.columns]
     device, seed = pick_device(), int(params["seed"])
     thresholds, policy = policy_thresholds(run, KIND)

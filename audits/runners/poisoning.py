@@ -30,7 +30,7 @@ from audits.probes.poisoning import backdoor_susceptibility, backdoor_trigger, d
 from audits.registry import KINDS
 from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
 from audits.runners.security_common import (
-    check, checks_sentence, device_label, labelled_frame, pick_device, policy_thresholds, scaled, torch_model,
+    check, checks_sentence, device_label, pick_device, policy_thresholds, scaled, torch_model, train_and_eval_frames,
 )
 from training.encoding import encode, feature_layout
 from training.recipes import labels_to_index, train_from_spec, training_settings
@@ -43,10 +43,7 @@ def run(*, run, progress) -> RunOutcome:
     version, params = run.version, {**KINDS["poisoning"].defaults, **run.params}
     model = torch_model(version, "poisoning")
     spec = model.spec
-    train, label = labelled_frame(version.train_dataset, role="training")
-    test, test_label = labelled_frame(version.eval_dataset, role="evaluation")
-    if test_label != label:
-        test = test.rename(columns={test_label: label})
+    train, test, label = train_and_eval_frames(version)
     train = train.reset_index(drop=True)  # rows are reported by their position in the registered file
     _check_params(params)
     thresholds, policy = policy_thresholds(run, "poisoning")

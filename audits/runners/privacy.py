@@ -22,7 +22,7 @@ from audits.probes.privacy import class_mean_images, membership_inference, model
 from audits.registry import KINDS
 from audits.runners.base import AuditInputError, RunOutcome, overall_outcome
 from audits.runners.security_common import (
-    check, checks_sentence, device_label, labelled_frame, pick_device, policy_thresholds, scaled, torch_model,
+    check, checks_sentence, device_label, pick_device, policy_thresholds, scaled, torch_model, train_and_eval_frames,
 )
 
 BAD_MAX_ROWS = "params.max_rows must be an integer of at least 10, not {value!r}."
@@ -32,10 +32,7 @@ def run(*, run, progress) -> RunOutcome:
     version, params = run.version, {**KINDS["privacy"].defaults, **run.params}
     model = torch_model(version, "privacy")
     spec = model.spec
-    members, label = labelled_frame(version.train_dataset, role="training")
-    non_members, test_label = labelled_frame(version.eval_dataset, role="evaluation")
-    if test_label != label:
-        non_members = non_members.rename(columns={test_label: label})
+    members, non_members, label = train_and_eval_frames(version)
     max_rows, seed = params["max_rows"], int(params["seed"])
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 10:
         raise AuditInputError(BAD_MAX_ROWS.format(value=max_rows))

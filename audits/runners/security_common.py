@@ -47,6 +47,16 @@ def labelled_frame(dataset, *, role: str) -> tuple[pd.DataFrame, str]:
     return dataset_frame(dataset), dataset.schema["label"]
 
 
+def train_and_eval_frames(version) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The version's training and evaluation rows, with the evaluation label renamed to the
+    training label's name so both frames feed the same probe."""
+    train, label = labelled_frame(version.train_dataset, role="training")
+    test, test_label = labelled_frame(version.eval_dataset, role="evaluation")
+    if test_label != label:
+        test = test.rename(columns={test_label: label})
+    return train, test, label
+
+
 def torch_model(version, kind: str):
     model = version_model(version)
     if model.module is None:
