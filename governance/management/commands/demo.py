@@ -3,6 +3,8 @@ sign a report of the results, then serve the app until Ctrl-C."""
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 
 from django.conf import settings
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         state = demo_setup(log=self.stdout.write)
         log_path = settings.VAR_DIR / "worker.log"
         worker = start_worker(queues="cpu,gpu", beat=True, log_path=log_path)
+        # SIGTERM (a process manager, `timeout`) must stop the worker too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(f"worker started (pid {worker.pid}, log {log_path})")
         try:
             self._wait(state.fairness_run.pk, worker, timeout)
