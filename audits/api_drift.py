@@ -17,16 +17,14 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from audits import drift
-from audits.drift_selectors import retraining_recommendations
+from audits.drift_selectors import retraining_recommendation_get, retraining_recommendations
 from audits.models import DriftSchedule, RecommendationStatus, RetrainingRecommendation
 from governance.exceptions import ApplicationError, NotFoundError
 from governance.models import AISystem, Dataset, ModelVersion, PipelineToken, TokenScope
-from governance.roles import require
 from governance.tokens import PipelineTokenAuthentication, TokenScopePermission
 
 NO_SYSTEM = "system: no AI system {slug!r}."
 NO_VERSION = "version: no version {version!r} of {system}."
-NO_RECOMMENDATION = "No retraining recommendation {pk}."
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -197,10 +195,7 @@ class RecommendationResolveView(APIView):
 
     @extend_schema(request=ResolveIn, responses={200: RecommendationOut})
     def post(self, request, pk):
-        rec = RetrainingRecommendation.objects.select_related("version__system").filter(pk=pk).first()
-        if rec is None:
-            raise NotFoundError(NO_RECOMMENDATION.format(pk=pk))
-        require(request.user, "system.view", rec.version.system)
+        rec = retraining_recommendation_get(pk=pk, user=request.user)
         data = ResolveIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

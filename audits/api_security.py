@@ -13,14 +13,13 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audits.models import RetrainingRecommendation
+from audits.drift_selectors import retraining_recommendation_get
 from audits.security import privacy_budgets, retraining_from_recommendation
 from governance.api.serializers import AuditRunOut
 from governance.exceptions import NotFoundError
 from governance.models import AISystem
 from governance.roles import require
 
-NO_RECOMMENDATION = "No retraining recommendation {pk}."
 NO_SYSTEM = "system: no AI system {slug!r}."
 
 
@@ -52,10 +51,7 @@ class RecommendationDpRetrainView(APIView):
 
     @extend_schema(request=DpRetrainIn, responses={201: AuditRunOut})
     def post(self, request, pk):
-        rec = RetrainingRecommendation.objects.select_related("version__system").filter(pk=pk).first()
-        if rec is None:
-            raise NotFoundError(NO_RECOMMENDATION.format(pk=pk))
-        require(request.user, "system.view", rec.version.system)
+        rec = retraining_recommendation_get(pk=pk, user=request.user)
         data = DpRetrainIn(data=request.data)
         data.is_valid(raise_exception=True)
         run = retraining_from_recommendation(actor=request.user, recommendation=rec,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from audits.models import AuditRun, DriftSchedule, RecommendationStatus, RetrainingRecommendation
 from governance.models import AISystem, Dataset, DatasetRole
-from governance.roles import can
+from governance.exceptions import NotFoundError
+from governance.roles import can, require
+
+NO_RECOMMENDATION = "No retraining recommendation {pk}."
 
 UNRESOLVED = [RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED]
 PANEL_BATCHES = 5
@@ -16,6 +19,15 @@ PRESETS = [("@daily", "Daily, 06:00 UTC", "0 6 * * *"), ("@weekly", "Weekly, Mon
 
 def latest_production_batch(*, system: AISystem) -> Dataset | None:
     return Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION).order_by("-created_at").first()
+
+
+def retraining_recommendation_get(*, pk, user) -> RetrainingRecommendation:
+    """One recommendation the user may see, or a 404 naming it."""
+    rec = RetrainingRecommendation.objects.select_related("version__system").filter(pk=pk).first()
+    if rec is None:
+        raise NotFoundError(NO_RECOMMENDATION.format(pk=pk))
+    require(user, "system.view", rec.version.system)
+    return rec
 
 
 def retraining_recommendations(*, system: AISystem | None = None, status: str = "", version=None):
