@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from audits.exports.timestamps import ERR_TIMESTAMP, parse_aware_time  # noqa: F401 - ERR_TIMESTAMP is part of this API
+
 REFERENCE = ("Mitchell, M., Wu, S., Zaldivar, A., Barnes, P., Vasserman, L., Hutchinson, B., Spitzer, E., "
              "Raji, I. D., Gebru, T. Model Cards for Model Reporting. FAT* 2019, 220-229. "
              "https://doi.org/10.1145/3287560.3287596")
@@ -44,7 +46,6 @@ ERR_FRAMEWORK = "controls_summary has unknown framework {value!r}; use 'ai-rmf' 
 ERR_STATUS = ("controls_summary[{framework!r}] has unknown status {value!r}; use 'satisfied', 'failed', "
               "'in_progress', 'not_started' or 'not_applicable'")
 ERR_COUNT = "controls_summary[{framework!r}][{status!r}] must be an integer >= 0, got {value!r}"
-ERR_TIMESTAMP = "{field} must be an ISO 8601 date-time with a timezone, got {value!r}"
 
 
 # ---------------------------------------------------------------- metrics
@@ -195,20 +196,10 @@ def _latest_audits(audits: list[dict]) -> list[dict]:
         _require(audit, ("id", "kind", "status", "finished_at", "summary", "metrics"), f"audits[{index}]")
         if not audit["finished_at"]:
             continue
-        when = _parse_time(audit["finished_at"], f"audits[{index}].finished_at")
+        when = parse_aware_time(audit["finished_at"], f"audits[{index}].finished_at")
         if audit["kind"] not in latest or when > latest[audit["kind"]][0]:
             latest[audit["kind"]] = (when, audit)
     return [a for _, a in sorted(latest.values(), key=lambda pair: (pair[0], pair[1]["kind"]), reverse=True)]
-
-
-def _parse_time(value, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(ERR_TIMESTAMP.format(field=field, value=value)) from None
-    if parsed.tzinfo is None:
-        raise ValueError(ERR_TIMESTAMP.format(field=field, value=value))
-    return parsed
 
 
 def _audit_metrics(audit: dict) -> dict:

@@ -44,6 +44,7 @@ from jsonschema import Draft7Validator, ValidationError, validators
 from jsonschema.exceptions import best_match
 
 from audits.exports.model_card import CONTROL_STATUSES, FRAMEWORK_LABELS, format_metric, headline_metrics
+from audits.exports.timestamps import ERR_TIMESTAMP, parse_aware_time  # noqa: F401 - ERR_TIMESTAMP is part of this API
 
 OSCAL_VERSION = "1.1.3"
 TOOL_NAME = "ai-governance"
@@ -85,7 +86,6 @@ ISO_TEXT_NOTE = ("The control text is in ISO/IEC 42001:2023, Annex A, Table A.1.
 ERR_FRAMEWORK = "framework must be one of 'ai-rmf', 'iso42001'"
 ERR_MODEL = "model must be one of 'catalog', 'assessment-results'"
 ERR_VERSION = "version must be a non-empty string without leading or trailing whitespace"
-ERR_TIMESTAMP = "{field} must be an ISO 8601 date-time with a timezone, got {value!r}"
 ERR_MISSING = "{field} is required"
 ERR_CONTROL_ID = "{field}: {value!r} is not a {framework} control id"
 ERR_CROSSWALK = "crosswalk refers to {value!r}, which is not in the {framework} catalog"
@@ -127,13 +127,7 @@ def _uuid(*parts) -> str:
 def _timestamp(value, field: str) -> str:
     """Parse an ISO 8601 date-time with a timezone and return it in UTC with a ``Z``: the
     schemas' DateTimeWithTimezone pattern allows only real-world offsets, UTC always passes."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(ERR_TIMESTAMP.format(field=field, value=value)) from None
-    if parsed.tzinfo is None:
-        raise ValueError(ERR_TIMESTAMP.format(field=field, value=value))
-    return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return parse_aware_time(value, field).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _require(record: dict, keys, where: str) -> None:
