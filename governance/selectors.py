@@ -33,42 +33,6 @@ def version_model(version: ModelVersion) -> ModelHandle:
         return load_model(fh.read(), spec=version.spec or None)
 
 
-def system_list_with_coverage(*, search: str = "", risk_tier: str = ""):
-    """Systems annotated with per-framework coverage counts: two aggregates, one query."""
-    qs = AISystem.objects.select_related("owner")
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search) | Q(purpose__icontains=search))
-    if risk_tier:
-        qs = qs.filter(risk_tier=risk_tier)
-    annotations = {}
-    for fw in Framework:
-        key = fw.value.replace("-", "_")
-        annotations[f"{key}_total"] = Count("assessments", filter=Q(assessments__control__framework=fw))
-        annotations[f"{key}_done"] = Count(
-            "assessments", filter=Q(assessments__control__framework=fw, assessments__status__in=DONE)
-        )
-        annotations[f"{key}_failed"] = Count(
-            "assessments", filter=Q(assessments__control__framework=fw, assessments__status=AssessmentStatus.FAILED)
-        )
-    systems = list(qs.annotate(**annotations))
-    for s in systems:
-        s.coverage = {
-            fw.value: {
-                "label": fw.label,
-                "total": getattr(s, f"{fw.value.replace('-', '_')}_total"),
-                "done": getattr(s, f"{fw.value.replace('-', '_')}_done"),
-                "failed": getattr(s, f"{fw.value.replace('-', '_')}_failed"),
-                "percent": round(
-                    100 * getattr(s, f"{fw.value.replace('-', '_')}_done") / getattr(s, f"{fw.value.replace('-', '_')}_total")
-                )
-                if getattr(s, f"{fw.value.replace('-', '_')}_total")
-                else 0,
-            }
-            for fw in Framework
-        }
-    return systems
-
-
 def system_assessments_grouped(*, system: AISystem) -> dict:
     """{framework: OrderedDict(group_ref -> {"title", "assessments": [...]})} with evidence prefetched."""
     assessments = (
