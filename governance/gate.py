@@ -5,9 +5,13 @@
 same as one answer), then `_decide` applies the policy in plain Python:
 
 - every audit kind the policy requires has a latest succeeded run on this version whose
-  outcome is "pass", judged against the policy's current thresholds, younger than max age;
+  outcome is "pass" (or "inconclusive" with an unexpired risk acceptance for this environment,
+  governance/risk.py), judged against the policy's current thresholds, younger than max age;
 - a current signed report, when the policy requires one (and it covers the latest audits);
-- no open findings: no control assessment of the system has failed;
+- no open findings: no control failed by this version's own latest audits, nor by a finding
+  about the system as a whole (a control failed by hand). Another version's failing audit
+  is that version's finding: it does not block this one, which is what makes a rollback
+  to an earlier version possible after a drift breach on the newest;
 - an approved, unexpired, unrevoked approval request for this environment.
 
 `gate_answer` is what the API serves: the evaluation, the change log (a changed answer is
@@ -38,7 +42,8 @@ NO_ALLOWED_VERSION = "No version of {system} is currently allowed in {env}."
 R_NO_AUDIT = "No successful {kind} audit on this version; run one."
 R_AUDIT_FAILED = "The latest {kind} audit ({when}) failed the policy: {details}"
 R_AUDIT_INCONCLUSIVE = ("The latest {kind} audit ({when}) was inconclusive ({n} checks could not be decided), and "
-                        "inconclusive does not meet the policy: evaluate on more data or rerun the audit.")
+                        "inconclusive does not meet the policy: evaluate on more data, or a risk officer or "
+                        "executive approver may accept the result for {env} in writing.")
 R_AUDIT_OUTCOME = "The latest {kind} audit ({when}) has no pass outcome ({outcome!r}); rerun it."
 R_AUDIT_STALE = "The latest {kind} audit is {age} days old; the policy allows {max_age}. Run it again."
 R_AUDIT_THRESHOLDS = ("The latest {kind} audit ({when}) was judged against other thresholds than the policy now sets; "
@@ -47,8 +52,8 @@ R_REPORT_UNAVAILABLE = ("The policy requires a signed report, but signed reports
                         "installation, so this requirement cannot be met.")
 R_NO_REPORT = "The policy requires a signed report for this version; none is signed. Generate and sign one."
 R_REPORT_OLD = "The signed report {number} predates the latest {kind} audit; sign a new report."
-R_FINDINGS = ("{n} control(s) of this system have failed assessments (open findings): {refs}. Resolve them, or "
-              "record why they do not apply.")
+R_FINDINGS = ("{n} control(s) have open findings from this version's audits or about the system: {refs}. "
+              "Resolve them, or record why they do not apply.")
 R_NO_APPROVAL = "No approval request for {env}; the model owner must request one."
 R_PENDING = "The {env} approval is in review: stage {stage} of {count} still needs {needed}."
 R_DRAFT = "The {env} approval request is still a draft; the model owner must submit it."
@@ -72,9 +77,10 @@ class Facts:
     policies: dict
     runs: dict  # version_id -> {kind: latest succeeded AuditRun}
     reports: dict | None  # version_id -> current signed Report; None when reports are not installed
-    findings: list
+    findings: list  # [(version_id or None, control ref)], see gate_reads.open_findings
     requests: dict  # (version_id, env) -> [ApprovalRequest, newest first]
     states: dict  # (version_id, env) -> GateState
+    acceptances: dict  # (run_id, env) -> RiskAcceptance of an inconclusive latest run
 
 
 def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list[str]) -> Facts:
@@ -86,13 +92,15 @@ def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list
             policies[env] = policy_for(risk_tier=system.risk_tier, environment=env)
     kinds = sorted({k for p in policies.values() for k in (p.audit_requirements or {})})
     needs_report = any(p.require_signed_report for p in policies.values())
+    runs = reads.latest_runs(version_ids=ids, kinds=kinds)
     return Facts(
         policies=policies,
-        runs=reads.latest_runs(version_ids=ids, kinds=kinds),
+        runs=runs,
         reports=reads.current_reports(version_ids=ids) if needs_report else {},
-        findings=reads.failed_controls(system_id=system.pk),
+        findings=reads.open_findings(system_ids=[system.pk])[system.pk],
         requests=reads.approval_requests(version_ids=ids, environments=environments),
         states=reads.gate_states(version_ids=ids, environments=environments),
+        acceptances=reads.risk_acceptances(runs=runs, environments=environments),
     )
 
 
@@ -104,14 +112,20 @@ def _threshold_pairs(thresholds: dict) -> set:
     return pairs
 
 
-def _audits(version, policy: Policy, facts: Facts, now) -> tuple[list[dict], list[str], list[datetime]]:
+def _acceptance_info(acceptance) -> dict:
+    return {"by": acceptance.accepted_by.get_username(), "role": acceptance.role,
+            "justification": acceptance.justification, "accepted_at": acceptance.accepted_at.isoformat(),
+            "expires_at": acceptance.expires_at.isoformat()}
+
+
+def _audits(version, policy: Policy, env: str, facts: Facts, now) -> tuple[list[dict], list[str], list[datetime]]:
     rows, reasons, expiries = [], [], []
     for kind, spec in sorted((policy.audit_requirements or {}).items()):
         spec = spec or {}
         max_age = spec.get("max_age_days")
         run = facts.runs.get(version.pk, {}).get(kind)
         row = {"kind": kind, "required": True, "max_age_days": max_age, "run": None, "outcome": None,
-               "finished_at": None, "age_days": None, "met": False}
+               "finished_at": None, "age_days": None, "met": False, "accepted": None}
         rows.append(row)
         if run is None:
             reasons.append(R_NO_AUDIT.format(kind=kind))
@@ -124,16 +138,19 @@ def _audits(version, policy: Policy, facts: Facts, now) -> tuple[list[dict], lis
         wanted = _threshold_pairs(spec.get("thresholds"))
         used = {(c.get("metric"), c.get("operator"), float(c["threshold"])) for c in checks
                 if c.get("threshold") is not None}
+        acceptance = facts.acceptances.get((run.pk, env)) if run.outcome == "inconclusive" else None
+        if acceptance is not None and acceptance.expires_at <= now:
+            acceptance = None  # expired: inconclusive again
         if run.outcome == "fail":
             failed = [c.get("explanation") or f"{c.get('metric')} on {c.get('feature')}" for c in checks
                       if c.get("outcome") == "fail"]
             more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
             reasons.append(R_AUDIT_FAILED.format(kind=kind, when=when,
                                                  details="; ".join(failed[:3]) + more if failed else "see the run."))
-        elif run.outcome == "inconclusive":
+        elif run.outcome == "inconclusive" and acceptance is None:
             n = sum(1 for c in checks if c.get("outcome") == "inconclusive")
-            reasons.append(R_AUDIT_INCONCLUSIVE.format(kind=kind, when=when, n=n))
-        elif run.outcome != "pass":
+            reasons.append(R_AUDIT_INCONCLUSIVE.format(kind=kind, when=when, n=n, env=env))
+        elif run.outcome not in ("pass", "inconclusive"):
             reasons.append(R_AUDIT_OUTCOME.format(kind=kind, when=when, outcome=run.outcome))
         elif wanted and not wanted <= used:
             reasons.append(R_AUDIT_THRESHOLDS.format(kind=kind, when=when))
@@ -141,6 +158,9 @@ def _audits(version, policy: Policy, facts: Facts, now) -> tuple[list[dict], lis
             reasons.append(R_AUDIT_STALE.format(kind=kind, age=int(age), max_age=max_age))
         else:
             row["met"] = True
+            if acceptance is not None:  # met by a risk acceptance, which ends on its own date
+                row["accepted"] = _acceptance_info(acceptance)
+                expiries.append(acceptance.expires_at)
             if max_age is not None:
                 expiries.append(run.finished_at + timedelta(days=max_age))
     return rows, reasons, expiries
@@ -209,12 +229,13 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
     """The gate's rule over facts already read; public so the portfolio, which reads facts
     for many systems at once, gives exactly the answer the gate API would."""
     policy = facts.policies[env]
-    audits, reasons, expiries = _audits(version, policy, facts, now)
+    audits, reasons, expiries = _audits(version, policy, env, facts, now)
     report, report_reasons = _report(version, policy, facts)
     reasons += report_reasons
-    if facts.findings:
-        refs = ", ".join(facts.findings[:8]) + (" ..." if len(facts.findings) > 8 else "")
-        reasons.append(R_FINDINGS.format(n=len(facts.findings), refs=refs))
+    findings = reads.version_findings(facts.findings, version.pk)
+    if findings:
+        refs = ", ".join(findings[:8]) + (" ..." if len(findings) > 8 else "")
+        reasons.append(R_FINDINGS.format(n=len(findings), refs=refs))
     approval, approval_reasons, approval_expiry = _approval(facts.requests.get((version.pk, env), []), env, now)
     reasons += approval_reasons
     decision = DENY if reasons else ALLOW
@@ -228,7 +249,7 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
                    "updated_at": policy.updated_at.isoformat() if policy.updated_at else None},
         "approval": approval, "approvals": approval["decisions"] if approval else [],
         "audits": audits, "report": report, "report_sha256": report["sha256"] if report else None,
-        "open_findings": facts.findings, "evaluated_at": iso_timestamp(now), "expires_at": iso_timestamp(expires),
+        "open_findings": findings, "evaluated_at": iso_timestamp(now), "expires_at": iso_timestamp(expires),
         "was_allowed": _was_allowed(version, env, facts), "rollback": None,
     }
 

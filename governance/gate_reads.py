@@ -27,10 +27,12 @@ from governance.models import (
     ApprovalRequest,
     Control,
     ControlAssessment,
+    Evidence,
     GateState,
     ModelVersion,
     PipelineToken,
     Policy,
+    RiskAcceptance,
 )
 
 
@@ -193,15 +195,75 @@ def current_reports(*, version_ids: list) -> dict | None:
 
 
 @_cached_sql
-def _findings_sql() -> str:
-    return (f"SELECT {_cols(Control, ['ref'])} FROM {_t(ControlAssessment)} "
-            f"JOIN {_t(Control)} ON {_t(Control)}.id = {_t(ControlAssessment)}.control_id "
-            f"WHERE {_t(ControlAssessment)}.system_id = %s AND {_t(ControlAssessment)}.status = %s "
-            f"ORDER BY {_t(Control)}.framework, {_t(Control)}.sort_key")
+def _findings_sql(n_systems: int) -> str:
+    a, c, e, r = _t(ControlAssessment), _t(Control), _t(Evidence), _t(AuditRun)
+    same_scope = f"(r2.version_id = {r}.version_id OR (r2.version_id IS NULL AND {r}.version_id IS NULL))"
+    systems = _in(range(n_systems))
+    return (
+        # A failed control, with each version whose latest evidence of a kind on it failed.
+        f"SELECT {a}.system_id, {r}.version_id, {c}.ref, {c}.framework, {c}.sort_key FROM {e} "
+        f"JOIN {a} ON {a}.id = {e}.assessment_id JOIN {c} ON {c}.id = {a}.control_id "
+        f"LEFT JOIN {r} ON {r}.id = {e}.audit_run_id "
+        f"WHERE {a}.system_id IN ({systems}) AND {a}.status = %s AND {e}.outcome = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {e} e2 LEFT JOIN {r} r2 ON r2.id = e2.audit_run_id "
+        f"WHERE e2.assessment_id = {e}.assessment_id AND e2.kind = {e}.kind AND e2.created_at > {e}.created_at "
+        f"AND {same_scope}) "
+        # A control failed by hand (no failing evidence behind it) concerns the whole system.
+        f"UNION ALL SELECT {a}.system_id, NULL, {c}.ref, {c}.framework, {c}.sort_key FROM {a} "
+        f"JOIN {c} ON {c}.id = {a}.control_id WHERE {a}.system_id IN ({systems}) AND {a}.status = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {e} e3 WHERE e3.assessment_id = {a}.id AND e3.outcome = %s) "
+        "ORDER BY 4, 5"
+    )
 
 
-def failed_controls(*, system_id) -> list[str]:
-    return [ref for (ref,) in _rows(_findings_sql(), [system_id, "failed"])]
+def open_findings(*, system_ids: list) -> dict:
+    """{system_id: [(version_id or None, control ref)]}: the failed controls, each with the
+    versions whose audits failed it (None: about the system as a whole). One statement.
+
+    A failed control blocks the versions whose latest evidence of a kind on it failed, and
+    every version when it was failed by hand (or by evidence tied to no version): another
+    version's failing audit is that version's finding, not this one's (`version_findings`)."""
+    out: dict = {pk: [] for pk in system_ids}
+    if not system_ids:
+        return out
+    params = [*system_ids, "failed", "fail", *system_ids, "failed", "fail"]
+    for system_id, vid, ref, _, _ in _rows(_findings_sql(len(system_ids)), params):
+        out[system_id].append((_uuid(vid), ref))
+    return out
+
+
+def version_findings(findings: list, version_id) -> list[str]:
+    """The control refs that block `version_id`: its own failed evidence and the system's."""
+    refs: list[str] = []
+    for vid, ref in findings:
+        if (vid is None or vid == version_id) and ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+@_cached_sql
+def _acceptances_sql(n_runs: int, n_envs: int) -> str:
+    User = get_user_model()
+    fields = ["audit_run", "environment", "role", "justification", "accepted_at", "expires_at"]
+    return (f"SELECT {_cols(RiskAcceptance, fields)}, {_cols(User, ['username'])} FROM {_t(RiskAcceptance)} "
+            f"JOIN {_t(User)} ON {_t(User)}.id = {_t(RiskAcceptance)}.accepted_by_id "
+            f"WHERE audit_run_id IN ({_in(range(n_runs))}) AND environment IN ({_in(range(n_envs))})")
+
+
+def risk_acceptances(*, runs: dict, environments: list[str]) -> dict:
+    """{(run_id, env): RiskAcceptance} for the inconclusive runs among `runs` (as latest_runs
+    returns them). One statement, and none when no run is inconclusive."""
+    ids = [run.pk for by_kind in runs.values() for run in by_kind.values() if run.outcome == "inconclusive"]
+    if not ids:
+        return {}
+    User = get_user_model()
+    out = {}
+    for run_id, env, role, text, accepted, expires, username in _rows(
+            _acceptances_sql(len(ids), len(environments)), [*map(_uuid_param, ids), *environments]):
+        out[(_uuid(run_id), env)] = RiskAcceptance(
+            audit_run_id=_uuid(run_id), environment=env, role=role, justification=text, accepted_at=_dt(accepted),
+            expires_at=_dt(expires), accepted_by=User(username=username))
+    return out
 
 
 REQUEST_FIELDS = ["id", "version", "environment", "status", "current_stage", "stages", "policy_snapshot",

@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "approval.request": {"owner", R.ADMIN},
     "approval.decide": {R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.EXECUTIVE_APPROVER},
     "approval.revoke": {R.RISK_OFFICER, R.COMPLIANCE_OFFICER, R.EXECUTIVE_APPROVER, R.ADMIN},
+    # Accepting an inconclusive audit result (governance/risk.py) is a risk owner's call.
+    "risk.accept": {R.RISK_OFFICER, R.EXECUTIVE_APPROVER},
     "policy.edit": {R.COMPLIANCE_OFFICER, R.ADMIN},
     "gate.read": {r.value for r in Role},
     "trail.view": {R.AUDITOR, R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},

@@ -179,9 +179,9 @@ class GateBoard:
     The decision is governance.gate's own (`gate_decide` over its `Facts`, read by its batched
     readers in governance.gate_reads); the board gathers the facts for all systems in one go,
     where gate_evaluate_many gathers them for one system, so the portfolio and the gate API
-    cannot disagree. Two of the gate's rules let `decision()` answer "deny" without building
-    the reasons - no allow without an approved, unexpired request for the environment, and
-    none while a control has failed - so 1,000 systems stay cheap; `answer()`, with the
+    cannot disagree. One of the gate's rules lets `decision()` answer "deny" without building
+    the reasons - no allow without an approved, unexpired request for the environment - so
+    1,000 systems stay cheap; `answer()`, with the
     reasons, runs for the rows a page shows (after `focus()` read their failed controls).
     """
 
@@ -201,21 +201,18 @@ class GateBoard:
         self.reports = reads.current_reports(version_ids=ids) if needs_report and ids else {}
         self.requests = reads.approval_requests(version_ids=ids, environments=envs) if ids else {}
         self.states = reads.gate_states(version_ids=ids, environments=envs) if ids else {}
+        self.acceptances = reads.risk_acceptances(runs=self.runs, environments=envs)
         self.findings: dict = {}  # system id -> failed control refs, loaded by focus()
         self._answers: dict = {}
 
     def focus(self, systems) -> None:
-        """Load the open findings (failed controls) of these systems, in one query: the answers
-        name them, and only the rows a page shows (and allow candidates) need them."""
+        """Load the open findings of these systems, in one query: the answers name them, and
+        only the rows a page shows (and allow candidates) need them."""
+        from governance import gate_reads as reads
+
         wanted = [s.pk for s in systems if s.pk in self.systems and s.pk not in self.findings]
-        if not wanted:
-            return
-        for pk in wanted:
-            self.findings[pk] = []
-        for system_id, ref in (ControlAssessment.objects.filter(system_id__in=wanted, status=AssessmentStatus.FAILED)
-                               .order_by("control__framework", "control__sort_key")
-                               .values_list("system_id", "control__ref")):
-            self.findings[system_id].append(ref)
+        if wanted:
+            self.findings.update(reads.open_findings(system_ids=wanted))
 
     def policy(self, system, env):
         return self.policies[(system.risk_tier, env)]
@@ -235,6 +232,7 @@ class GateBoard:
             facts = gate.Facts(
                 policies={e: self.policy(system, e) for e in ENVIRONMENTS}, runs=self.runs, reports=self.reports,
                 findings=self.findings.get(system.pk, []), requests=self.requests, states=self.states,
+                acceptances=self.acceptances,
             )
             self._answers[key] = gate.gate_decide(system, self.versions[system.pk], env, facts, self.now)
         return self._answers[key]
@@ -242,14 +240,15 @@ class GateBoard:
     def decision(self, system, env) -> str | None:
         if system.pk not in self.versions:
             return None
-        req = self.latest_request(system, env)
-        if req is None or req.status != "approved" or not req.expires_at or req.expires_at <= self.now:
+        if not self.live_approval(system, env):
             return "deny"  # no live approval: the gate cannot allow, whatever else holds
-        if getattr(system, "open_findings", None):
-            return "deny"  # a failed control denies too; its refs are read only for rows shown
-        if hasattr(system, "open_findings"):
+        if hasattr(system, "open_findings") and not system.open_findings:
             self.findings.setdefault(system.pk, [])  # none failed: nothing to read
         return self.answer(system, env)["decision"]
+
+    def live_approval(self, system, env) -> bool:
+        req = self.latest_request(system, env)
+        return bool(req and req.status == "approved" and req.expires_at and req.expires_at > self.now)
 
     def overdue(self, system, warn_days: int) -> list[dict]:
         """Reviews past (or near) their date: required audits older than the policy's
@@ -344,6 +343,8 @@ def portfolio(*, search: str = "", risk_tier: str = "", stage: str = "", gate: s
                 .only("id", "system_id", "version", "artifact_sha256", "created_at")}
     by_system = {sid: versions[vid] for sid, vid in version_ids.items() if vid in versions}
     board = GateBoard(systems=systems, versions=by_system, now=now)
+    # Failed controls may be another version's; read them (once) where an approval could allow.
+    board.focus([s for s in systems if s.open_findings and board.live_approval(s, "production")])
     runs = _latest_runs(versions)
     warn = getattr(settings, "APPROVAL_EXPIRY_WARNING_DAYS", 14)
     for s in systems:

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 __all__ = [
     "Environment", "ApprovalStatus", "ApprovalRequest", "Decision", "ApprovalDecision", "GateState",
-    "PipelineToken", "TokenScope", "OPEN_STATUSES",
+    "PipelineToken", "TokenScope", "OPEN_STATUSES", "RiskAcceptance",
 ]
 
 
@@ -109,6 +109,32 @@ class ApprovalDecision(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.decision} as {self.role} (stage {self.stage})"
+
+
+class RiskAcceptance(models.Model):
+    """A named person accepts one inconclusive audit result for one environment, in writing,
+    until a date: risk treatment by acceptance (NIST AI RMF MANAGE 1.3, ISO/IEC 42001 6.1.3).
+
+    Inconclusive means the audit could show neither that the policy is met nor that it is
+    missed (an interval straddles a threshold, typically on a small evaluation set). A failed
+    check is never accepted. The acceptance is of that run: a newer run of the kind needs its
+    own. Never edited (governance/approvals.py, `risk_accept`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    audit_run = models.ForeignKey("audits.AuditRun", on_delete=models.PROTECT, related_name="risk_acceptances")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    role = models.CharField(max_length=32, help_text="The role the person accepted in")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    justification = models.TextField()
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [models.UniqueConstraint(fields=["audit_run", "environment"], name="risk_acceptance_unique")]
+
+    def __str__(self):
+        return f"{self.accepted_by} accepted {self.audit_run_id} for {self.environment} until {self.expires_at:%Y-%m-%d}"
 
 
 class GateState(models.Model):

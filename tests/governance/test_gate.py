@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from governance import attestation
 from governance.approvals import approval_decide, approval_request_create, approvals_revoke_for_version
+from governance.evidence import evidence_record
 from governance.gate import gate_answer, gate_evaluate, gate_evaluate_many
 from governance.models import AuditLogEntry, ControlAssessment, GateState
 from governance.tokens import pipeline_token_create
@@ -65,7 +66,8 @@ def test_a_new_high_risk_version_is_denied_with_every_missing_piece(personas):
     assert answer["artifact_sha256"] == version.artifact_sha256
     assert answer["policy"]["name"] == "High risk - production"
     assert answer["audits"][0] == {"kind": "fairness", "required": True, "max_age_days": 90, "run": None,
-                                   "outcome": None, "finished_at": None, "age_days": None, "met": False}
+                                   "outcome": None, "finished_at": None, "age_days": None, "met": False,
+                                   "accepted": None}
 
 
 def test_a_version_meeting_the_policy_is_allowed_until_the_attestation_ttl(personas, settings):
@@ -97,7 +99,8 @@ def test_an_allow_expires_with_the_audit_that_supports_it(personas, settings):
 @pytest.mark.parametrize("outcome,checks,days_ago,reason", [
     ("inconclusive", [dict(STRICT_CHECKS[0], outcome="inconclusive"), *STRICT_CHECKS[1:]], 1,
      "The latest fairness audit (run {run}, {day}) was inconclusive (1 checks could not be decided), and "
-     "inconclusive does not meet the policy: evaluate on more data or rerun the audit."),
+     "inconclusive does not meet the policy: evaluate on more data, or a risk officer or executive approver may "
+     "accept the result for production in writing."),
     ("fail", [dict(STRICT_CHECKS[0], outcome="fail", explanation="DP difference on sex 0.25 > 0.1"), *STRICT_CHECKS[1:]], 1,
      "The latest fairness audit (run {run}, {day}) failed the policy: DP difference on sex 0.25 > 0.1"),
     ("pass", STRICT_CHECKS, 200, "The latest fairness audit is 200 days old; the policy allows 180. Run it again."),
@@ -134,13 +137,31 @@ def test_a_signed_report_must_cover_the_latest_audit(personas):
 
 def test_open_findings_deny(personas):
     system, version = allowed_medium(personas)
+    # Failed by hand: a finding about the system, so it blocks every version.
     ControlAssessment.objects.filter(system=system, control__ref__in=["MEASURE 2.11", "A.5.4"]).update(status="failed")
     answer = gate_evaluate(system=system, version=version, environment="production")
     assert answer["reasons"] == [
-        "2 control(s) of this system have failed assessments (open findings): MEASURE 2.11, A.5.4. Resolve them, "
-        "or record why they do not apply.",
+        "2 control(s) have open findings from this version's audits or about the system: MEASURE 2.11, A.5.4. "
+        "Resolve them, or record why they do not apply.",
         # It was approved (so allowed) before: the answer says where to roll back to.
         "No other version of triage is allowed in production to roll back to."]
+
+
+def test_a_failing_audit_is_a_finding_of_its_own_version_only(personas):
+    system, old = allowed_medium(personas, label="1.0.0", minutes_ago=60)
+    _, new = allowed_medium(personas, system, label="1.1.0")
+    drift = make_run(new, kind="drift", outcome="fail", days_ago=0)
+    evidence_record(system=system, kind="drift", outcome="fail", summary="PSI 0.31 > 0.25 on income", audit_run=drift)
+    refs = ["MEASURE 2.4", "MANAGE 2.2", "MANAGE 4.1", "A.6.2.6"]
+    assert set(ControlAssessment.objects.filter(system=system, status="failed").values_list("control__ref", flat=True)) \
+        == set(refs)
+    answers = gate_evaluate_many(system=system, versions=[old, new], environments=["production"])
+    assert answers[(new.pk, "production")]["open_findings"] == refs
+    assert (answers[(old.pk, "production")]["decision"], answers[(old.pk, "production")]["open_findings"]) == ("allow", [])
+    # A later pass on the same version clears its finding; the other version's stays its own.
+    evidence_record(system=system, kind="drift", outcome="pass", summary="PSI 0.02",
+                    audit_run=make_run(new, kind="drift", outcome="pass", days_ago=0))
+    assert gate_evaluate(system=system, version=new, environment="production")["decision"] == "allow"
 
 
 @pytest.mark.parametrize("state,reason", [

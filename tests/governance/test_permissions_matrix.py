@@ -29,6 +29,7 @@ ALLOWED = {
     "approval.request": {"alice", "root"},
     "approval.decide": {"bob", "sam", "carla", "erik"},
     "approval.revoke": {"bob", "carla", "erik", "root"},
+    "risk.accept": {"bob", "erik"},
     "policy.edit": {"carla", "root"},
     "gate.read": set(PERSONAS),
     "trail.view": {"aude", "carla", "bob", "root"},
