@@ -152,13 +152,16 @@ def gate_subject_name(*, system_slug, version):
 
 def make_gate_statement(
     *, system_slug, version, artifact_sha256, decision, reasons, environment,
-    policy, evaluated_at, expires_at,
+    policy, evaluated_at, expires_at, accepted_risks=(),
 ):
     """Return the Statement for one gate decision, in the documented contract.
 
     ``evaluated_at`` and ``expires_at`` are ISO 8601 strings with an offset;
     clients refuse an expired attestation, so an old "allow" cannot be replayed.
     ``policy`` is any JSON value naming the policy applied (e.g. name and version).
+    ``accepted_risks`` lists the inconclusive audits an "allow" relies on because a named
+    person accepted them (governance/risk.py); it is in the signed predicate only when not
+    empty, so a pipeline and an auditor see what the allow rests on.
     """
     if decision not in DECISIONS:
         raise AttestationError(ERR_DECISION)
@@ -172,6 +175,8 @@ def make_gate_statement(
         "decision": decision, "reasons": list(reasons), "environment": environment,
         "policy": policy, "evaluated_at": evaluated_at, "expires_at": expires_at,
     }
+    if accepted_risks:
+        predicate["accepted_risks"] = list(accepted_risks)
     return make_statement(
         subject_name=gate_subject_name(system_slug=system_slug, version=version),
         subject_digest_sha256=artifact_sha256,

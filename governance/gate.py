@@ -350,6 +350,8 @@ def gate_attest(answer: dict) -> dict:
         policy={"id": answer["policy"]["id"], "name": answer["policy"]["name"],
                 "updated_at": answer["policy"]["updated_at"]},
         evaluated_at=answer["evaluated_at"], expires_at=answer["expires_at"],
+        accepted_risks=[{"audit": a["kind"], "run": a["run"], **a["accepted"]} for a in answer["audits"]
+                        if a["accepted"]],
     )
     return attestation.sign_envelope(statement, private_pem=key.private_pem)
 

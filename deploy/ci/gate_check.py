@@ -29,7 +29,8 @@ Attestation: a DSSE envelope (https://github.com/secure-systems-lab/dsse,
                            "digest": {"sha256": <artifact_sha256>}}]
            predicateType "https://ai-governance.example/gate-decision/v1"
            predicate     {"decision", "reasons", "environment", "policy",
-                          "evaluated_at", "expires_at"}  (times: ISO 8601 with offset)
+                          "evaluated_at", "expires_at"}  (times: ISO 8601 with offset),
+                         and "accepted_risks" when an allow rests on a risk acceptance
 Checks:    a signature verifies with the pinned public key; the subject is
            <system>@<version> with digest artifact_sha256 (and --artifact-sha256
            when given); the signed decision and environment equal the response's
@@ -364,6 +365,13 @@ def _summary(predicate, *, name, environment, artifact_sha256, public_key):
     if isinstance(reasons, list) and reasons:
         lines.append("Reasons:")
         lines.extend("  - %s" % reason for reason in reasons)
+    accepted = predicate.get("accepted_risks")
+    if isinstance(accepted, list) and accepted:
+        lines.append("Accepted risks (inconclusive audits a named person accepted in writing):")
+        for risk in accepted:
+            if isinstance(risk, dict):
+                lines.append("  - %s audit, run %s: accepted by %s (%s) until %s: %s" % tuple(
+                    risk.get(k) for k in ("audit", "run", "by", "role", "expires_at", "justification")))
     return "\n".join(lines)
 
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from governance import attestation
 from governance.exceptions import ApplicationError, ConflictError, PermissionDeniedError
-from governance.gate import gate_evaluate
+from governance.gate import gate_answer, gate_evaluate
 from governance.models import AuditLogEntry, RiskAcceptance
 from governance.risk import risk_accept
 from tests.governance.approval_fixtures import *  # noqa: F401,F403
@@ -134,3 +135,19 @@ def test_a_run_is_accepted_once_per_environment(personas, inconclusive):
     risk_accept(actor=personas["bob"], run=inconclusive[2], environment="production", justification=WHY)
     with pytest.raises(ConflictError, match="already accepted for production"):
         risk_accept(actor=personas["erik"], run=inconclusive[2], environment="production", justification=WHY)
+
+
+def test_the_signed_answer_names_the_accepted_risk(personas, inconclusive, gate_key):
+    from tests.governance.test_gate import gate_check
+
+    system, version, run = inconclusive
+    acceptance = risk_accept(actor=personas["bob"], run=run, environment="production", justification=WHY)
+    answer = gate_answer(system=system, version=version, environment="production")
+    predicate = attestation.verify_envelope(answer["attestation"], public_pem=gate_key)["predicate"]
+    assert predicate["decision"] == "allow"
+    assert predicate["accepted_risks"] == [{
+        "audit": "fairness", "run": str(run.pk), "by": "bob", "role": "risk_officer", "justification": WHY,
+        "accepted_at": acceptance.accepted_at.isoformat(), "expires_at": acceptance.expires_at.isoformat()}]
+    summary = gate_check._summary(predicate, name="triage@1.0.0", environment="production",
+                                  artifact_sha256=version.artifact_sha256, public_key=gate_key)
+    assert f"  - fairness audit, run {run.pk}: accepted by bob (risk_officer) until" in summary
