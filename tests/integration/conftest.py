@@ -47,12 +47,19 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker(broker_available, transactional_db, tmp_path, settings):
+def worker_env() -> dict:
+    """Extra environment for the worker; a test module overrides it (e.g. DEBUG for signing)."""
+    return {}
+
+
+@pytest.fixture
+def worker(broker_available, transactional_db, tmp_path, settings, worker_env):
     env = {
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "governance.test_settings",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **worker_env,
     }
     log_path = tmp_path / "worker.log"
     proc = start_worker(queues="cpu,gpu", env=env, log_path=log_path, loglevel="info")

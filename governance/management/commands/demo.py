@@ -35,6 +35,7 @@ class Command(BaseCommand):
             self._wait(state.fairness_run.pk, worker, timeout)
             self._wait_for_the_rest(worker, timeout)
             self._signed_report(state.fairness_run, worker, timeout)
+            self._release_story(worker, timeout)
             self._print_logins(state.users, addrport)
             if not no_serve:
                 call_command("runserver", addrport, use_reloader=False)
@@ -97,6 +98,15 @@ class Command(BaseCommand):
             report = Report.objects.get(pk=report.pk)
         line = f"signed report {report.report_number}: {report.status} {report.error}".strip()
         self.stdout.write(self.style.SUCCESS(line) if report.status == ReportStatus.SIGNED else line)
+
+    def _release_story(self, worker, timeout):
+        """Issue 7's story: approvals flip the gate to allow, a drift breach flips it back."""
+        from governance.demo_release import StoryError, demo_release
+
+        try:
+            demo_release(alive=lambda: worker.poll() is None, timeout=timeout, log=self.stdout.write)
+        except StoryError as exc:  # the app is still worth serving; say what went wrong
+            self.stdout.write(self.style.ERROR(f"release story stopped: {exc}"))
 
     def _print_logins(self, users, addrport):
         self.stdout.write("\nDemo logins (development only):")

@@ -1,0 +1,52 @@
+"""Issue 7's demo story end to end: a real worker audits and signs, the personas approve, the
+pipeline client (over HTTP, verifying the attestation) sees deny -> allow -> deny with a rollback."""
+
+import pytest
+
+from governance.models import ApprovalRequest, AuditLogEntry, GateState, RiskAcceptance
+from governance.trail import trail_verify
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker_env():
+    return {"DEBUG": "1"}  # the worker signs reports with the development-only certificate
+
+
+@pytest.fixture
+def demo_credit(catalog, settings, tmp_path):
+    from governance.demo import _credit_system, demo_users_ensure, roles_ensure
+
+    settings.DEBUG = True  # report_ensure checks the signing configuration here too
+    roles_ensure()
+    demo_users_ensure()
+    from django.contrib.auth import get_user_model
+
+    system, _ = _credit_system(get_user_model().objects.get(username="olivia"))
+    return system
+
+
+def test_the_release_story(demo_credit, worker):
+    from governance.demo_release import demo_release
+
+    lines = []
+    exits = demo_release(alive=lambda: worker.poll() is None, timeout=300, log=lines.append)
+    story = "\n".join(lines)
+    # The client exits 1 on deny and 0 on allow, after verifying each signed answer.
+    assert exits == {"before": 1, "approved": 0, "drifted": 1, "rollback": "1.1.0"}, story
+    assert "Roll back to 1.1.0, the last version still allowed in production." in story
+    assert RiskAcceptance.objects.filter(environment="production").count() == 2
+    revoked = ApprovalRequest.objects.get(version__version="1.2.0")
+    assert revoked.status == "revoked" and "drift" in revoked.revoked_reason.lower()
+    assert ApprovalRequest.objects.get(version__version="1.1.0").status == "approved"
+    state = GateState.objects.get(version__version="1.2.0", environment="production")
+    assert state.decision == "deny" and state.first_allowed_at is not None
+    changes = [e.payload["to"] for e in AuditLogEntry.objects.filter(action="gate.decision_changed",
+                                                                      object_id=str(revoked.version_id))]
+    assert changes == ["deny", "allow", "deny"]
+    assert trail_verify().ok
+
+    # A second run does nothing again, and says what the gate says now.
+    again = demo_release(alive=lambda: worker.poll() is None, timeout=60, log=lines.append)
+    assert again == {"drifted": 1, "rollback": "1.1.0"}
