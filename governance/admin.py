@@ -14,6 +14,7 @@ from governance.models import (
     ModelVersion,
     PipelineToken,
     Policy,
+    RiskAcceptance,
 )
 from governance.roles import can
 
@@ -152,6 +153,28 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     list_filter = ["status", "environment"]
     search_fields = ["version__system__slug", "version__version"]
     inlines = [DecisionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RiskAcceptance)
+class RiskAcceptanceAdmin(admin.ModelAdmin):
+    """Read-only: risks are accepted only through governance/risk.py (pages and API), which keeps
+    the rules and writes the trail; an acceptance is never edited."""
+
+    list_display = ["accepted_at", "audit_run", "environment", "accepted_by", "role", "expires_at"]
+    list_filter = ["environment", "role"]
+    search_fields = ["audit_run__version__system__slug", "audit_run__version__version", "accepted_by__username"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False

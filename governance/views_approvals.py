@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime, time
+from datetime import timezone as dt_timezone
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance import approvals, gate
+from audits.models import AuditRun
+from governance import approvals, gate, risk
 from governance.exceptions import ApplicationError
 from governance.models import AISystem, ApprovalRequest, AuditLogEntry, ModelVersion
-from governance.roles import Role, can, require
+from governance.policies import policy_for
+from governance.roles import PERMISSIONS, Role, can, require, user_roles
 from governance.trail import trail_jsonl, trail_verify
 
 
@@ -51,11 +58,54 @@ def approval_detail(request, pk):
         })
     return render(request, "approvals/detail.html", {
         "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
+        "inconclusive": _inconclusive_audits(request.user, req, answer),
         "role_labels": {r: Role(r).label for r in options.roles},
         "can_revoke": can(request.user, "approval.revoke", system) and req.status in {
             "draft", "submitted", "in_review", "approved"},
         "can_submit": req.status == "draft" and can(request.user, "approval.request", system),
     })
+
+
+def _label(role: str) -> str:
+    return Role(role).label if role in Role.values else role
+
+
+def _inconclusive_audits(user, req, answer) -> dict:
+    """The required audits whose latest run is inconclusive, their undecided checks, any risk
+    acceptance of them for this environment, and whether `user` may accept them."""
+    rows = [a for a in answer["audits"] if a["outcome"] == "inconclusive" and a["run"]]
+    if not rows:
+        return {"audits": []}
+    system = req.version.system
+    runs = AuditRun.objects.in_bulk([a["run"] for a in rows])
+    accepted = {str(a.audit_run_id): a for a in risk.risk_acceptances_for_version(version=req.version)
+                if a.environment == req.environment}
+    policy = policy_for(risk_tier=system.risk_tier, environment=req.environment)
+    may_accept = can(user, "risk.accept", system)
+    now = timezone.now()
+    audits = []
+    for row in rows:
+        run = runs.get(uuid.UUID(row["run"]))
+        if run is None:
+            continue
+        checks = run.checks or []
+        acceptance = accepted.get(row["run"])
+        audits.append({
+            "kind": row["kind"], "run": run, "met": row["met"],
+            "checks": [c for c in checks if c.get("outcome") == "inconclusive"],
+            "failed": sum(1 for c in checks if c.get("outcome") == "fail"),
+            "acceptance": acceptance, "role_label": _label(acceptance.role) if acceptance else "",
+            "ended": bool(acceptance and acceptance.expires_at <= now),
+            "limit": _limit_day(run, policy),
+        })
+    roles = sorted(user_roles(user) & PERMISSIONS["risk.accept"])
+    return {"audits": audits, "may_accept": may_accept, "roles": [(r, _label(r)) for r in roles],
+            "today": now.astimezone(dt_timezone.utc).date()}
+
+
+def _limit_day(run, policy) -> date:
+    """The last day (UTC) an acceptance of `run` may last under `policy`."""
+    return risk.acceptance_limit(run, policy).astimezone(dt_timezone.utc).date()
 
 
 def _back(request, fallback):
@@ -116,6 +166,48 @@ def approval_revoke(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "The approval is revoked; the owner and approvers were told.")
+    return redirect("approval-detail", pk=pk)
+
+
+BAD_DATE = "accept until: enter a date as YYYY-MM-DD, or leave it empty for the policy's maximum."
+NO_RUN = "No such audit run of this version."
+
+
+def _accept_until(value: str, *, run, policy) -> datetime | None:
+    """The end (UTC) of the chosen day; on the last allowed day, the limit itself. Empty: None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(BAD_DATE, field="expires_at") from None
+    end = datetime.combine(day, time.max, tzinfo=dt_timezone.utc)
+    limit = risk.acceptance_limit(run, policy)
+    return limit if day == limit.astimezone(dt_timezone.utc).date() else end
+
+
+@login_required
+@require_POST
+def approval_accept_risk(request, pk):
+    req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
+    try:
+        run_id = uuid.UUID(request.POST.get("run", ""))
+    except ValueError:
+        raise Http404(NO_RUN) from None
+    run = get_object_or_404(AuditRun.objects.select_related("version__system"), pk=run_id, version=req.version)
+    policy = policy_for(risk_tier=req.version.system.risk_tier, environment=req.environment)
+    try:
+        acceptance = risk.risk_accept(
+            actor=request.user, run=run, environment=req.environment,
+            justification=request.POST.get("justification", ""),
+            expires_at=_accept_until(request.POST.get("expires_at", ""), run=run, policy=policy),
+            role=request.POST.get("role") or None)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"You accepted the inconclusive {run.kind} audit for {req.environment} "
+                                  f"until {acceptance.expires_at:%Y-%m-%d %H:%M} UTC.")
     return redirect("approval-detail", pk=pk)
 
 

@@ -1,4 +1,4 @@
-"""Thin API views for approvals, the deploy gate and the audit trail."""
+"""Thin API views for approvals, risk acceptance, the deploy gate and the audit trail."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from governance import approvals, gate, gate_reads
+from audits.models import AuditRun
+from governance import approvals, gate, gate_reads, risk
 from governance.exceptions import ApplicationError, NotFoundError
 from governance.keys import signing_key
-from governance.models import AISystem, ApprovalRequest, ApprovalStatus, Decision, Environment, ModelVersion
+from governance.models import (
+    AISystem,
+    ApprovalRequest,
+    ApprovalStatus,
+    Decision,
+    Environment,
+    ModelVersion,
+    PipelineToken,
+    RiskAcceptance,
+)
 from governance.roles import require
 from governance.tokens import PipelineTokenAuthentication, TokenScopePermission, pipeline_actor
 from governance.trail import trail_jsonl, trail_verify
@@ -208,6 +218,78 @@ class ApprovalRevokeView(APIView):
         data.is_valid(raise_exception=True)
         approvals.approval_revoke(actor=request.user, request=_request(pk), reason=data.validated_data["reason"])
         return Response(_out(pk))
+
+
+# --- Risk acceptance ----------------------------------------------------------------------
+
+NO_RUN = "No audit run {run_id}."
+NO_PIPELINES = "A pipeline token cannot accept risks or read acceptances; sign in as a person."
+
+
+class PeopleOnly(permissions.IsAuthenticated):
+    """Signed-in people only. A pipeline token is recognised (so that it is refused with 403 and a
+    reason, not 401) but never has a scope for this: accepting a risk is a person's call."""
+
+    def has_permission(self, request, view):
+        if isinstance(request.auth, PipelineToken):
+            raise exceptions.PermissionDenied(NO_PIPELINES)
+        return super().has_permission(request, view)
+
+
+class RiskAcceptanceOut(serializers.ModelSerializer):
+    run = serializers.UUIDField(source="audit_run_id")
+    kind = serializers.CharField(source="audit_run.kind")
+    system = serializers.CharField(source="audit_run.version.system.slug")
+    version = serializers.UUIDField(source="audit_run.version_id")
+    version_label = serializers.CharField(source="audit_run.version.version")
+    accepted_by = serializers.CharField(source="accepted_by.username")
+
+    class Meta:
+        model = RiskAcceptance
+        fields = ["id", "run", "kind", "system", "version", "version_label", "environment", "role", "accepted_by",
+                  "justification", "accepted_at", "expires_at"]
+
+
+class RiskAcceptanceIn(serializers.Serializer):
+    environment = serializers.ChoiceField(choices=Environment.choices)
+    justification = serializers.CharField(required=False, allow_blank=True, default="")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                           help_text="ISO 8601; empty: the audit's maximum age under the policy")
+    role = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _run(run_id) -> AuditRun:
+    run = AuditRun.objects.select_related("version__system").filter(pk=run_id).first()
+    if run is None:
+        raise NotFoundError(NO_RUN.format(run_id=run_id), field="run")
+    return run
+
+
+class RiskAcceptanceView(APIView):
+    """/api/v1/runs/<run>/risk-acceptances/ — accept an inconclusive audit result for an
+    environment (risk officer, executive approver), or list the run's acceptances."""
+
+    authentication_classes = [PipelineTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    permission_classes = [PeopleOnly]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(responses={200: RiskAcceptanceOut(many=True)})
+    def get(self, request, run_id):
+        require(request.user, "gate.read")
+        run = _run(run_id)
+        rows = [a for a in risk.risk_acceptances_for_version(version=run.version) if a.audit_run_id == run.pk]
+        return Response(RiskAcceptanceOut(rows, many=True).data)
+
+    @extend_schema(request=RiskAcceptanceIn, responses={201: RiskAcceptanceOut})
+    def post(self, request, run_id):
+        run = _run(run_id)
+        data = RiskAcceptanceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        acceptance = risk.risk_accept(actor=request.user, run=run, environment=v["environment"],
+                                      justification=v["justification"], expires_at=v["expires_at"],
+                                      role=v["role"] or None)
+        return Response(RiskAcceptanceOut(acceptance).data, status=status.HTTP_201_CREATED)
 
 
 # --- The audit trail -----------------------------------------------------------------------
