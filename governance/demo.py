@@ -148,7 +148,7 @@ def _report_signing_ensure(log) -> None:
 def _gate_ensure(log) -> None:
     """Approvals and the gate (issue 7): the attestation key, and a pipeline token shown once.
 
-    Taking a version through request -> stages -> approved is left to the personas."""
+    The release story (governance/demo_release.py) then takes versions through the approvals."""
     from governance.keys import gate_key_ensure, signing_key
     from governance.models import PipelineToken
     from governance.tokens import pipeline_token_create
