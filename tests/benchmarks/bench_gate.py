@@ -20,7 +20,9 @@ What is served:
 - ours: GET /api/v1/gate/<system>/<version>/?environment=production with a gate:read pipeline
   token: token lookup, version lookup, policy, latest audits, findings, approvals with their
   decisions, the last answer (8 queries), then an Ed25519-signed in-toto/DSSE attestation.
-  The version meets its policy, so the answer is a signed "allow".
+  The version meets its policy, so the answer is a signed "allow"; its audits carry evidence,
+  and an older version's failed audit leaves a failed control that the findings read must
+  attribute to that version.
 - MLflow: GET /api/2.0/mlflow/model-versions/get?name=<model>&version=1 on `mlflow server`
   (uvicorn, SQLite backend store), a plain registry read with no signature.
 """
@@ -61,6 +63,7 @@ from audits.models import AuditRun
 from governance import services
 from governance.approvals import approval_decide, approval_request_create
 from governance.demo import roles_ensure
+from governance.evidence import evidence_record
 from governance.models import ModelVersion
 from governance.policies import policies_ensure_defaults
 from governance.tokens import pipeline_token_create
@@ -75,9 +78,16 @@ checks = [{"metric": m, "feature": "sex", "operator": op, "threshold": t, "outco
           for m, op, t in [("demographic_parity_difference", "<=", 0.1), ("demographic_parity_ratio", ">=", 0.8),
                            ("equalized_odds_difference", "<=", 0.2)]]
 done = timezone.now() - timedelta(days=1)
-for i in range(3):
-    AuditRun.objects.create(system=system, version=version, kind="fairness", status="succeeded", outcome="pass",
-                            checks=checks, started_at=done, finished_at=done - timedelta(days=i), progress=100)
+for i in reversed(range(3)):
+    run = AuditRun.objects.create(system=system, version=version, kind="fairness", status="succeeded", outcome="pass",
+                                  checks=checks, started_at=done, finished_at=done - timedelta(days=i), progress=100)
+    evidence_record(system=system, kind="fairness", outcome="pass", summary="bench", audit_run=run)
+# An older version whose audit failed later: its finding is read (and set aside) on every answer.
+old = ModelVersion.objects.create(system=system, version="0.9.0", artifact="artifacts/y.safetensors",
+    artifact_sha256="b" * 64, artifact_format="safetensors", created_by=owner)
+failed = AuditRun.objects.create(system=system, version=old, kind="fairness", status="succeeded", outcome="fail",
+                                 checks=checks, started_at=done, finished_at=done, progress=100)
+evidence_record(system=system, kind="fairness", outcome="fail", summary="bench", audit_run=failed)
 req = approval_request_create(actor=owner, version=version, environment="production")
 approval_decide(actor=risk, request=req, decision="approve", comment="bench")
 _, key = pipeline_token_create(name="bench", scopes=["gate:read"])
