@@ -203,6 +203,33 @@ def test_the_gate_reads_in_constant_queries(personas, django_assert_num_queries)
     assert req.pk  # the loop above really made requests
 
 
+def test_findings_and_risk_acceptances_read_in_constant_queries(personas, django_assert_num_queries):
+    from governance.risk import risk_accept
+
+    system = medium(personas)
+    undecided = [dict(STRICT_CHECKS[0], outcome="inconclusive"), *STRICT_CHECKS[1:]]
+    versions = []
+    for label in ("1.0.0", "1.1.0", "1.2.0"):
+        version = make_version(system, label)
+        run = make_run(version, outcome="inconclusive", checks=undecided)
+        evidence_record(system=system, kind="fairness", outcome="inconclusive", summary="300 rows", audit_run=run)
+        risk_accept(actor=personas["bob"], run=run, environment="production", justification="x" * 40)
+        approve(version, "production", personas)
+        drift = make_run(version, kind="drift", outcome="fail", days_ago=0)
+        evidence_record(system=system, kind="drift", outcome="fail", summary="PSI 0.3", audit_run=drift)
+        versions.append(version)
+    # policy, audit runs, risk acceptances, findings, approval requests, their decisions, gate states
+    # (gate_evaluate_many: a denied, once-allowed version's answer also searches for a rollback)
+    for version in versions:
+        with django_assert_num_queries(7):
+            answer = gate_evaluate_many(system=system, versions=[version], environments=["production"])[
+                (version.pk, "production")]
+        assert answer["decision"] == "deny" and answer["audits"][0]["accepted"]["by"] == "bob"
+        assert answer["open_findings"] == ["MEASURE 2.4", "MANAGE 2.2", "MANAGE 4.1", "A.6.2.6"]
+    with django_assert_num_queries(7):
+        gate_evaluate_many(system=system, versions=versions, environments=["production", "staging"])
+
+
 # --- The API, the attestation, the trail ------------------------------------------------------
 
 @pytest.fixture
