@@ -19,6 +19,23 @@ from governance.models import (
 from governance.roles import can
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through their services (which keep the rules and write the
+    audit trail): listed and shown here, never added, edited or deleted."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AssessmentInline(admin.TabularInline):
     model = ControlAssessment
     fields = ["control", "status", "owner", "notes"]
@@ -146,7 +163,7 @@ class DecisionInline(admin.TabularInline):
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests move only through the workflow (pages and API), which keeps the rules."""
 
     list_display = ["version", "environment", "status", "current_stage", "requested_by", "created_at", "expires_at"]
@@ -154,36 +171,15 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     search_fields = ["version__system__slug", "version__version"]
     inlines = [DecisionInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RiskAcceptance)
-class RiskAcceptanceAdmin(admin.ModelAdmin):
+class RiskAcceptanceAdmin(ReadOnlyAdmin):
     """Read-only: risks are accepted only through governance/risk.py (pages and API), which keeps
     the rules and writes the trail; an acceptance is never edited."""
 
     list_display = ["accepted_at", "audit_run", "environment", "accepted_by", "role", "expires_at"]
     list_filter = ["environment", "role"]
     search_fields = ["audit_run__version__system__slug", "audit_run__version__version", "accepted_by__username"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PipelineToken)
@@ -199,19 +195,7 @@ class PipelineTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action"]
     search_fields = ["actor", "action", "object_id"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -21,6 +21,7 @@ Rules, enforced here:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,7 +30,7 @@ from governance.exceptions import ApplicationError, ConflictError, PermissionDen
 from governance.hashchain import iso_timestamp
 from governance.models import ApprovalRequest, Environment, RiskAcceptance
 from governance.policies import policy_for
-from governance.roles import PERMISSIONS, Role, require, user_roles
+from governance.roles import PERMISSIONS, Role, can, require, user_roles
 from governance.trail import trail_append
 
 DEFAULT_DAYS = 90
@@ -126,3 +127,41 @@ def risk_accept(*, actor, run, environment: str, justification: str, expires_at:
 def risk_acceptances_for_version(*, version) -> list[RiskAcceptance]:
     return list(RiskAcceptance.objects.filter(audit_run__version=version)
                 .select_related("accepted_by", "audit_run").order_by("-accepted_at"))
+
+
+def _label(role: str) -> str:
+    return Role(role).label if role in Role.values else role
+
+
+def inconclusive_audits(*, user, version, environment: str, answer: dict) -> dict:
+    """For the approval page: the required audits of the gate `answer` whose latest run is
+    inconclusive, their undecided checks, any acceptance of them for `environment`, the last
+    day one may last, and whether (and in which roles) `user` may accept them."""
+    from audits.models import AuditRun
+
+    rows = [a for a in answer["audits"] if a["outcome"] == "inconclusive" and a["run"]]
+    if not rows:
+        return {"audits": []}
+    runs = {str(pk): run for pk, run in AuditRun.objects.in_bulk([a["run"] for a in rows]).items()}
+    accepted = {str(a.audit_run_id): a for a in risk_acceptances_for_version(version=version)
+                if a.environment == environment}
+    policy = policy_for(risk_tier=version.system.risk_tier, environment=environment)
+    now = timezone.now()
+    audits = []
+    for row in rows:
+        run = runs.get(row["run"])
+        if run is None:
+            continue
+        checks = run.checks or []
+        acceptance = accepted.get(row["run"])
+        audits.append({
+            "kind": row["kind"], "run": run, "met": row["met"],
+            "checks": [c for c in checks if c.get("outcome") == "inconclusive"],
+            "failed": sum(1 for c in checks if c.get("outcome") == "fail"),
+            "acceptance": acceptance, "role_label": _label(acceptance.role) if acceptance else "",
+            "ended": bool(acceptance and acceptance.expires_at <= now),
+            "limit": acceptance_limit(run, policy).astimezone(dt_timezone.utc).date(),
+        })
+    roles = sorted(user_roles(user) & PERMISSIONS["risk.accept"])
+    return {"audits": audits, "may_accept": can(user, "risk.accept", version.system),
+            "roles": [(r, _label(r)) for r in roles], "today": now.astimezone(dt_timezone.utc).date()}

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audits.models import AuditRun
@@ -19,7 +18,7 @@ from governance import approvals, gate, risk
 from governance.exceptions import ApplicationError
 from governance.models import AISystem, ApprovalRequest, AuditLogEntry, ModelVersion
 from governance.policies import policy_for
-from governance.roles import PERMISSIONS, Role, can, require, user_roles
+from governance.roles import Role, can, require
 from governance.trail import trail_jsonl, trail_verify
 
 
@@ -58,54 +57,13 @@ def approval_detail(request, pk):
         })
     return render(request, "approvals/detail.html", {
         "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
-        "inconclusive": _inconclusive_audits(request.user, req, answer),
+        "inconclusive": risk.inconclusive_audits(user=request.user, version=req.version, environment=req.environment,
+                                                  answer=answer),
         "role_labels": {r: Role(r).label for r in options.roles},
         "can_revoke": can(request.user, "approval.revoke", system) and req.status in {
             "draft", "submitted", "in_review", "approved"},
         "can_submit": req.status == "draft" and can(request.user, "approval.request", system),
     })
-
-
-def _label(role: str) -> str:
-    return Role(role).label if role in Role.values else role
-
-
-def _inconclusive_audits(user, req, answer) -> dict:
-    """The required audits whose latest run is inconclusive, their undecided checks, any risk
-    acceptance of them for this environment, and whether `user` may accept them."""
-    rows = [a for a in answer["audits"] if a["outcome"] == "inconclusive" and a["run"]]
-    if not rows:
-        return {"audits": []}
-    system = req.version.system
-    runs = AuditRun.objects.in_bulk([a["run"] for a in rows])
-    accepted = {str(a.audit_run_id): a for a in risk.risk_acceptances_for_version(version=req.version)
-                if a.environment == req.environment}
-    policy = policy_for(risk_tier=system.risk_tier, environment=req.environment)
-    may_accept = can(user, "risk.accept", system)
-    now = timezone.now()
-    audits = []
-    for row in rows:
-        run = runs.get(uuid.UUID(row["run"]))
-        if run is None:
-            continue
-        checks = run.checks or []
-        acceptance = accepted.get(row["run"])
-        audits.append({
-            "kind": row["kind"], "run": run, "met": row["met"],
-            "checks": [c for c in checks if c.get("outcome") == "inconclusive"],
-            "failed": sum(1 for c in checks if c.get("outcome") == "fail"),
-            "acceptance": acceptance, "role_label": _label(acceptance.role) if acceptance else "",
-            "ended": bool(acceptance and acceptance.expires_at <= now),
-            "limit": _limit_day(run, policy),
-        })
-    roles = sorted(user_roles(user) & PERMISSIONS["risk.accept"])
-    return {"audits": audits, "may_accept": may_accept, "roles": [(r, _label(r)) for r in roles],
-            "today": now.astimezone(dt_timezone.utc).date()}
-
-
-def _limit_day(run, policy) -> date:
-    """The last day (UTC) an acceptance of `run` may last under `policy`."""
-    return risk.acceptance_limit(run, policy).astimezone(dt_timezone.utc).date()
 
 
 def _back(request, fallback):
