@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ADDRPORT ?= 127.0.0.1:8000
 DEB_PACKAGES := poppler-utils libharfbuzz-subset0 chromium chromium-driver
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -40,7 +41,7 @@ system-deps:
 
 demo: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=1 $(BIN)/python manage.py demo
+	DEBUG=1 $(BIN)/python manage.py demo --addrport $(ADDRPORT)
 
 test: setup
 	$(BIN)/python -m pytest -q

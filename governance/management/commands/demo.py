@@ -4,6 +4,7 @@ sign a report of the results, then serve the app until Ctrl-C."""
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import time
 
@@ -16,6 +17,19 @@ from audits.worker import start_worker
 from governance.demo import demo_setup
 
 
+PORT_TAKEN = ("{addrport} is already in use (another `make demo`?). Stop it, or pick another address: "
+              "make demo ADDRPORT=127.0.0.1:8001")
+
+
+def _check_port_free(addrport: str) -> None:
+    host, _, port = addrport.rpartition(":")
+    with socket.socket() as probe:
+        try:
+            probe.bind((host or "127.0.0.1", int(port)))
+        except (OSError, ValueError):
+            raise CommandError(PORT_TAKEN.format(addrport=addrport)) from None
+
+
 class Command(BaseCommand):
     help = "Run the demo: setup, worker, fairness audit, web server on 127.0.0.1:8000."
 
@@ -25,6 +39,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=int, default=600)
 
     def handle(self, *args, addrport, no_serve, timeout, **options):
+        if not no_serve:
+            _check_port_free(addrport)  # say so now, not after minutes of setup
         state = demo_setup(log=self.stdout.write)
         log_path = settings.VAR_DIR / "worker.log"
         worker = start_worker(queues="cpu,gpu", beat=True, log_path=log_path)
