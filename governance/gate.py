@@ -352,6 +352,7 @@ def gate_attest(answer: dict) -> dict:
         evaluated_at=answer["evaluated_at"], expires_at=answer["expires_at"],
         accepted_risks=[{"audit": a["kind"], "run": a["run"], **a["accepted"]} for a in answer["audits"]
                         if a["accepted"]],
+        audit_trail=answer.get("audit_trail"),
     )
     return attestation.sign_envelope(statement, private_pem=key.private_pem)
 
@@ -363,6 +364,7 @@ def gate_answer(*, system: AISystem, version: ModelVersion, environment: str, ac
     now = timezone.now()
     answer, state = _evaluate(system, version, environment, now)
     _record(version, answer, state, actor=actor, now=now)  # writes only when the answer changed
+    answer["audit_trail"] = reads.trail_head()  # after _record: a changed answer anchors its own row
     answer["attestation"] = gate_attest(answer)
     answer["keyid"] = key.keyid
     return answer

@@ -25,6 +25,7 @@ from governance.models import (
     AISystem,
     ApprovalDecision,
     ApprovalRequest,
+    AuditLogHead,
     Control,
     ControlAssessment,
     Evidence,
@@ -314,6 +315,19 @@ def approval_requests(*, version_ids: list, environments: list[str]) -> dict:
                 request_id=_uuid(rid), stage=stage, role=role, decision=decision, comment=comment,
                 decided_at=_dt(decided), user=user))
     return out
+
+
+@_cached_sql
+def _head_sql() -> str:
+    return f"SELECT {_cols(AuditLogHead, ['seq', 'hash'])} FROM {_t(AuditLogHead)} WHERE id = %s"
+
+
+def trail_head() -> dict | None:
+    """{"seq", "hash"} of the newest audit-trail row, or None before the first. One statement."""
+    from governance.trail import HEAD_PK
+
+    rows = _rows(_head_sql(), [HEAD_PK])
+    return {"seq": rows[0][0], "hash": rows[0][1]} if rows and rows[0][0] else None
 
 
 @_cached_sql

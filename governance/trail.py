@@ -104,14 +104,23 @@ def _rows(batch: int) -> Iterator[dict]:
         yield entry.as_row()
 
 
-def trail_verify(*, batch: int = 2000, expect_head: str | None = None) -> TrailVerification:
-    """Walk the whole chain; name the first row that is edited, missing or out of place."""
+def trail_verify(*, batch: int = 2000, expect_head: str | None = None,
+                 anchors: dict[int, str] | None = None) -> TrailVerification:
+    """Walk the whole chain; name the first row that is edited, missing or out of place.
+
+    `anchors` ({seq: hash}, e.g. from gate attestations, which carry the head they saw) must
+    each still be in the chain: a trail rewritten or cut off after them is found even when
+    the rewrite is internally consistent."""
     counted = {"rows": 0, "last": GENESIS_HASH}
+    anchors = dict(anchors or {})
+    seen: dict[int, str] = {}
 
     def counting(rows):
         for row in rows:
             counted["rows"] += 1
             counted["last"] = row["hash"]
+            if row["seq"] in anchors:
+                seen[row["seq"]] = row["hash"]
             yield row
 
     broken = verify_chain(counting(_rows(batch)))
@@ -137,6 +146,14 @@ def trail_verify(*, batch: int = 2000, expect_head: str | None = None) -> TrailV
         )
     elif expect_head and expect_head != counted["last"]:
         result.problem = f"The last hash {counted['last']} differs from the expected head {expect_head}."
+    else:
+        for seq, expected in sorted(anchors.items()):
+            if seen.get(seq) != expected:
+                result.first_broken_seq = seq
+                result.problem = (f"Row {seq} " + ("is missing" if seq not in seen else f"has hash {seen[seq]}")
+                                  + f", but an attestation recorded {expected}: the trail was rewritten or cut "
+                                  "off after it.")
+                break
     return result
 
 

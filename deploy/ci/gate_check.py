@@ -30,7 +30,8 @@ Attestation: a DSSE envelope (https://github.com/secure-systems-lab/dsse,
            predicateType "https://ai-governance.example/gate-decision/v1"
            predicate     {"decision", "reasons", "environment", "policy",
                           "evaluated_at", "expires_at"}  (times: ISO 8601 with offset),
-                         and "accepted_risks" when an allow rests on a risk acceptance
+                         "accepted_risks" when an allow rests on a risk acceptance,
+                         and "audit_trail" {"seq", "hash"}: the trail's newest row
 Checks:    a signature verifies with the pinned public key; the subject is
            <system>@<version> with digest artifact_sha256 (and --artifact-sha256
            when given); the signed decision and environment equal the response's
@@ -361,6 +362,10 @@ def _summary(predicate, *, name, environment, artifact_sha256, public_key):
         "  evaluated at %s; attestation valid until %s" % (predicate.get("evaluated_at"), predicate.get("expires_at")),
         "  signature verified with key %s" % key_id(public_key),
     ]
+    trail = predicate.get("audit_trail")
+    if isinstance(trail, dict):
+        # Keep this line with the build log: `verify_audit_log --anchor SEQ:HASH` checks it later.
+        lines.append("  audit trail anchor: %s:%s" % (trail.get("seq"), trail.get("hash")))
     reasons = predicate.get("reasons")
     if isinstance(reasons, list) and reasons:
         lines.append("Reasons:")

@@ -250,6 +250,10 @@ def test_the_endpoint_returns_a_signed_answer_that_verifies(personas, pipeline, 
     assert statement["subject"] == [{"name": "triage@1.0.0", "digest": {"sha256": version.artifact_sha256}}]
     assert statement["predicate"]["decision"] == "allow" and statement["predicate"]["environment"] == "production"
     assert statement["predicate"]["expires_at"] == body["expires_at"]
+    # It anchors the audit trail: the newest row, which is this first answer's own log entry.
+    newest = AuditLogEntry.objects.order_by("-seq").first()
+    assert newest.action == "gate.decision_changed"
+    assert statement["predicate"]["audit_trail"] == body["audit_trail"] == {"seq": newest.seq, "hash": newest.hash}
     # The stdlib client accepts it too.
     public = gate_check.load_public_key(gate_key.decode())
     signed = gate_check.verify_envelope(body["attestation"], public)
@@ -358,7 +362,10 @@ def test_the_pipeline_client_exits_0_on_allow_and_1_on_deny(live_server, persona
     args = ["--url", live_server.url, "--system", "triage", "--version", "1.0.0", "--environment", "production",
             "--token", key, "--public-key", str(pub), "--artifact-sha256", version.artifact_sha256]
     assert gate_check.main(args) == 0
-    assert "ALLOW: triage@1.0.0 may be deployed to production." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ALLOW: triage@1.0.0 may be deployed to production." in out
+    head = AuditLogEntry.objects.order_by("-seq").first()
+    assert f"  audit trail anchor: {head.seq}:{head.hash}" in out
     approvals_revoke_for_version(version=version, reason="Drift breach")
     assert gate_check.main(args) == 1
     assert gate_check.main([*args[:-2], "--artifact-sha256", "0" * 64]) == 2  # another artifact: error, not allow

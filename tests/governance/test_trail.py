@@ -109,6 +109,23 @@ def test_an_intact_trail_verifies_and_can_be_anchored(three, capsys):
         call_command("verify_audit_log", "--expect-head", GENESIS_HASH)
 
 
+def test_a_consistent_cut_is_found_through_an_anchor_from_an_attestation(three, capsys):
+    # Someone removes the newest row and moves the head back: chain and head agree again...
+    tamper("DELETE FROM governance_auditlogentry WHERE seq = %s", [three[2].seq])
+    AuditLogHead.objects.update(seq=three[1].seq, hash=three[1].hash)
+    assert trail_verify().ok
+    # ...but a gate attestation stored outside the database saw row 3.
+    result = trail_verify(anchors={three[1].seq: three[1].hash, three[2].seq: three[2].hash})
+    assert result.first_broken_seq == three[2].seq
+    assert result.problem == (f"Row {three[2].seq} is missing, but an attestation recorded {three[2].hash}: "
+                              "the trail was rewritten or cut off after it.")
+    with pytest.raises(CommandError, match=f"BROKEN at row {three[2].seq}"):
+        call_command("verify_audit_log", "--anchor", f"{three[2].seq}:{three[2].hash}")
+    call_command("verify_audit_log", "--anchor", f"{three[1].seq}:{three[1].hash}")
+    with pytest.raises(CommandError, match="expected SEQ:HASH"):
+        call_command("verify_audit_log", "--anchor", "3:abc")
+
+
 def test_the_jsonl_export_verifies_on_its_own_and_in_slices(three):
     out = io.StringIO()
     count = trail_export(out)
