@@ -74,7 +74,7 @@ def report_panel(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
     return render(request, "reports/_panel.html", {
         "system": system, "reports": reports_for_system(system=system),
-        "can_generate": can(request.user, "audit.request", system)})
+        "can_generate": can(request.user, "report.generate", system)})
 
 
 @login_required

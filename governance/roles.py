@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "version.register": {"owner", R.ADMIN},
     "assessment.update": {R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},
     "audit.request": {"owner", R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.ADMIN},
+    # A signed report for regulators, built from stored results (audits/reports/service.py).
+    "report.generate": {"owner", R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.ADMIN},
     # Approvals (governance/approvals.py). Deciding also needs a role of the request's current
     # stage, and never the requester or the version's creator (segregation of duties). Admins
     # run the platform; they do not sign releases off.

@@ -183,6 +183,7 @@ def system_detail(request, slug):
         "history_kinds": [glossary.audit(k).label for k in ("fairness", "drift") if k not in history],
         "kinds": KINDS.values(),
         "can_request_audit": can(request.user, "audit.request", system),
+        "can_generate_report": can(request.user, "report.generate", system),
         "statuses": glossary.STATUSES,
     }
     return render(request, "systems/detail.html", context)

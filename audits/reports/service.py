@@ -174,7 +174,7 @@ def _abandon_stale(version) -> None:
 def report_generate(*, actor, version: ModelVersion) -> Report:
     """Write the report row and enqueue its build once the row is committed."""
     # Who may ask for a report: the same people who may request the audits it reports.
-    require(actor, "audit.request", version.system)
+    require(actor, "report.generate", version.system)
     signing_config()  # a report that cannot be signed is refused now, not in the worker
     _abandon_stale(version)
     for _attempt in range(5):

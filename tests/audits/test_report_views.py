@@ -84,7 +84,7 @@ def test_a_refused_generation_shows_the_reason_and_writes_nothing(client, credit
     _, version = credit_system
     client.force_login(personas["aude"])
     response = client.post("/reports/new/", {"version": str(version.id)}, follow=True)
-    assert "Your role does not allow this (audit.request)" in response.content.decode()
+    assert "Your role does not allow this (report.generate)" in response.content.decode()
     response = client.post("/reports/new/", {"version": "not-a-uuid"}, follow=True)
     assert "version: choose a registered model version." in response.content.decode()
     assert Report.objects.count() == 0
@@ -167,7 +167,7 @@ NO_SUCH = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.mark.parametrize("persona,given,status,message", [
-    ("aude", "the version", 403, "Your role does not allow this (audit.request)."),
+    ("aude", "the version", 403, "Your role does not allow this (report.generate)."),
     ("alice", NO_SUCH, 400, f"version: no such model version ({NO_SUCH})."),
     ("alice", None, 400, "version: This field is required."),
 ])

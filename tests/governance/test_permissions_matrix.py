@@ -26,6 +26,7 @@ ALLOWED = {
     "version.register": {"alice", "root"},
     "assessment.update": {"carla", "bob", "root"},
     "audit.request": {"alice", "bob", "sam", "carla", "root"},
+    "report.generate": {"alice", "bob", "sam", "carla", "root"},
     "approval.request": {"alice", "root"},
     "approval.decide": {"bob", "sam", "carla", "erik"},
     "approval.revoke": {"bob", "carla", "erik", "root"},
