@@ -181,8 +181,8 @@ class GateBoard:
     where gate_evaluate_many gathers them for one system, so the portfolio and the gate API
     cannot disagree. One of the gate's rules lets `decision()` answer "deny" without building
     the reasons - no allow without an approved, unexpired request for the environment - so
-    1,000 systems stay cheap; `answer()`, with the
-    reasons, runs for the rows a page shows (after `focus()` read their failed controls).
+    1,000 systems stay cheap; `answer()`, with the reasons, runs for the rows a page shows
+    and for allow candidates (after `focus()` read their failed controls).
     """
 
     def __init__(self, *, systems, versions: dict, now):
