@@ -55,7 +55,7 @@ def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=
     """Attach one piece of evidence to each control the kind maps to, and update statuses."""
     refs = mapped_refs(kind)
     assessments = list(
-        ControlAssessment.objects.select_for_update()
+        ControlAssessment.objects.select_for_update(of=("self",))  # not the shared catalog rows
         .filter(system=system)
         .select_related("control")
         .filter(control__ref__in=[ref for _, ref in refs])

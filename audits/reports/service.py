@@ -274,7 +274,9 @@ def report_build(*, report_id) -> str:
 
 @transaction.atomic
 def _finish(*, report_id, path: str, signed: bytes, check) -> Report:
-    report = Report.objects.select_for_update().select_related("system", "version", "created_by").get(pk=report_id)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to created_by.
+    report = (Report.objects.select_for_update(of=("self",)).select_related("system", "version", "created_by")
+              .get(pk=report_id))
     now = timezone.now()
     report.status = ReportStatus.SIGNED
     report.file.name = path
