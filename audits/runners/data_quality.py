@@ -59,7 +59,9 @@ def run(*, run, progress) -> RunOutcome:
     bins.update(params.get("bins") or {})
     train_in, reference_in, compared = _binned(train, reference, sensitive, bins)
     if shares is not None:
-        shares = {compared[c]: v for c, v in shares.items()}
+        # JSON objects lose their key order in PostgreSQL (jsonb): list bins in their own order.
+        shares = {compared[c]: _bin_order(v, bins[c]) if c in bins and isinstance(v, dict) else v
+                  for c, v in shares.items()}
     progress(15, "running the checks (the model-based ones cross-validate, which takes longest)")
     report = data_quality_report(
         train_in, test, feature_columns=schema["features"], label_column=schema["label"],
@@ -115,6 +117,11 @@ def _binned(train, reference, sensitive, bins):
                 frame[name] = pd.cut(frame[column], full, right=False, labels=_bin_labels(edges)).astype(object)
         compared[column] = name
     return train, reference, compared
+
+
+def _bin_order(groups: dict, edges) -> dict:
+    labels = _bin_labels(edges)
+    return dict(sorted(groups.items(), key=lambda kv: labels.index(kv[0]) if kv[0] in labels else len(labels)))
 
 
 def _row_examples(report, train, test, schema) -> dict:
