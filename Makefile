@@ -10,12 +10,13 @@ ADDRPORT ?= 127.0.0.1:8000
 DEB_PACKAGES := poppler-utils libharfbuzz-subset0 chromium chromium-driver
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system-deps demo test test-unit test-integration bench clean
+.PHONY: help setup system-deps demo test test-unit test-integration test-db bench clean
 
 help:
 	@echo "make demo              set up, then run the app + a Celery worker on SQLite and a file broker"
 	@echo "make test              set up, then run the test suite (unit, integration, browser)"
 	@echo "make test-integration  the integration suite alone (uses DATABASE_URL / CELERY_BROKER_URL)"
+	@echo "make test-db           the database-backed unit tests on DATABASE_URL (CI: PostgreSQL)"
 	@echo "make bench             the benchmarks in tests/benchmarks (slow; results go in BENCHMARKS.md)"
 
 setup: system-deps $(STAMP)
@@ -51,6 +52,10 @@ test-unit: setup
 
 test-integration: setup
 	$(BIN)/python -m pytest -q tests/integration
+
+# The database-backed unit tests again, on the database DATABASE_URL names (CI: PostgreSQL).
+test-db: setup
+	$(BIN)/python -m pytest -q tests/governance tests/audits
 
 bench: setup
 	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
