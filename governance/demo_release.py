@@ -231,7 +231,7 @@ def _mail_to_files(log):
         log(f"notifications: {len(list(folder.iterdir())) - before} email(s) to the personas, in {folder}")
 
 
-def demo_release(*, alive=lambda: True, timeout: float = 600, log=print) -> dict:
+def demo_release(*, alive=lambda: True, timeout: float = 600, log=print, serve_url="http://127.0.0.1:8000") -> dict:
     """Play the story (see the module docstring); return the client's exit statuses by step
     and the rollback version."""
     from governance.gate import rollback_target
@@ -252,7 +252,7 @@ def demo_release(*, alive=lambda: True, timeout: float = 600, log=print) -> dict
     exits["rollback"] = target.version if target else None
     log(f"rollback: GET /api/v1/rollback/{SYSTEM}/?environment={ENV} -> {exits['rollback'] or 'no version allowed'}")
     log(f"replay against the running app: GOV_GATE_TOKEN=<a gate:read token> python "
-        f"{CLIENT.relative_to(settings.BASE_DIR)} --url http://127.0.0.1:8000 --system {SYSTEM} "
+        f"{CLIENT.relative_to(settings.BASE_DIR)} --url {serve_url} --system {SYSTEM} "
         f"--version {newest_label} --environment {ENV} --public-key {public_key}")
     return exits
 

@@ -1,5 +1,6 @@
 """`make demo`: set up the demo, start a real Celery worker, run the demo audits through it,
-sign a report of the results, then serve the app until Ctrl-C."""
+sign a report of the results, play the release story (governance/demo_release.py), then serve
+the app until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _check_port_free(addrport: str) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run the demo: setup, worker, fairness audit, web server on 127.0.0.1:8000."
+    help = "Run the demo: setup, worker, demo audits, a signed report, the release story, web server."
 
     def add_arguments(self, parser):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             self._wait(state.fairness_run.pk, worker, timeout)
             self._wait_for_the_rest(worker, timeout)
             self._signed_report(state.fairness_run, worker, timeout)
-            self._release_story(worker, timeout)
+            self._release_story(worker, timeout, addrport)
             self._print_logins(state.users, addrport)
             if not no_serve:
                 call_command("runserver", addrport, use_reloader=False)
@@ -115,12 +116,13 @@ class Command(BaseCommand):
         line = f"signed report {report.report_number}: {report.status} {report.error}".strip()
         self.stdout.write(self.style.SUCCESS(line) if report.status == ReportStatus.SIGNED else line)
 
-    def _release_story(self, worker, timeout):
+    def _release_story(self, worker, timeout, addrport):
         """Issue 7's story: approvals flip the gate to allow, a drift breach flips it back."""
         from governance.demo_release import StoryError, demo_release
 
         try:
-            demo_release(alive=lambda: worker.poll() is None, timeout=timeout, log=self.stdout.write)
+            demo_release(alive=lambda: worker.poll() is None, timeout=timeout, log=self.stdout.write,
+                         serve_url=f"http://{addrport}")
         except StoryError as exc:  # the app is still worth serving; say what went wrong
             self.stdout.write(self.style.ERROR(f"release story stopped: {exc}"))
 
