@@ -41,7 +41,7 @@ NO_ALLOWED_VERSION = "No version of {system} is currently allowed in {env}."
 # Reasons, in words a release engineer understands. Each names what to do next.
 R_NO_AUDIT = "No successful {kind} audit on this version; run one."
 R_AUDIT_FAILED = "The latest {kind} audit ({when}) failed the policy: {details}"
-R_AUDIT_INCONCLUSIVE = ("The latest {kind} audit ({when}) was inconclusive ({n} checks could not be decided), and "
+R_AUDIT_INCONCLUSIVE = ("The latest {kind} audit ({when}) was inconclusive ({n} could not be decided), and "
                         "inconclusive does not meet the policy: evaluate on more data, or a risk officer or "
                         "executive approver may accept the result for {env} in writing.")
 R_AUDIT_OUTCOME = "The latest {kind} audit ({when}) has no pass outcome ({outcome!r}); rerun it."
@@ -149,7 +149,8 @@ def _audits(version, policy: Policy, env: str, facts: Facts, now) -> tuple[list[
                                                  details="; ".join(failed[:3]) + more if failed else "see the run."))
         elif run.outcome == "inconclusive" and acceptance is None:
             n = sum(1 for c in checks if c.get("outcome") == "inconclusive")
-            reasons.append(R_AUDIT_INCONCLUSIVE.format(kind=kind, when=when, n=n, env=env))
+            reasons.append(R_AUDIT_INCONCLUSIVE.format(kind=kind, when=when, n=f"{n} check{'s' * (n != 1)}",
+                                                       env=env))
         elif run.outcome not in ("pass", "inconclusive"):
             reasons.append(R_AUDIT_OUTCOME.format(kind=kind, when=when, outcome=run.outcome))
         elif wanted and not wanted <= used:

@@ -98,7 +98,7 @@ def test_an_allow_expires_with_the_audit_that_supports_it(personas, settings):
 
 @pytest.mark.parametrize("outcome,checks,days_ago,reason", [
     ("inconclusive", [dict(STRICT_CHECKS[0], outcome="inconclusive"), *STRICT_CHECKS[1:]], 1,
-     "The latest fairness audit (run {run}, {day}) was inconclusive (1 checks could not be decided), and "
+     "The latest fairness audit (run {run}, {day}) was inconclusive (1 check could not be decided), and "
      "inconclusive does not meet the policy: evaluate on more data, or a risk officer or executive approver may "
      "accept the result for production in writing."),
     ("fail", [dict(STRICT_CHECKS[0], outcome="fail", explanation="DP difference on sex 0.25 > 0.1"), *STRICT_CHECKS[1:]], 1,
