@@ -299,9 +299,9 @@ def _coverage(system) -> dict:
 def _approvals(version) -> dict:
     """Approval decisions so far, when the approvals feature is installed."""
     try:
-        from governance.models import ApprovalDecision, ApprovalRequest
+        from governance.models import ApprovalDecision, ApprovalRequest, RiskAcceptance
     except ImportError:  # the approvals models (issue 7) are not in this build
-        return {"available": False, "requests": [], "decisions": []}
+        return {"available": False, "requests": [], "decisions": [], "accepted_risks": []}
     requests = list(ApprovalRequest.objects.filter(version=version).order_by("created_at"))
     decisions = list(ApprovalDecision.objects.filter(request__version=version)
                      .select_related("request", "user").order_by("decided_at"))
@@ -313,6 +313,13 @@ def _approvals(version) -> dict:
         "decisions": [{"role": roles.get(d.role, d.role), "name": _display_name(d.user), "decision": d.decision,
                        "stage": d.stage, "environment": getattr(d.request, "environment", ""),
                        "comment": d.comment, "decided_at": d.decided_at} for d in decisions],
+        # Inconclusive audits a named person accepted in writing (governance/risk.py).
+        "accepted_risks": [{"kind": a.audit_run.kind, "run": a.audit_run_id, "environment": a.environment,
+                            "role": roles.get(a.role, a.role), "name": _display_name(a.accepted_by),
+                            "justification": a.justification, "accepted_at": a.accepted_at,
+                            "expires_at": a.expires_at}
+                           for a in RiskAcceptance.objects.filter(audit_run__version=version)
+                           .select_related("audit_run", "accepted_by").order_by("accepted_at")],
     }
 
 

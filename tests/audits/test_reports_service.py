@@ -423,6 +423,23 @@ def test_approvals_so_far_list_role_name_decision_and_time(credit_system, person
     assert (decision["role"], decision["name"], decision["decision"]) == (
         "Risk officer (independent validator)", "Bob", "approve")
     assert "Intervals reviewed." in html and "None yet" not in html
+    assert context["approvals"]["accepted_risks"] == [] and "Accepted risks" not in html
+
+
+def test_accepted_risks_are_listed_with_who_why_and_until(credit_system, personas, signing, enqueued):
+    from governance.risk import risk_accept
+
+    _, version = credit_system
+    run = stored_run(version, "fairness", outcome="inconclusive",
+                     results={}, checks=[{"metric": "demographic_parity_difference", "outcome": "inconclusive"}])
+    why = "300 held-out rows: intervals straddle the limits and no check failed."
+    acceptance = risk_accept(actor=personas["bob"], run=run, environment="production", justification=why)
+    html, context = _html(service.report_generate(actor=personas["alice"], version=version))
+    assert context["approvals"]["accepted_risks"] == [{
+        "kind": "fairness", "run": run.pk, "environment": "production", "role": "Risk officer (independent validator)",
+        "name": "Bob", "justification": why, "accepted_at": acceptance.accepted_at,
+        "expires_at": acceptance.expires_at}]
+    assert "Accepted risks" in html and why in html
 
 
 def test_the_context_reads_a_constant_number_of_queries(credit_system, personas, signing, enqueued):
