@@ -3,8 +3,9 @@
 A report row is created first (status "generating"); the worker renders the PDF from stored
 results, signs it and stores file, sha256 and signer fingerprint in one update. From then on
 the row is a record a regulator may rely on: it is never edited (only `superseded_by` may be
-set, once, when a newer report of the same version is signed) and never deleted. The
-database foreign keys use PROTECT for the same reason: deleting a system or version does not
+set, once, when a newer report of the same version is signed) and never deleted. The model
+refuses both, and so does the database (a trigger, audits/migrations/0006_signed_report_guard.py).
+The foreign keys use PROTECT for the same reason: deleting a system or version does not
 silently take its signed reports with it.
 """
 

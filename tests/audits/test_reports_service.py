@@ -343,6 +343,35 @@ def test_a_signed_report_is_never_edited_only_superseded_once_and_never_deleted(
     assert Report.objects.filter(pk=new.pk, superseded_by=None, status=ReportStatus.SIGNED).exists()
 
 
+def test_the_database_refuses_to_edit_a_signed_report_too(credit_system):
+    """What someone with raw database access meets (audits/migrations/0006_signed_report_guard.py)."""
+    from django.db import DatabaseError, transaction
+
+    _, version = credit_system
+    old, new, draft = (Report.objects.create(report_number=f"R-2026-000{n}", system=version.system, version=version,
+                                             status=status, sha256=c * 64, signed_at=timezone.now())
+                       for n, status, c in ((1, "signed", "a"), (2, "signed", "b"), (3, "generating", "")))
+    table, pk = Report._meta.db_table, Report._meta.pk
+
+    def raw(sql, *params):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql.format(table=table),
+                           [pk.get_db_prep_value(p, connection) if hasattr(p, "hex") else p for p in params])
+
+    for column, value in (("sha256", "0" * 64), ("status", "failed"), ("file", "reports/other.pdf")):
+        with pytest.raises(DatabaseError, match="signed report"):
+            raw(f"UPDATE {{table}} SET {column} = %s WHERE id = %s", value, old.pk)
+    raw("UPDATE {table} SET superseded_by_id = %s WHERE id = %s", new.pk, old.pk)  # superseded, once
+    with pytest.raises(DatabaseError, match="signed report"):
+        raw("UPDATE {table} SET superseded_by_id = NULL WHERE id = %s", old.pk)
+    raw("UPDATE {table} SET error = %s WHERE id = %s", "worker lost", draft.pk)  # not signed: the workflow's
+    if connection.vendor == "postgresql":  # SQLite test databases are flushed with DELETE, so it stays there
+        with pytest.raises(DatabaseError, match="cannot be deleted"):
+            raw("DELETE FROM {table} WHERE id = %s", new.pk)
+    old.refresh_from_db()
+    assert (old.sha256, old.status, old.superseded_by_id) == ("a" * 64, "signed", new.pk)
+
+
 # ---------------------------------------------------------------- contents (HTML, no PDF)
 
 
