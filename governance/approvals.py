@@ -4,7 +4,8 @@ selectors at the bottom read.
 
 Segregation of duties, checked in `_eligibility` and kept by the database too
 (one decision per person per request, one per role per stage):
-- the requester and the version's creator never decide the request;
+- the requester and the version's creator never decide the request, nor accept its risks,
+  and whoever accepted a risk on it never requests it (governance/risk.py);
 - one person never fills two roles (or two stages) on the same request.
 
 Decisions lock the request row first (`select_for_update`; on SQLite, which has no row
@@ -31,6 +32,7 @@ from governance.models import (
     Environment,
     ModelVersion,
     Policy,
+    RiskAcceptance,
 )
 from governance.notifications import approval_notify
 from governance.policies import policies_ensure_defaults
@@ -47,6 +49,8 @@ BAD_DECISION = "decision must be approve or reject."
 REJECT_NEEDS_COMMENT = "comment: say why you reject, so the owner can act on it."
 SOD_REQUESTER = "You requested this approval; someone else must decide it (segregation of duties)."
 SOD_CREATOR = "You created version {version}; someone else must approve it (segregation of duties)."
+SOD_ACCEPTED = ("You accepted a risk on this version for {env}; someone else must request its approval "
+                "(segregation of duties).")
 SOD_TWICE = "You already decided this request as {role}; one person never fills two roles on the same request."
 WRONG_STAGE = "Stage {stage} of {count} needs {needed}; your roles: {mine}."
 CHOOSE_ROLE = "role: you hold several roles stage {stage} still needs ({roles}); choose one."
@@ -133,6 +137,8 @@ def approval_request_create(
     require(actor, "approval.request", system)
     if environment not in Environment.values:
         raise ApplicationError(BAD_ENVIRONMENT, field="environment")
+    if RiskAcceptance.objects.filter(audit_run__version=version, environment=environment, accepted_by=actor).exists():
+        raise PermissionDeniedError(SOD_ACCEPTED.format(env=environment))
     open_one = ApprovalRequest.objects.filter(version=version, environment=environment,
                                               status__in=[s.value for s in _open()]).first()
     if open_one is not None:

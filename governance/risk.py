@@ -12,8 +12,8 @@ Rules, enforced here:
 - only the roles allowed `risk.accept` (risk officer, executive approver);
 - only the latest succeeded run of a kind the environment's policy requires, only when it
   is inconclusive with no failed check: a failure is fixed, never accepted;
-- never the version's creator, nor anyone who requested its approval for that environment
-  (segregation of duties, as for approvals);
+- never the version's creator, nor anyone who requested its approval for that environment,
+  and whoever accepted may not request it afterwards (segregation of duties, as for approvals);
 - a written justification, and an end no later than the policy's maximum age for the audit
   (or 90 days where the policy sets none).
 """

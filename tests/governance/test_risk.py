@@ -115,6 +115,13 @@ def test_segregation_of_duties(personas, django_user_model):
     approval_request_create(actor=builder, version=other, environment="production")
     with pytest.raises(PermissionDeniedError, match="requested this version's production approval"):
         risk_accept(actor=builder, run=other_run, environment="production", justification=WHY)
+    # ...and whoever accepted a risk never requests the approval afterwards.
+    third = make_version(system, "1.2.0", creator=personas["alice"])
+    risk_accept(actor=builder, run=make_run(third, outcome="inconclusive", checks=UNDECIDED), environment="staging",
+                justification=WHY)
+    with pytest.raises(PermissionDeniedError, match="You accepted a risk on this version for staging"):
+        approval_request_create(actor=builder, version=third, environment="staging")
+    assert approval_request_create(actor=builder, version=third, environment="production").pk
 
 
 @pytest.mark.parametrize("kwargs,field", [
