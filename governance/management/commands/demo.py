@@ -119,12 +119,13 @@ class Command(BaseCommand):
     def _release_story(self, worker, timeout, addrport):
         """Issue 7's story: approvals flip the gate to allow, a drift breach flips it back."""
         from governance.demo_release import StoryError, demo_release
+        from governance.exceptions import ApplicationError
 
         try:
             demo_release(alive=lambda: worker.poll() is None, timeout=timeout, log=self.stdout.write,
                          serve_url=f"http://{addrport}")
-        except StoryError as exc:  # the app is still worth serving; say what went wrong
-            self.stdout.write(self.style.ERROR(f"release story stopped: {exc}"))
+        except (StoryError, ApplicationError) as exc:  # the app is still worth serving; say what went wrong
+            self.stdout.write(self.style.ERROR(f"release story stopped: {getattr(exc, 'message', exc)}"))
 
     def _print_logins(self, users, addrport):
         self.stdout.write("\nDemo logins (development only):")
