@@ -228,7 +228,9 @@ def _mail_to_files(log):
         yield
     finally:
         settings.EMAIL_BACKEND = console
-        log(f"notifications: {len(list(folder.iterdir())) - before} email(s) to the personas, in {folder}")
+        sent = len(list(folder.iterdir())) - before
+        if sent:
+            log(f"notifications: {sent} email(s) to the personas, in {folder}")
 
 
 def demo_release(*, alive=lambda: True, timeout: float = 600, log=print, serve_url="http://127.0.0.1:8000") -> dict:
