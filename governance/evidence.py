@@ -34,6 +34,13 @@ EVIDENCE_MAP: dict[str, dict[str, list[str]]] = {
 }
 
 
+def defining_control(kind: str) -> str:
+    """The AI RMF subcategory an audit kind speaks to first (fairness: MEASURE 2.11). When a
+    compliance officer marks it "not applicable" for a system, with a reason, a policy's
+    requirement of that audit is waived for the system (governance/gate.py)."""
+    return EVIDENCE_MAP[kind][Framework.AI_RMF][0]
+
+
 def mapped_refs(kind: str) -> list[tuple[str, str]]:
     return [(framework, ref) for framework, refs in EVIDENCE_MAP[kind].items() for ref in refs]
 

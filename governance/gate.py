@@ -7,6 +7,9 @@ same as one answer), then `_decide` applies the policy in plain Python:
 - every audit kind the policy requires has a latest succeeded run on this version whose
   outcome is "pass" (or "inconclusive" with an unexpired risk acceptance for this environment,
   governance/risk.py), judged against the policy's current thresholds, younger than max age;
+  unless a compliance officer marked the control that defines the kind not applicable to the
+  system, with a reason (governance.evidence.defining_control: fairness for a system that
+  decides nothing about people), which waives the requirement;
 - a current signed report, when the policy requires one (and it covers the latest audits);
 - no open findings: no control failed by this version's own latest audits, nor by a finding
   about the system as a whole (a control failed by hand). Another version's failing audit
@@ -28,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance import attestation, gate_reads as reads
+from governance.evidence import defining_control
 from governance.exceptions import ApplicationError, NotFoundError
 from governance.hashchain import iso_timestamp
 from governance.keys import signing_key
@@ -77,7 +81,8 @@ class Facts:
     policies: dict
     runs: dict  # version_id -> {kind: latest succeeded AuditRun}
     reports: dict | None  # version_id -> current signed Report; None when reports are not installed
-    findings: list  # [(version_id or None, control ref)], see gate_reads.open_findings
+    findings: list  # [(version_id or None, control ref)], see gate_reads.control_facts
+    not_applicable: dict  # control ref -> reason, for the controls that define audit kinds
     requests: dict  # (version_id, env) -> [ApprovalRequest, newest first]
     states: dict  # (version_id, env) -> GateState
     acceptances: dict  # (run_id, env) -> RiskAcceptance of an inconclusive latest run
@@ -97,11 +102,16 @@ def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list
         policies=policies,
         runs=runs,
         reports=reads.current_reports(version_ids=ids) if needs_report else {},
-        findings=reads.open_findings(system_ids=[system.pk])[system.pk],
+        **_controls(reads.control_facts(system_ids=[system.pk])[system.pk]),
         requests=reads.approval_requests(version_ids=ids, environments=environments),
         states=reads.gate_states(version_ids=ids, environments=environments),
         acceptances=reads.risk_acceptances(runs=runs, environments=environments),
     )
+
+
+def _controls(facts: dict) -> dict:
+    """Facts' findings and not_applicable fields from gate_reads.control_facts' answer."""
+    return {"findings": facts["findings"], "not_applicable": facts["not_applicable"]}
 
 
 def _threshold_pairs(thresholds: dict) -> set:
@@ -125,8 +135,12 @@ def _audits(version, policy: Policy, env: str, facts: Facts, now) -> tuple[list[
         max_age = spec.get("max_age_days")
         run = facts.runs.get(version.pk, {}).get(kind)
         row = {"kind": kind, "required": True, "max_age_days": max_age, "run": None, "outcome": None,
-               "finished_at": None, "age_days": None, "met": False, "accepted": None}
+               "finished_at": None, "age_days": None, "met": False, "accepted": None, "not_applicable": None}
         rows.append(row)
+        control = defining_control(kind)
+        if control in facts.not_applicable:  # waived for this system, in writing
+            row.update(met=True, not_applicable={"control": control, "reason": facts.not_applicable[control]})
+            continue
         if run is None:
             reasons.append(R_NO_AUDIT.format(kind=kind))
             continue
@@ -353,6 +367,7 @@ def gate_attest(answer: dict) -> dict:
         evaluated_at=answer["evaluated_at"], expires_at=answer["expires_at"],
         accepted_risks=[{"audit": a["kind"], "run": a["run"], **a["accepted"]} for a in answer["audits"]
                         if a["accepted"]],
+        not_applicable=[{"audit": a["kind"], **a["not_applicable"]} for a in answer["audits"] if a["not_applicable"]],
         audit_trail=answer.get("audit_trail"),
     )
     return attestation.sign_envelope(statement, private_pem=key.private_pem)

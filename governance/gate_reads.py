@@ -29,6 +29,7 @@ from governance.models import (
     Control,
     ControlAssessment,
     Evidence,
+    Framework,
     GateState,
     ModelVersion,
     PipelineToken,
@@ -196,40 +197,54 @@ def current_reports(*, version_ids: list) -> dict | None:
 
 
 @_cached_sql
-def _findings_sql(n_systems: int) -> str:
+def _controls_sql(n_systems: int, n_refs: int) -> str:
     a, c, e, r = _t(ControlAssessment), _t(Control), _t(Evidence), _t(AuditRun)
     same_scope = f"(r2.version_id = {r}.version_id OR (r2.version_id IS NULL AND {r}.version_id IS NULL))"
     systems = _in(range(n_systems))
     return (
         # A failed control, with each version whose latest evidence of a kind on it failed.
-        f"SELECT {a}.system_id, {r}.version_id, {c}.ref, {c}.framework, {c}.sort_key FROM {e} "
-        f"JOIN {a} ON {a}.id = {e}.assessment_id JOIN {c} ON {c}.id = {a}.control_id "
+        f"SELECT {a}.system_id, {r}.version_id, {c}.ref, {c}.framework, {c}.sort_key, {a}.status, {a}.notes "
+        f"FROM {e} JOIN {a} ON {a}.id = {e}.assessment_id JOIN {c} ON {c}.id = {a}.control_id "
         f"LEFT JOIN {r} ON {r}.id = {e}.audit_run_id "
         f"WHERE {a}.system_id IN ({systems}) AND {a}.status = %s AND {e}.outcome = %s "
         f"AND NOT EXISTS (SELECT 1 FROM {e} e2 LEFT JOIN {r} r2 ON r2.id = e2.audit_run_id "
         f"WHERE e2.assessment_id = {e}.assessment_id AND e2.kind = {e}.kind AND e2.created_at > {e}.created_at "
         f"AND {same_scope}) "
         # A control failed by hand (no failing evidence behind it) concerns the whole system.
-        f"UNION ALL SELECT {a}.system_id, NULL, {c}.ref, {c}.framework, {c}.sort_key FROM {a} "
-        f"JOIN {c} ON {c}.id = {a}.control_id WHERE {a}.system_id IN ({systems}) AND {a}.status = %s "
+        f"UNION ALL SELECT {a}.system_id, NULL, {c}.ref, {c}.framework, {c}.sort_key, {a}.status, {a}.notes "
+        f"FROM {a} JOIN {c} ON {c}.id = {a}.control_id WHERE {a}.system_id IN ({systems}) AND {a}.status = %s "
         f"AND NOT EXISTS (SELECT 1 FROM {e} e3 WHERE e3.assessment_id = {a}.id AND e3.outcome = %s) "
+        # A control that defines an audit kind, marked not applicable: the requirement is waived.
+        f"UNION ALL SELECT {a}.system_id, NULL, {c}.ref, {c}.framework, {c}.sort_key, {a}.status, {a}.notes "
+        f"FROM {a} JOIN {c} ON {c}.id = {a}.control_id WHERE {a}.system_id IN ({systems}) AND {a}.status = %s "
+        f"AND {c}.framework = %s AND {c}.ref IN ({_in(range(n_refs))}) "
         "ORDER BY 4, 5"
     )
 
 
-def open_findings(*, system_ids: list) -> dict:
-    """{system_id: [(version_id or None, control ref)]}: the failed controls, each with the
-    versions whose audits failed it (None: about the system as a whole). One statement.
+def control_facts(*, system_ids: list) -> dict:
+    """{system_id: {"findings": [(version_id or None, control ref)], "not_applicable": {ref: reason}}}.
+    One statement.
 
-    A failed control blocks the versions whose latest evidence of a kind on it failed, and
-    every version when it was failed by hand (or by evidence tied to no version): another
-    version's failing audit is that version's finding, not this one's (`version_findings`)."""
-    out: dict = {pk: [] for pk in system_ids}
+    Findings: a failed control blocks the versions whose latest evidence of a kind on it
+    failed, and every version when it was failed by hand (or by evidence tied to no version):
+    another version's failing audit is that version's finding, not this one's
+    (`version_findings`). Not applicable: the controls that define an audit kind
+    (governance.evidence.defining_control) marked not applicable, with the reason given."""
+    from audits.registry import KINDS
+    from governance.evidence import defining_control
+
+    out: dict = {pk: {"findings": [], "not_applicable": {}} for pk in system_ids}
     if not system_ids:
         return out
-    params = [*system_ids, "failed", "fail", *system_ids, "failed", "fail"]
-    for system_id, vid, ref, _, _ in _rows(_findings_sql(len(system_ids)), params):
-        out[system_id].append((_uuid(vid), ref))
+    refs = sorted({defining_control(kind) for kind in KINDS})
+    params = [*system_ids, "failed", "fail", *system_ids, "failed", "fail", *system_ids, "not_applicable",
+              Framework.AI_RMF.value, *refs]
+    for system_id, vid, ref, _, _, status, notes in _rows(_controls_sql(len(system_ids), len(refs)), params):
+        if status == "not_applicable":
+            out[system_id]["not_applicable"][ref] = notes
+        else:
+            out[system_id]["findings"].append((_uuid(vid), ref))
     return out
 
 

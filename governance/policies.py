@@ -53,6 +53,9 @@ Why these numbers:
   most, Bagdasaryan et al. 2019). A miss makes the run inconclusive (see the runner).
 
 Both tables are starting points: edit them in the admin (`audit_requirements[kind]["thresholds"]`).
+A required audit that cannot apply to one system is waived for it, not edited out of the tier's
+policy: a compliance officer marks the control that defines the kind not applicable, with a
+reason (governance/gate.py). An inconclusive result can be accepted in writing (governance/risk.py).
 """
 
 from __future__ import annotations

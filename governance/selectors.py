@@ -202,17 +202,17 @@ class GateBoard:
         self.requests = reads.approval_requests(version_ids=ids, environments=envs) if ids else {}
         self.states = reads.gate_states(version_ids=ids, environments=envs) if ids else {}
         self.acceptances = reads.risk_acceptances(runs=self.runs, environments=envs)
-        self.findings: dict = {}  # system id -> failed control refs, loaded by focus()
+        self.controls: dict = {}  # system id -> gate_reads.control_facts' answer, loaded by focus()
         self._answers: dict = {}
 
     def focus(self, systems) -> None:
-        """Load the open findings of these systems, in one query: the answers name them, and
-        only the rows a page shows (and allow candidates) need them."""
+        """Load the open findings and waived requirements of these systems, in one query: the
+        answers need them, and only the rows a page shows (and allow candidates) are answered."""
         from governance import gate_reads as reads
 
-        wanted = [s.pk for s in systems if s.pk in self.systems and s.pk not in self.findings]
+        wanted = [s.pk for s in systems if s.pk in self.systems and s.pk not in self.controls]
         if wanted:
-            self.findings.update(reads.open_findings(system_ids=wanted))
+            self.controls.update(reads.control_facts(system_ids=wanted))
 
     def policy(self, system, env):
         return self.policies[(system.risk_tier, env)]
@@ -231,7 +231,7 @@ class GateBoard:
             self.focus([system])  # normally done already, for the whole page at once
             facts = gate.Facts(
                 policies={e: self.policy(system, e) for e in ENVIRONMENTS}, runs=self.runs, reports=self.reports,
-                findings=self.findings.get(system.pk, []), requests=self.requests, states=self.states,
+                **gate._controls(self.controls[system.pk]), requests=self.requests, states=self.states,
                 acceptances=self.acceptances,
             )
             self._answers[key] = gate.gate_decide(system, self.versions[system.pk], env, facts, self.now)
@@ -242,8 +242,6 @@ class GateBoard:
             return None
         if not self.live_approval(system, env):
             return "deny"  # no live approval: the gate cannot allow, whatever else holds
-        if hasattr(system, "open_findings") and not system.open_findings:
-            self.findings.setdefault(system.pk, [])  # none failed: nothing to read
         return self.answer(system, env)["decision"]
 
     def live_approval(self, system, env) -> bool:
@@ -343,8 +341,8 @@ def portfolio(*, search: str = "", risk_tier: str = "", stage: str = "", gate: s
                 .only("id", "system_id", "version", "artifact_sha256", "created_at")}
     by_system = {sid: versions[vid] for sid, vid in version_ids.items() if vid in versions}
     board = GateBoard(systems=systems, versions=by_system, now=now)
-    # Failed controls may be another version's; read them (once) where an approval could allow.
-    board.focus([s for s in systems if s.open_findings and board.live_approval(s, "production")])
+    # Where an approval could allow, the answer needs the controls (findings, waivers): one read.
+    board.focus([s for s in systems if board.live_approval(s, "production")])
     runs = _latest_runs(versions)
     warn = getattr(settings, "APPROVAL_EXPIRY_WARNING_DAYS", 14)
     for s in systems:

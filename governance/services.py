@@ -163,6 +163,9 @@ def _check_model_reads(handle, dataset: Dataset) -> None:
         raise ApplicationError(f"The model cannot score the evaluation dataset: {exc}", field="eval_dataset") from None
 
 
+NA_NEEDS_REASON = "notes: say why this control does not apply to the system."
+
+
 def assessment_update(*, actor, assessment: ControlAssessment, status: str | None = None, notes: str | None = None,
                       owner=None) -> ControlAssessment:
     require(actor, "assessment.update", assessment.system)
@@ -170,6 +173,10 @@ def assessment_update(*, actor, assessment: ControlAssessment, status: str | Non
     if status is not None:
         if status not in AssessmentStatus.values:
             raise ApplicationError(f"status must be one of: {', '.join(AssessmentStatus.values)}.", field="status")
+        reason = assessment.notes if notes is None else notes
+        if status == AssessmentStatus.NOT_APPLICABLE and not (reason or "").strip():
+            # "Not applicable" can waive an audit a policy requires (governance/gate.py): say why.
+            raise ApplicationError(NA_NEEDS_REASON, field="notes")
         assessment.status = status
         fields.append("status")
     if notes is not None:

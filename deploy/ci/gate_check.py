@@ -31,6 +31,7 @@ Attestation: a DSSE envelope (https://github.com/secure-systems-lab/dsse,
            predicate     {"decision", "reasons", "environment", "policy",
                           "evaluated_at", "expires_at"}  (times: ISO 8601 with offset),
                          "accepted_risks" when an allow rests on a risk acceptance,
+                         "not_applicable" when a required audit is waived,
                          and "audit_trail" {"seq", "hash"}: the trail's newest row
 Checks:    a signature verifies with the pinned public key; the subject is
            <system>@<version> with digest artifact_sha256 (and --artifact-sha256
@@ -370,6 +371,12 @@ def _summary(predicate, *, name, environment, artifact_sha256, public_key):
     if isinstance(reasons, list) and reasons:
         lines.append("Reasons:")
         lines.extend("  - %s" % reason for reason in reasons)
+    waived = predicate.get("not_applicable")
+    if isinstance(waived, list) and waived:
+        lines.append("Not applicable to this system (recorded by a compliance officer):")
+        for item in waived:
+            if isinstance(item, dict):
+                lines.append("  - %s audit (control %s): %s" % tuple(item.get(k) for k in ("audit", "control", "reason")))
     accepted = predicate.get("accepted_risks")
     if isinstance(accepted, list) and accepted:
         lines.append("Accepted risks (inconclusive audits a named person accepted in writing):")

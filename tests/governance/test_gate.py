@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from governance import attestation
 from governance.approvals import approval_decide, approval_request_create, approvals_revoke_for_version
 from governance.evidence import evidence_record
+from governance.exceptions import ApplicationError
 from governance.gate import gate_answer, gate_evaluate, gate_evaluate_many
 from governance.models import AuditLogEntry, ControlAssessment, GateState
 from governance.tokens import pipeline_token_create
@@ -67,7 +68,7 @@ def test_a_new_high_risk_version_is_denied_with_every_missing_piece(personas):
     assert answer["policy"]["name"] == "High risk - production"
     assert answer["audits"][0] == {"kind": "fairness", "required": True, "max_age_days": 90, "run": None,
                                    "outcome": None, "finished_at": None, "age_days": None, "met": False,
-                                   "accepted": None}
+                                   "accepted": None, "not_applicable": None}
 
 
 def test_a_version_meeting_the_policy_is_allowed_until_the_attestation_ttl(personas, settings):
@@ -145,6 +146,33 @@ def test_open_findings_deny(personas):
         "Resolve them, or record why they do not apply.",
         # It was approved (so allowed) before: the answer says where to roll back to.
         "No other version of triage is allowed in production to roll back to."]
+
+
+def test_a_required_audit_is_waived_where_its_control_is_marked_not_applicable(personas, gate_key):
+    from governance.services import assessment_update
+
+    system = medium(personas, "digits")
+    version = make_version(system)
+    approve(version, "production", personas)
+    assert gate_evaluate(system=system, version=version, environment="production")["reasons"][0] == (
+        "No successful fairness audit on this version; run one.")
+    reason = "Reads 8x8 scans of handwritten digits; it decides nothing about people."
+    fairness = ControlAssessment.objects.get(system=system, control__framework="ai-rmf", control__ref="MEASURE 2.11")
+    assessment_update(actor=personas["carla"], assessment=fairness, status="not_applicable", notes=reason)
+    answer = gate_answer(system=system, version=version, environment="production")
+    assert (answer["decision"], answer["reasons"]) == ("allow", [])
+    assert answer["audits"][0]["not_applicable"] == {"control": "MEASURE 2.11", "reason": reason}
+    predicate = attestation.verify_envelope(answer["attestation"], public_pem=gate_key)["predicate"]
+    assert predicate["not_applicable"] == [{"audit": "fairness", "control": "MEASURE 2.11", "reason": reason}]
+    summary = gate_check._summary(predicate, name="digits@1.0.0", environment="production",
+                                  artifact_sha256=version.artifact_sha256, public_key=gate_key)
+    assert f"  - fairness audit (control MEASURE 2.11): {reason}" in summary
+    # Marking a control not applicable needs a reason; another control does not waive fairness.
+    with pytest.raises(ApplicationError, match="say why this control does not apply"):
+        assessment_update(actor=personas["carla"], assessment=ControlAssessment.objects.get(
+            system=system, control__ref="MEASURE 2.2"), status="not_applicable", notes=" ")
+    assessment_update(actor=personas["carla"], assessment=fairness, status="in_progress")
+    assert gate_evaluate(system=system, version=version, environment="production")["decision"] == "deny"
 
 
 def test_a_failing_audit_is_a_finding_of_its_own_version_only(personas):

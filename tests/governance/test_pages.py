@@ -137,6 +137,33 @@ def test_the_portfolio_shows_the_gate_flip_once_the_approvers_decide(personas):
     assert carla.get("/systems/?gate=allowed").context["page"].paginator.count == 1
 
 
+def test_the_portfolio_agrees_with_the_gate_on_waivers_and_other_versions_findings(personas):
+    from governance.gate import gate_evaluate
+    from governance.services import assessment_update
+
+    alice, bob = personas["alice"], personas["bob"]
+    # A system whose fairness control is not applicable: allowed without a fairness audit.
+    digits = make_system(alice, "digits", tier="medium")
+    reads = make_version(digits, created_by=alice)
+    assessment_update(actor=personas["carla"], assessment=ControlAssessment.objects.get(
+        system=digits, control__ref="MEASURE 2.11"), status="not_applicable", notes="Reads digits, not people.")
+    # A system whose new version passed and whose old one then failed (the latest evidence, so
+    # an open finding of the system): the old version's finding does not block the new one.
+    loans = make_system(alice, "loans", tier="medium")
+    old = make_version(loans, created_by=alice)
+    new = make_version(loans, "1.1.0", created_by=alice)
+    finished_run(new)
+    finished_run(old, outcome="fail")
+    for version in (reads, new):
+        approval_decide(actor=bob, request=approval_request_create(actor=alice, version=version,
+                                                                   environment="production"), decision="approve")
+    html = login(personas["carla"]).get("/systems/").content.decode()
+    for system, version, name in ((digits, reads, "Digits"), (loans, new, "Loans")):
+        assert gate_evaluate(system=system, version=version, environment="production")["decision"] == "allow"
+        assert "Production: allow" in portfolio_row(html, name), name
+    assert 'aria-label="4 open findings on Loans"' in portfolio_row(html, "Loans")
+
+
 def test_the_portfolio_filters_searches_and_sorts(personas):
     alice = personas["alice"]
     a = make_system(alice, "alpha", tier="high", stage="deployed")
