@@ -132,6 +132,23 @@ def _digits_system(owner) -> tuple[AISystem, bool]:
     return system, True
 
 
+DIGITS_NO_PEOPLE = ("Reads 8x8 scans of handwritten digits on paper forms: it decides nothing about people, and its "
+                    "data hold no attribute of a person, so fairness between groups of people cannot be measured.")
+
+
+def _fairness_not_applicable_to_digits(log) -> None:
+    """Carla (compliance officer) records why fairness does not apply to the digit reader, which
+    waives the fairness audit its medium-risk policy requires (governance/gate.py)."""
+    from governance.models import AssessmentStatus, ControlAssessment
+
+    assessment = ControlAssessment.objects.get(system__slug="digit-recognition", control__framework="ai-rmf",
+                                               control__ref="MEASURE 2.11")
+    if assessment.status != AssessmentStatus.NOT_APPLICABLE:
+        services.assessment_update(actor=get_user_model().objects.get(username="carla"), assessment=assessment,
+                                   status=AssessmentStatus.NOT_APPLICABLE, notes=DIGITS_NO_PEOPLE)
+        log("digits: carla marked MEASURE 2.11 (fairness) not applicable, with the reason")
+
+
 def _report_signing_ensure(log) -> None:
     """Signed reports (issue 6): with DEBUG on, a DEVELOPMENT-ONLY CA and signer under var/pki."""
     from audits.reports.service import SigningNotConfigured, signing_config
@@ -176,6 +193,7 @@ def demo_setup(*, log=print) -> DemoState:
         log(f"demo system: {label} ...")
         system, created = build(owner)
         log(f"  {'trained and registered' if created else 'already registered'}: {system.slug}")
+    _fairness_not_applicable_to_digits(log)
     _report_signing_ensure(log)
     _gate_ensure(log)
     version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")
