@@ -18,7 +18,7 @@ from governance import attestation
 
 __all__ = [
     "GATE_KEY", "gate_key", "make_system", "make_version", "passing_run", "make_run", "signed_report", "approve",
-    "with_roles", "medium", "high", "STRICT_CHECKS",
+    "with_roles", "medium", "high", "STRICT_CHECKS", "UNDECIDED_CHECKS", "ACCEPTANCE_WHY",
 ]
 
 GATE_KEY = attestation.generate_key()
@@ -31,6 +31,12 @@ STRICT_CHECKS = [
     {"metric": "equalized_odds_difference", "feature": "sex", "operator": "<=", "threshold": 0.2, "outcome": "pass",
      "explanation": "equalized odds difference on sex: 0.05 [0.02, 0.09] <= 0.2"},
 ]
+
+# An inconclusive fairness run (the interval straddles 0.1) and a reason to accept it.
+UNDECIDED_CHECKS = [dict(STRICT_CHECKS[0], outcome="inconclusive", value=0.07,
+                         explanation="demographic parity difference on sex: 0.07 [0.01, 0.13] straddles 0.1"),
+                    *STRICT_CHECKS[1:]]
+ACCEPTANCE_WHY = "300 test rows: the interval [0.01, 0.13] straddles 0.10; re-evaluated on Q3 data."
 
 
 @pytest.fixture

@@ -11,14 +11,20 @@ from rest_framework.test import APIClient
 from governance.models import AuditLogEntry, RiskAcceptance
 from governance.tokens import pipeline_token_create
 from tests.governance.approval_fixtures import *  # noqa: F401,F403
-from tests.governance.approval_fixtures import STRICT_CHECKS, approve, make_run, make_version, medium, with_roles
+from tests.governance.approval_fixtures import (
+    ACCEPTANCE_WHY,
+    STRICT_CHECKS,
+    UNDECIDED_CHECKS,
+    approve,
+    make_run,
+    make_version,
+    medium,
+    with_roles,
+)
 
 pytestmark = pytest.mark.django_db
 
-UNDECIDED = [dict(STRICT_CHECKS[0], outcome="inconclusive", value=0.07,
-                  explanation="demographic parity difference on sex: 0.07 [0.01, 0.13] straddles 0.1"),
-             *STRICT_CHECKS[1:]]
-WHY = "300 test rows: the interval [0.01, 0.13] straddles 0.10; re-evaluated on Q3 data."
+UNDECIDED, WHY = UNDECIDED_CHECKS, ACCEPTANCE_WHY
 
 
 @pytest.fixture
