@@ -62,6 +62,20 @@ def personas(catalog, django_user_model):
     return users
 
 
+@pytest.fixture
+def api(personas):
+    """api("carla"): an API client signed in with that persona's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def client_for(name):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=personas[name])[0].key}")
+        return client
+
+    return client_for
+
+
 @pytest.fixture(scope="session")
 def credit_frames():
     from sklearn.model_selection import train_test_split

@@ -6,7 +6,6 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_celery_beat.models import PeriodicTask
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audits.drift import drift_breach_handle
@@ -16,16 +15,6 @@ from governance.tokens import pipeline_token_create
 from tests.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(personas):
-    def client_for(name):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=personas[name])[0].key}")
-        return client
-
-    return client_for
 
 
 @pytest.fixture

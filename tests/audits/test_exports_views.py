@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from audits.exports.oscal import validate_oscal
 from tests.audits.test_reports_service import ROBUSTNESS, stored_run
@@ -22,16 +20,6 @@ FAIRNESS = {
         "equalized_odds_ratio": {"value": 0.65, "ci": [0.40, 0.89]}}}},
     "intersectional": None,
 }
-
-
-@pytest.fixture
-def api(personas):
-    def client_for(name):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=personas[name]).key}")
-        return client
-
-    return client_for
 
 
 def download_json(response) -> dict:

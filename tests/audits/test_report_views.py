@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from audits.models import Report, ReportStatus
 from audits.reports import service
@@ -19,16 +17,6 @@ from tests.audits.test_reports_service import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(personas):
-    def client_for(name):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=personas[name]).key}")
-        return client
-
-    return client_for
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ retraining only with an approver, and the privacy budget reads per training data
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from audits.models import AuditRun, RecommendationStatus, RetrainingRecommendation, RunStatus
 from audits.registry import KINDS
@@ -15,15 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(personas, monkeypatch):
+def api(api, monkeypatch):
     monkeypatch.setattr("audits.services.audit_run_enqueue", lambda *, run_id: None)
-
-    def client_for(name):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=personas[name])[0].key}")
-        return client
-
-    return client_for
+    return api
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audits.models import AuditRun
@@ -12,16 +11,6 @@ from governance.models import ControlAssessment, Dataset, ModelVersion
 from tests.conftest import CREDIT_SCHEMA, csv_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(personas):
-    def client_for(name):
-        c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=personas[name]).key}")
-        return c
-
-    return client_for
 
 
 def test_round_trip_register_upload_and_audit(api, credit_frames, credit_model, monkeypatch,
