@@ -5,9 +5,7 @@ import base64
 import datetime
 import hashlib
 import http.server
-import importlib.util
 import json
-import pathlib
 import socket
 import subprocess
 import sys
@@ -19,20 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from governance import attestation
+from tests.deploy.client import CLIENT, gate_check
 
-CLIENT = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "ci" / "gate_check.py"
 ARTIFACT_SHA256 = hashlib.sha256(b"model weights").hexdigest()
 TOKEN = "t0k-secret"
-
-
-def load_client():
-    spec = importlib.util.spec_from_file_location("gate_check", CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gate_check = load_client()
 
 
 def seeded_key(label):

@@ -2,9 +2,7 @@
 
 import base64
 import datetime
-import importlib.util
 import json
-import pathlib
 from datetime import timedelta
 
 import pytest
@@ -18,6 +16,7 @@ from governance.exceptions import ApplicationError
 from governance.gate import gate_answer, gate_evaluate, gate_evaluate_many
 from governance.models import AuditLogEntry, ControlAssessment, GateState
 from governance.tokens import pipeline_token_create
+from tests.deploy.client import gate_check
 from tests.governance.approval_fixtures import *  # noqa: F401,F403
 from tests.governance.approval_fixtures import (
     STRICT_CHECKS,
@@ -31,17 +30,6 @@ from tests.governance.approval_fixtures import (
 )
 
 pytestmark = pytest.mark.django_db
-CLIENT = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "ci" / "gate_check.py"
-
-
-def load_client():
-    spec = importlib.util.spec_from_file_location("gate_check_client", CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gate_check = load_client()
 
 
 def allowed_medium(personas, slug="triage", label="1.0.0", minutes_ago=0):

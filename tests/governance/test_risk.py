@@ -10,6 +10,7 @@ from governance.exceptions import ApplicationError, ConflictError, PermissionDen
 from governance.gate import gate_answer, gate_evaluate
 from governance.models import AuditLogEntry, RiskAcceptance
 from governance.risk import risk_accept
+from tests.deploy.client import gate_check
 from tests.governance.approval_fixtures import *  # noqa: F401,F403
 from tests.governance.approval_fixtures import (
     ACCEPTANCE_WHY,
@@ -152,8 +153,6 @@ def test_a_run_is_accepted_once_per_environment(personas, inconclusive):
 
 
 def test_the_signed_answer_names_the_accepted_risk(personas, inconclusive, gate_key):
-    from tests.governance.test_gate import gate_check
-
     system, version, run = inconclusive
     acceptance = risk_accept(actor=personas["bob"], run=run, environment="production", justification=WHY)
     answer = gate_answer(system=system, version=version, environment="production")
