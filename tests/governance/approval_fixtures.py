@@ -19,6 +19,7 @@ from governance import attestation
 __all__ = [
     "GATE_KEY", "gate_key", "make_system", "make_version", "passing_run", "make_run", "signed_report", "approve",
     "with_roles", "medium", "high", "STRICT_CHECKS", "UNDECIDED_CHECKS", "ACCEPTANCE_WHY",
+    "inconclusive_approved",
 ]
 
 GATE_KEY = attestation.generate_key()
@@ -115,3 +116,11 @@ def medium(personas, slug="triage"):
 
 def high(personas, slug="credit"):
     return make_system(personas["alice"], slug=slug, tier="high")
+
+
+def inconclusive_approved(personas):
+    """A medium-risk version whose fairness run is inconclusive, approved for production:
+    (the approved request, the run)."""
+    version = make_version(medium(personas))
+    run = make_run(version, outcome="inconclusive", checks=UNDECIDED_CHECKS)
+    return approve(version, "production", personas), run

@@ -16,7 +16,7 @@ from tests.governance.approval_fixtures import (
     ACCEPTANCE_WHY,
     STRICT_CHECKS,
     UNDECIDED_CHECKS,
-    approve,
+    inconclusive_approved,
     make_run,
     make_version,
     medium,
@@ -29,11 +29,8 @@ UNDECIDED, WHY = UNDECIDED_CHECKS, ACCEPTANCE_WHY
 
 @pytest.fixture
 def inconclusive(personas):
-    system = medium(personas)
-    version = make_version(system)
-    run = make_run(version, outcome="inconclusive", checks=UNDECIDED)
-    approve(version, "production", personas)
-    return system, version, run
+    _, run = inconclusive_approved(personas)
+    return run.system, run.version, run
 
 
 def test_an_accepted_inconclusive_run_meets_the_policy_until_the_acceptance_ends(personas, inconclusive, settings):

@@ -15,6 +15,7 @@ from tests.governance.approval_fixtures import (
     ACCEPTANCE_WHY,
     STRICT_CHECKS,
     UNDECIDED_CHECKS,
+    inconclusive_approved,
     approve,
     make_run,
     make_version,
@@ -29,11 +30,7 @@ UNDECIDED, WHY = UNDECIDED_CHECKS, ACCEPTANCE_WHY
 
 @pytest.fixture
 def inconclusive(personas):
-    system = medium(personas)
-    version = make_version(system)
-    run = make_run(version, outcome="inconclusive", checks=UNDECIDED)
-    req = approve(version, "production", personas)
-    return req, run
+    return inconclusive_approved(personas)
 
 
 def page(client, user, req):
