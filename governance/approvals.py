@@ -36,7 +36,7 @@ from governance.models import (
 )
 from governance.notifications import approval_notify
 from governance.policies import policies_ensure_defaults
-from governance.roles import Role, require, user_roles
+from governance.roles import Role, require, role_label, user_roles
 from governance.trail import trail_append
 
 DECIDING_ROLES = {Role.RISK_OFFICER, Role.SECURITY_REVIEWER, Role.COMPLIANCE_OFFICER, Role.EXECUTIVE_APPROVER}
@@ -60,12 +60,8 @@ NOT_REVOCABLE = "This request is {status}; only a pending or approved request ca
 REASON_REQUIRED = "reason: say why the approval is revoked."
 
 
-def _label(role: str) -> str:
-    return Role(role).label if role in Role.values else role
-
-
 def _labels(roles) -> str:
-    return ", ".join(_label(r) for r in roles) or "none"
+    return ", ".join(role_label(r) for r in roles) or "none"
 
 
 def _name(request: ApprovalRequest) -> str:
@@ -203,7 +199,7 @@ def _eligibility(user, request: ApprovalRequest, decisions: list[ApprovalDecisio
         return Eligibility(False, reason=SOD_CREATOR.format(version=request.version.version))
     mine = [d for d in decisions if d.user_id == user.pk]
     if mine:
-        return Eligibility(False, reason=SOD_TWICE.format(role=_label(mine[0].role)))
+        return Eligibility(False, reason=SOD_TWICE.format(role=role_label(mine[0].role)))
     needed = pending_roles(request, decisions)
     held = user_roles(user)
     roles = [r for r in needed if r in held]
@@ -236,7 +232,7 @@ def approval_decide(
                                        field="role")
             role = who.roles[0]
         elif role not in who.roles:
-            raise ApplicationError(ROLE_NOT_NEEDED.format(stage=request.current_stage, role=_label(role),
+            raise ApplicationError(ROLE_NOT_NEEDED.format(stage=request.current_stage, role=role_label(role),
                                                           needed=_labels(pending_roles(request, decisions))),
                                    field="role")
         row = ApprovalDecision.objects.create(request=request, stage=request.current_stage, role=role, user=actor,
@@ -250,7 +246,7 @@ def approval_decide(
         approval_notify(event="approval.decided", request=request, extra={
             "decision": {"stage": row.stage, "role": role, "user": actor.get_username(), "decision": decision,
                          "comment": comment},
-            "message": f"{actor.get_full_name() or actor.get_username()} ({_label(role)}) chose to {decision}"
+            "message": f"{actor.get_full_name() or actor.get_username()} ({role_label(role)}) chose to {decision}"
                        + (f": {comment}" if comment else "."),
         })
     return row
@@ -276,14 +272,14 @@ def _advance(request: ApprovalRequest, row: ApprovalDecision, decisions: list[Ap
         fields += ["decided_at", "approved_at", "expires_at"]
     request.save(update_fields=fields)
     if request.status == ApprovalStatus.APPROVED:
-        signers = "; ".join(f"{_label(d.role)} {d.user.get_username()}" for d in decisions)
+        signers = "; ".join(f"{role_label(d.role)} {d.user.get_username()}" for d in decisions)
         evidence_record(system=request.version.system, kind="approval", outcome="pass",
                         summary=f"{_name(request)} approved for {request.environment} by {signers}; "
                                 f"valid until {request.expires_at:%Y-%m-%d}.",
                         link=f"/approvals/{request.pk}/")
     elif request.status == ApprovalStatus.REJECTED:
         evidence_record(system=request.version.system, kind="approval", outcome="info",
-                        summary=f"{_name(request)} rejected for {request.environment} by {_label(row.role)} "
+                        summary=f"{_name(request)} rejected for {request.environment} by {role_label(row.role)} "
                                 f"{row.user.get_username()}: {row.comment}",
                         link=f"/approvals/{request.pk}/")
 

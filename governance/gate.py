@@ -37,6 +37,7 @@ from governance.hashchain import iso_timestamp
 from governance.keys import signing_key
 from governance.models import AISystem, ApprovalStatus, Environment, GateState, ModelVersion, Policy
 from governance.policies import policy_for
+from governance.roles import role_label
 
 ALLOW, DENY = "allow", "deny"
 BAD_ENVIRONMENT = "environment must be one of: staging, production."
@@ -68,12 +69,6 @@ R_EXPIRED = "The {env} approval expired on {when}; request a new one."
 
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else "?"
-
-
-def _role_label(role: str) -> str:
-    from governance.roles import Role
-
-    return Role(role).label if role in Role.values else role
 
 
 @dataclass
@@ -222,14 +217,14 @@ def _approval(requests: list, env: str, now) -> tuple[dict | None, list[str], da
         return info, [R_REVOKED.format(env=env, when=_day(req.revoked_at), reason=req.revoked_reason)], None
     if status == ApprovalStatus.REJECTED:
         rejection = next((d for d in decisions if d.decision == "reject"), None)
-        who = f"{rejection.user.get_username()} ({_role_label(rejection.role)})" if rejection else "an approver"
+        who = f"{rejection.user.get_username()} ({role_label(rejection.role)})" if rejection else "an approver"
         return info, [R_REJECTED.format(env=env, who=who, when=_day(req.decided_at),
                                         comment=rejection.comment if rejection else "")], None
     if status == ApprovalStatus.DRAFT:
         return info, [R_DRAFT.format(env=env)], None
     from governance.approvals import pending_roles
 
-    needed = ", ".join(_role_label(r) for r in pending_roles(req, decisions)) or "a decision"
+    needed = ", ".join(role_label(r) for r in pending_roles(req, decisions)) or "a decision"
     return info, [R_PENDING.format(env=env, stage=req.current_stage, count=req.stage_count, needed=needed)], None
 
 

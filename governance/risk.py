@@ -30,7 +30,7 @@ from governance.exceptions import ApplicationError, ConflictError, PermissionDen
 from governance.hashchain import iso_timestamp
 from governance.models import ApprovalRequest, Environment, RiskAcceptance
 from governance.policies import policy_for
-from governance.roles import PERMISSIONS, Role, can, require, user_roles
+from governance.roles import PERMISSIONS, can, require, role_label, user_roles
 from governance.trail import trail_append
 
 DEFAULT_DAYS = 90
@@ -65,7 +65,7 @@ def _role(actor, role: str | None) -> str:
             raise ApplicationError(NOT_YOUR_ROLE.format(role=role), field="role")
         return role
     if len(allowed) > 1:
-        raise ApplicationError(CHOOSE_ROLE.format(roles=", ".join(Role(r).label for r in allowed)), field="role")
+        raise ApplicationError(CHOOSE_ROLE.format(roles=", ".join(role_label(r) for r in allowed)), field="role")
     return allowed[0]
 
 
@@ -129,10 +129,6 @@ def risk_acceptances_for_version(*, version) -> list[RiskAcceptance]:
                 .select_related("accepted_by", "audit_run").order_by("-accepted_at"))
 
 
-def _label(role: str) -> str:
-    return Role(role).label if role in Role.values else role
-
-
 def inconclusive_audits(*, user, version, environment: str, answer: dict) -> dict:
     """For the approval page: the required audits of the gate `answer` whose latest run is
     inconclusive, their undecided checks, any acceptance of them for `environment`, the last
@@ -158,10 +154,10 @@ def inconclusive_audits(*, user, version, environment: str, answer: dict) -> dic
             "kind": row["kind"], "run": run, "met": row["met"],
             "checks": [c for c in checks if c.get("outcome") == "inconclusive"],
             "failed": sum(1 for c in checks if c.get("outcome") == "fail"),
-            "acceptance": acceptance, "role_label": _label(acceptance.role) if acceptance else "",
+            "acceptance": acceptance, "role_label": role_label(acceptance.role) if acceptance else "",
             "ended": bool(acceptance and acceptance.expires_at <= now),
             "limit": acceptance_limit(run, policy).astimezone(dt_timezone.utc).date(),
         })
     roles = sorted(user_roles(user) & PERMISSIONS["risk.accept"])
     return {"audits": audits, "may_accept": can(user, "risk.accept", version.system),
-            "roles": [(r, _label(r)) for r in roles], "today": now.astimezone(dt_timezone.utc).date()}
+            "roles": [(r, role_label(r)) for r in roles], "today": now.astimezone(dt_timezone.utc).date()}

@@ -50,6 +50,11 @@ PERMISSIONS: dict[str, set[str]] = {
 DENIED = "Your role does not allow this ({action}). Roles that may: {roles}."
 
 
+def role_label(role: str) -> str:
+    """A role's label ("Risk officer (independent validator)"); an unknown value as it is."""
+    return Role(role).label if role in Role.values else str(role)
+
+
 def user_roles(user) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
@@ -75,5 +80,5 @@ def can(user, action: str, system=None) -> bool:
 
 def require(user, action: str, system=None) -> None:
     if not can(user, action, system):
-        names = sorted(Role(r).label if r in Role.values else "the system's owner" for r in PERMISSIONS[action])
+        names = sorted(role_label(r) if r in Role.values else "the system's owner" for r in PERMISSIONS[action])
         raise PermissionDeniedError(DENIED.format(action=action, roles=", ".join(names)))

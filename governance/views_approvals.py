@@ -18,7 +18,7 @@ from governance import approvals, gate, risk
 from governance.exceptions import ApplicationError
 from governance.models import AISystem, ApprovalRequest, AuditLogEntry, ModelVersion
 from governance.policies import policy_for
-from governance.roles import Role, can, require
+from governance.roles import can, require, role_label
 from governance.trail import trail_jsonl, trail_verify
 
 
@@ -51,7 +51,7 @@ def approval_detail(request, pk):
     for number, roles in enumerate(req.stages or [], start=1):
         stages.append({
             "number": number, "current": req.is_pending and number == req.current_stage,
-            "roles": [{"role": r, "label": Role(r).label if r in Role.values else r,
+            "roles": [{"role": r, "label": role_label(r),
                        "decision": next((d for d in decisions if d.stage == number and d.role == r), None)}
                       for r in roles],
         })
@@ -59,7 +59,7 @@ def approval_detail(request, pk):
         "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
         "inconclusive": risk.inconclusive_audits(user=request.user, version=req.version, environment=req.environment,
                                                   answer=answer),
-        "role_labels": {r: Role(r).label for r in options.roles},
+        "role_labels": {r: role_label(r) for r in options.roles},
         "can_revoke": can(request.user, "approval.revoke", system) and req.status in {
             "draft", "submitted", "in_review", "approved"},
         "can_submit": req.status == "draft" and can(request.user, "approval.request", system),

@@ -26,7 +26,7 @@ from audits.registry import KINDS
 from governance import glossary
 from governance.models import AssessmentStatus, ControlAssessment, Evidence, Framework
 from governance.policies import policy_for
-from governance.roles import Role
+from governance.roles import Role, role_label
 
 SECTION_TEMPLATE = "reports/sections/{kind}.html"
 GENERIC_SECTION = "reports/sections/_generic.html"
@@ -120,7 +120,7 @@ def _policy(system) -> dict:
                       for m, spec in (req.get("thresholds") or {}).items()]
         requirements.append({"kind": kind, "label": label, "max_age_days": req.get("max_age_days"),
                              "thresholds": thresholds})
-    stages = [", ".join(Role(r).label if r in Role.values else r for r in stage) for stage in policy.approval_stages]
+    stages = [", ".join(role_label(r) for r in stage) for stage in policy.approval_stages]
     return {"name": policy.name, "requirements": requirements, "stages": stages,
             "require_signed_report": policy.require_signed_report, "environment": policy.environment}
 

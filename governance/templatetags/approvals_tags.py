@@ -2,9 +2,9 @@
 
 from django import template
 
-from governance import approvals, gate
+from governance import approvals, gate, roles
 from governance.models import Environment
-from governance.roles import Role, can
+from governance.roles import can
 
 register = template.Library()
 
@@ -34,7 +34,7 @@ def approvals_panel(context):
 
 @register.filter
 def role_label(value) -> str:
-    return Role(value).label if value in Role.values else value
+    return roles.role_label(value)
 
 
 CHIP = {"approved": "pass", "rejected": "fail", "revoked": "fail", "expired": "not_started", "draft": "not_started",

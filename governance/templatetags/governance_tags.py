@@ -112,6 +112,6 @@ def kind_label(kind) -> str:
 
 @register.filter
 def role_name(role) -> str:
-    from governance.roles import Role
+    from governance.roles import role_label
 
-    return Role(role).label if role in Role.values else str(role)
+    return role_label(role)
