@@ -222,6 +222,15 @@ def _controls_sql(n_systems: int, n_refs: int) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _defining_refs() -> tuple[str, ...]:
+    """The controls that define an audit kind: fixed by code, so worked out once, not per answer."""
+    from audits.registry import KINDS
+    from governance.evidence import defining_control
+
+    return tuple(sorted({defining_control(kind) for kind in KINDS}))
+
+
 def control_facts(*, system_ids: list) -> dict:
     """{system_id: {"findings": [(version_id or None, control ref)], "not_applicable": {ref: reason}}}.
     One statement.
@@ -231,13 +240,10 @@ def control_facts(*, system_ids: list) -> dict:
     another version's failing audit is that version's finding, not this one's
     (`version_findings`). Not applicable: the controls that define an audit kind
     (governance.evidence.defining_control) marked not applicable, with the reason given."""
-    from audits.registry import KINDS
-    from governance.evidence import defining_control
-
     out: dict = {pk: {"findings": [], "not_applicable": {}} for pk in system_ids}
     if not system_ids:
         return out
-    refs = sorted({defining_control(kind) for kind in KINDS})
+    refs = _defining_refs()
     params = [*system_ids, "failed", "fail", *system_ids, "failed", "fail", *system_ids, "not_applicable",
               Framework.AI_RMF.value, *refs]
     for system_id, vid, ref, _, _, status, notes in _rows(_controls_sql(len(system_ids), len(refs)), params):
