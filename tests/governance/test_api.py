@@ -57,6 +57,12 @@ def test_round_trip_register_upload_and_audit(api, credit_frames, credit_model, 
 
     carla = api("carla")
     assessment = ControlAssessment.objects.get(system__slug="credit", control__ref="GOVERN 1.1")
+    # "Not applicable" can waive a required audit, so it needs a reason: 400, nothing written.
+    r = carla.patch(f"/api/v1/assessments/{assessment.pk}/", {"status": "not_applicable", "notes": " "},
+                    format="json")
+    assert r.status_code == 400 and r.json()["extra"]["field"] == "notes"
+    assessment.refresh_from_db()
+    assert (assessment.status, assessment.notes) == ("not_started", "")
     r = carla.patch(f"/api/v1/assessments/{assessment.pk}/", {"status": "not_applicable", "notes": "n/a"},
                     format="json")
     assert r.status_code == 200 and r.json()["status"] == "not_applicable"

@@ -210,6 +210,9 @@ def test_a_compliance_officer_records_a_status_on_the_drill_down_and_an_auditor_
     assert 'name="status"' not in login(personas["aude"]).get(url).content.decode()
     r = login(personas["aude"]).post(url, {"status": "not_applicable", "notes": "No suppliers."}, follow=True)
     assert "Your role does not allow this (assessment.update)." in r.content.decode()
+    r = login(personas["carla"]).post(url, {"status": "not_applicable", "notes": ""}, follow=True)
+    assert "notes: say why this control does not apply to the system." in r.content.decode()
+    assert ControlAssessment.objects.get(system__slug="heat", control__ref="A.10.3").status == "not_started"
     r = login(personas["carla"]).post(url, {"status": "not_applicable", "notes": "No third-party suppliers."},
                                       follow=True)
     assert "A.10.3 on Heat is now not applicable." in r.content.decode()
