@@ -36,8 +36,24 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_results",
     "django_celery_beat",
-    "governance",
-    "audits",
+    # One app per domain, lowest first: an app imports only from the apps above it in this list
+    # (docs/architecture.md); the project package (governance/ itself) is not an app.
+    "governance.core",
+    "governance.trail",
+    "governance.notifications",
+    "governance.registry",
+    "governance.catalog",
+    "governance.policies",
+    "audits.runs",
+    "audits.drift",
+    "audits.kinds",
+    "audits.reports",
+    "audits.exports",
+    "governance.approvals",
+    "governance.gate",
+    "governance.portfolio",
+    "governance.wizard",
+    "governance.demo",
 ]
 
 MIDDLEWARE = [
@@ -56,14 +72,17 @@ WSGI_APPLICATION = "governance.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # base.html and login.html; each app keeps its own templates/<app>/, and each audit kind its
+        # folder's templates/kinds/<kind>/ (a new kind needs no line here).
+        "DIRS": [BASE_DIR / "templates", *sorted(BASE_DIR.glob("audits/kinds/*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "governance.context_processors.roles",
+                "governance.core.context_processors.roles",
+                "governance.portfolio.context_processors.inbox_count",
             ],
         },
     }
@@ -96,7 +115,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "governance" / "static"]
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
@@ -128,7 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "governance.core.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Governance API",
@@ -160,18 +178,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-audit leaves the message for another one
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ROUTES = {"audits.run_audit_gpu": {"queue": "gpu"}, "audits.*": {"queue": "cpu"}}
+# A run goes to its kind's queue (apply_async(queue=run.queue)); everything else to "cpu".
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False  # never eager outside tests
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Task modules outside audits/ (autodiscovery covers audits only): approval expiry, webhooks.
-CELERY_IMPORTS = ("governance.tasks",)
 
 AUDIT_DEVICE = envstr("AUDIT_DEVICE", "auto")
 AUDIT_STALE_QUEUED_SECONDS = envint("AUDIT_STALE_QUEUED_SECONDS", 300)
 AUDIT_HEARTBEAT_TIMEOUT_SECONDS = envint("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", 600)
 AUDIT_MAX_ATTEMPTS = envint("AUDIT_MAX_ATTEMPTS", 3)
-# DP retraining (audits/security.py): the total epsilon one AI system may spend on one training
+# DP retraining (audits/kinds/dp_retraining/): the total epsilon one AI system may spend on one training
 # dataset across DP retrainings, added up (basic composition). Past it a retraining still runs,
 # but its results and the new version's lineage carry a warning.
 try:
@@ -179,7 +195,7 @@ try:
 except ValueError:
     raise ImproperlyConfigured("PRIVACY_BUDGET_EPSILON must be a number, e.g. 10") from None
 
-# Approvals and the deploy gate (governance/approvals.py, governance/gate.py).
+# Approvals and the deploy gate (governance/approvals/, governance/gate/).
 # Ed25519 private key (PKCS8 PEM) that signs gate attestations; GATE_SIGNING_KEY_FILE also
 # works. Unset: the key file GATE_SIGNING_KEY_PATH, which `make demo` generates.
 GATE_SIGNING_KEY = envsecret("GATE_SIGNING_KEY")

@@ -1,40 +1,41 @@
+"""The project's URLs: each app's pages, then one /api/v1/ list of each app's API."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from audits import views as audit_views
-from governance import views, views_inbox, views_wizard
+from governance.core import views as core_views
+
+api_v1 = [
+    path("", include("governance.registry.api_urls")),
+    path("", include("governance.catalog.api_urls")),
+    path("", include("governance.trail.api_urls")),
+    path("", include("audits.runs.api_urls")),
+    path("", include("audits.drift.api_urls")),
+    path("", include("audits.kinds.api_urls")),
+    path("", include("audits.reports.api_urls")),
+    path("", include("audits.exports.api_urls")),
+    path("", include("governance.approvals.api_urls")),
+    path("", include("governance.gate.api_urls")),
+]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", core_views.home, name="home"),
+    path("healthz/", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("systems/", views.system_list, name="system-list"),
-    path("systems/<slug:slug>/", views.system_detail, name="system-detail"),
-    path("systems/<slug:slug>/controls/<str:framework>/<str:ref>/", views.system_control, name="system-control"),
-    path("controls/<str:framework>/<str:ref>/", views.control_detail, name="control-detail"),
-    path("glossary/", views.glossary_page, name="glossary"),
-    path("inbox/", views_inbox.inbox_page, name="inbox"),
-    path("inbox/<uuid:pk>/decide/", views_inbox.inbox_decide, name="inbox-decide"),
-    path("wizard/", views_wizard.wizard_start, name="wizard"),
-    path("wizard/<slug:slug>/data/", views_wizard.wizard_data, name="wizard-data"),
-    path("wizard/<slug:slug>/model/", views_wizard.wizard_model, name="wizard-model"),
-    path("wizard/<slug:slug>/<uuid:version_id>/audits/", views_wizard.wizard_audits, name="wizard-audits"),
-    path("wizard/<slug:slug>/<uuid:version_id>/results/", views_wizard.wizard_results, name="wizard-results"),
-    path("wizard/<slug:slug>/<uuid:version_id>/approval/", views_wizard.wizard_approval, name="wizard-approval"),
-    path("runs/", audit_views.run_list, name="run-list"),
-    path("runs/new/<uuid:version_id>/", audit_views.run_create, name="run-create"),
-    path("runs/<uuid:run_id>/", audit_views.run_detail, name="run-detail"),
-    path("runs/<uuid:run_id>/progress/", audit_views.run_progress, name="run-progress"),
-    # Feature areas own their URL modules (pages and /api/v1/ endpoints alike).
-    path("", include("governance.urls_approvals")),
-    path("", include("audits.urls_reports")),
-    path("", include("audits.urls_drift")),
-    path("", include("audits.urls_security")),
+    path("", include("governance.portfolio.urls")),
+    path("", include("governance.catalog.urls")),
+    path("", include("governance.wizard.urls")),
+    path("", include("governance.approvals.urls")),
+    path("", include("governance.trail.urls")),
+    path("", include("audits.runs.urls")),
+    path("", include("audits.drift.urls")),
+    path("", include("audits.kinds.urls")),
+    path("", include("audits.reports.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("governance.api.urls")),
+    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("healthz/", views.healthz, name="healthz"),
 ]

@@ -35,10 +35,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def catalog(db):
     """The controls catalog, roles and default policies (reloaded after transactional flushes)."""
-    from governance.catalog import catalog_load
-    from governance.demo import roles_ensure
-    from governance.models import Control
-    from governance.policies import policies_ensure_defaults
+    from governance.catalog.loader import catalog_load
+    from governance.demo.setup import roles_ensure
+    from governance.catalog.models import Control
+    from governance.policies.services import policies_ensure_defaults
 
     if not Control.objects.exists():
         catalog_load()
@@ -80,7 +80,7 @@ def api(personas):
 def credit_frames():
     from sklearn.model_selection import train_test_split
 
-    from governance.demo import DATA_DIR
+    from governance.demo.datasets import DATA_DIR
 
     frame = pd.read_csv(DATA_DIR / "german_credit.csv")
     return train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["risk"])
@@ -89,7 +89,7 @@ def credit_frames():
 @pytest.fixture(scope="session")
 def credit_model(credit_frames):
     """A small seeded MLP on German credit: (safetensors bytes, spec)."""
-    from governance.demo import CREDIT_CATEGORICAL, CREDIT_NUMERIC
+    from governance.demo.datasets import CREDIT_CATEGORICAL, CREDIT_NUMERIC
     from training.artifacts import torch_artifact
     from training.recipes import tabular_mlp_spec, train_from_spec
 
@@ -116,7 +116,7 @@ CREDIT_SCHEMA = {
 @pytest.fixture
 def credit_system(personas, credit_frames, credit_model):
     """A registered credit system owned by alice, with datasets and version 1.0.0."""
-    from governance import services
+    from governance.registry import services
 
     alice = personas["alice"]
     train, test = credit_frames

@@ -110,7 +110,7 @@ def _number(value) -> str:
 
 
 def model_card(*, system: dict, version: dict, datasets: list[dict], audits: list[dict],
-               controls_summary: dict) -> dict:
+               controls_summary: dict, fairness_kinds: tuple = ()) -> dict:
     """A model card for one version of one AI system, as plain JSON-serialisable data.
 
     ``system`` = {"name", "slug", "risk_tier", "owner", "purpose"} (optional "intended_use",
@@ -118,7 +118,8 @@ def model_card(*, system: dict, version: dict, datasets: list[dict], audits: lis
     "created_at"} (optional "notes"); ``datasets`` = [{"name", "role", "sha256", "n_rows",
     "file_format", "schema": {"features", "label", "sensitive"}}], role one of
     ``DATASET_ROLES``; ``audits`` = [{"id", "kind", "status", "finished_at", "summary",
-    "metrics"}] (optional "outcome"); ``controls_summary`` = {framework: {status: count}}.
+    "metrics"}] (optional "outcome"); ``controls_summary`` = {framework: {status: count}};
+    ``fairness_kinds``: the audit kinds that measure fairness across the sensitive features.
     """
     _require(system, ("name", "slug", "risk_tier", "owner", "purpose"), "system")
     _require(version, ("version", "sha256", "format", "parent", "created_by", "created_at"), "version")
@@ -139,7 +140,7 @@ def model_card(*, system: dict, version: dict, datasets: list[dict], audits: lis
         "metrics": [_audit_metrics(a) for a in latest],
         "evaluation_data": [d for d in data if d["role"] != "train"],
         "training_data": [d for d in data if d["role"] == "train"],
-        "ethical_considerations": _ethical_considerations(latest, sensitive),
+        "ethical_considerations": _ethical_considerations(latest, sensitive, fairness_kinds),
         "caveats": _caveats(data, latest, coverage),
         "control_coverage": coverage,
     }
@@ -240,9 +241,9 @@ def _coverage(summary: dict) -> list[dict]:
     return sorted(rows, key=lambda r: list(FRAMEWORK_LABELS).index(r["framework"]))
 
 
-def _ethical_considerations(latest: list[dict], sensitive: list[str]) -> list[str]:
+def _ethical_considerations(latest: list[dict], sensitive: list[str], fairness_kinds: tuple) -> list[str]:
     notes = []
-    fairness = [a for a in latest if a["kind"] == "fairness"]
+    fairness = [a for a in latest if a["kind"] in fairness_kinds]
     if sensitive and fairness:
         notes.append(f"Fairness was measured across the sensitive features {', '.join(sensitive)}; "
                      "see Metrics for the disparities and their intervals.")

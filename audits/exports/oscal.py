@@ -174,7 +174,7 @@ def catalog_to_oscal(*, framework: str, ai_rmf: dict, iso: dict, crosswalk: dict
                      last_modified: str) -> dict:
     """One framework's controls as an OSCAL catalog, with crosswalk links to the other one.
 
-    ``ai_rmf``, ``iso`` and ``crosswalk`` are the three files of governance/catalog/ as
+    ``ai_rmf``, ``iso`` and ``crosswalk`` are the three files of governance/catalog/data/ as
     parsed JSON (all three are needed either way: links go both ways). ``version`` is the
     catalog's document version; ``last_modified`` an ISO 8601 date-time with a timezone.
     The catalog UUID depends on framework and version only, so re-exporting the same

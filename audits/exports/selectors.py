@@ -9,17 +9,29 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version as package_version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
 from django.db.models import Prefetch
 
 from audits.exports.model_card import model_card
 from audits.exports.oscal import FRAMEWORKS, assessment_results, catalog_to_oscal
-from audits.models import AuditRun, RunStatus
-from governance.catalog import AI_RMF_FILE, CATALOG_DIR, CROSSWALK_FILE, ISO_FILE, read_catalog_file
-from governance.exceptions import NotFoundError
-from governance.models import AISystem, ControlAssessment, Evidence, ModelVersion
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.registry import KINDS
+from governance.catalog.controls import Framework
+from governance.catalog.loader import (
+    AI_RMF_FILE,
+    CATALOG_DIR,
+    CROSSWALK_FILE,
+    ISO_FILE,
+    read_catalog_file,
+)
+from governance.catalog.models import ControlAssessment, Evidence
+from governance.core.exceptions import NotFoundError
+from governance.registry.models import AISystem, ModelVersion
 
+# The AI RMF subcategory on fairness and bias: the kinds whose evidence speaks to it measure fairness.
+FAIRNESS_CONTROL = "MEASURE 2.11"
 UNKNOWN_FRAMEWORK = "framework must be one of: " + ", ".join(FRAMEWORKS) + "."
 
 
@@ -39,16 +51,15 @@ def _user_name(user) -> str:
 
 
 def audit_metrics(run: AuditRun) -> dict:
-    """The headline numbers of a run for exports: for fairness, the overall metrics and the
-    disparities per feature (the full per-group tables stay in the report)."""
+    """The headline numbers of a run for exports, as its kind picks them (else its results)."""
     results = run.results or {}
-    if run.kind == "fairness" and "features" in results:
-        disparities = {name: report.get("disparities", {}) for name, report in results["features"].items()}
-        inter = results.get("intersectional")
-        if inter:
-            disparities[" & ".join(inter.get("features") or ["intersection"])] = inter.get("disparities", {})
-        return {"overall": results.get("overall", {}), "disparities": disparities}
-    return results
+    kind = KINDS.get(run.kind)
+    return kind.headline(results) if kind and kind.headline else results
+
+
+def fairness_kinds() -> tuple[str, ...]:
+    """The kinds whose evidence speaks to fairness and bias (AI RMF MEASURE 2.11)."""
+    return tuple(k.name for k in KINDS.values() if FAIRNESS_CONTROL in k.controls.get(Framework.AI_RMF, []))
 
 
 def _audits(runs) -> list[dict]:
@@ -112,5 +123,5 @@ def model_card_for_version(*, version: ModelVersion) -> dict:
                  "notes": version.notes},
         datasets=[{"name": d.name, "role": d.role, "sha256": d.sha256, "n_rows": d.n_rows,
                    "file_format": d.file_format, "schema": d.schema} for d in datasets],
-        audits=_audits(runs), controls_summary=summary,
+        audits=_audits(runs), controls_summary=summary, fairness_kinds=fairness_kinds(),
     )

@@ -12,23 +12,31 @@ from __future__ import annotations
 import platform
 import socket
 from collections import OrderedDict
-from importlib.metadata import PackageNotFoundError, version as package_version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 
 from audits.exports.model_card import headline_metrics
-from audits.figures import METRIC_LABELS, coverage_chart, report_figures
-from audits.models import AuditRun, RunStatus
-from audits.registry import KINDS
-from governance import glossary
-from governance.models import AssessmentStatus, ControlAssessment, Evidence, Framework
-from governance.policies import policy_for
-from governance.roles import Role, role_label
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.registry import KINDS
+from governance.approvals.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    RiskAcceptance,
+)
+from governance.catalog.models import (
+    AssessmentStatus,
+    ControlAssessment,
+    Evidence,
+    Framework,
+)
+from governance.core import glossary
+from governance.core.charts import coverage_bars
+from governance.core.roles import Role, role_label
+from governance.policies.services import policy_for
 
-SECTION_TEMPLATE = "reports/sections/{kind}.html"
 GENERIC_SECTION = "reports/sections/_generic.html"
 STATUS_ORDER = [s.value for s in (AssessmentStatus.SATISFIED, AssessmentStatus.FAILED, AssessmentStatus.IN_PROGRESS,
                                   AssessmentStatus.NOT_STARTED, AssessmentStatus.NOT_APPLICABLE)]
@@ -44,7 +52,7 @@ OUTCOME_MEANING = {
     "inconclusive": "The confidence interval straddles the policy limit: the data cannot tell whether it is met.",
 }
 
-# Report-only terms; the metric definitions come from governance/glossary.py, the same words
+# Report-only terms; the metric definitions come from governance/core/glossary.py, the same words
 # the pages and the wizard use.
 _REPORT_TERMS = [
     ("Confidence interval (95%)", "A range that would contain the true value in 95 of 100 repetitions of the "
@@ -70,7 +78,12 @@ _METRIC_TERMS = [
     "equalized_odds_difference", "ece", "psi", "robust_accuracy", "attack_success_rate", "membership_auc",
     "tpr_at_low_fpr", "epsilon",
 ]
-GLOSSARY = _REPORT_TERMS + [(glossary.METRICS[k].label, glossary.METRICS[k].measures) for k in _METRIC_TERMS]
+
+
+def _glossary() -> list[tuple[str, str]]:
+    # Read when a report renders: the audit kinds register their metrics when Django starts.
+    return _REPORT_TERMS + [(glossary.term(k).label, glossary.term(k).measures) for k in _METRIC_TERMS]
+
 
 LIMITATIONS = [
     "Every figure describes this model version on the evaluation data listed under Provenance. It does not "
@@ -116,7 +129,7 @@ def _policy(system) -> dict:
     requirements = []
     for kind, req in (policy.audit_requirements or {}).items():
         label = KINDS[kind].label if kind in KINDS else kind.replace("_", " ").title()
-        thresholds = [{"metric": METRIC_LABELS.get(m, m.replace("_", " ")), "limit": _threshold_text(spec)}
+        thresholds = [{"metric": glossary.term(m).label, "limit": _threshold_text(spec)}
                       for m, spec in (req.get("thresholds") or {}).items()]
         requirements.append({"kind": kind, "label": label, "max_age_days": req.get("max_age_days"),
                              "thresholds": thresholds})
@@ -139,12 +152,9 @@ def _datasets(version) -> list[dict]:
 
 
 def _section_template(kind: str) -> str:
-    name = SECTION_TEMPLATE.format(kind=kind)
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return GENERIC_SECTION
-    return name
+    """The kind's own report section (its folder's template), else the generic one."""
+    spec = KINDS.get(kind)
+    return (spec.report_template if spec else None) or GENERIC_SECTION
 
 
 def _check_rows(run, label: str) -> list[dict]:
@@ -155,7 +165,7 @@ def _check_rows(run, label: str) -> list[dict]:
         limit = (f"{OPERATOR_TEXT.get(check.get('operator'), check.get('operator', ''))} {check['threshold']:g}"
                  if isinstance(check.get("threshold"), (int, float)) else "")
         rows.append({
-            "audit": label, "kind": run.kind, "metric": METRIC_LABELS.get(metric, metric.replace("_", " ")),
+            "audit": label, "kind": run.kind, "metric": glossary.term(metric).label,
             "feature": check.get("feature", ""), "value": check.get("value"), "ci": check.get("ci"),
             "limit": limit, "outcome": outcome,
             "explanation": check.get("explanation") or OUTCOME_MEANING.get(outcome, ""),
@@ -201,7 +211,7 @@ def _audits(version) -> list[dict]:
         sections.append({
             "number": number, "kind": kind, "label": label, "anchor": f"audit-{kind}",
             "description": spec.description if spec else "", "run": run, "results": results,
-            "checks": _check_rows(run, label), "figures": report_figures(kind, results),
+            "checks": _check_rows(run, label), "figures": KINDS[kind].figures_for(results) if kind in KINDS else [],
             "template": _section_template(kind), "earlier_runs": earlier.get(kind, 0), "findings": _findings(results),
             "requested_by": _display_name(run.created_by),
             "metrics": metrics[:MAX_GENERIC_METRICS],
@@ -290,18 +300,14 @@ def _coverage(system) -> dict:
         frameworks.append({
             "key": fw.value, "label": fw.label, "axis": axis, "rows": rows, "totals": totals,
             "total": sum(totals.values()), "controls": controls,
-            "chart": coverage_chart([{"label": r["label"], "counts": r["counts"]} for r in rows],
+            "chart": coverage_bars([{"label": r["label"], "counts": r["counts"]} for r in rows],
                                     title=f"{fw.label}: control status by {axis}"),
         })
     return {"frameworks": frameworks, "register": register, "statuses": [(s, STATUS_LABELS[s]) for s in STATUS_ORDER]}
 
 
 def _approvals(version) -> dict:
-    """Approval decisions so far, when the approvals feature is installed."""
-    try:
-        from governance.models import ApprovalDecision, ApprovalRequest, RiskAcceptance
-    except ImportError:  # the approvals models (issue 7) are not in this build
-        return {"available": False, "requests": [], "decisions": [], "accepted_risks": []}
+    """Approval decisions so far, and the inconclusive results accepted in writing."""
     requests = list(ApprovalRequest.objects.filter(version=version).order_by("created_at"))
     decisions = list(ApprovalDecision.objects.filter(request__version=version)
                      .select_related("request", "user").order_by("decided_at"))
@@ -313,7 +319,7 @@ def _approvals(version) -> dict:
         "decisions": [{"role": roles.get(d.role, d.role), "name": _display_name(d.user), "decision": d.decision,
                        "stage": d.stage, "environment": getattr(d.request, "environment", ""),
                        "comment": d.comment, "decided_at": d.decided_at} for d in decisions],
-        # Inconclusive audits a named person accepted in writing (governance/risk.py).
+        # Inconclusive audits a named person accepted in writing (governance/approvals/risk.py).
         "accepted_risks": [{"kind": a.audit_run.kind, "run": a.audit_run_id, "environment": a.environment,
                             "role": roles.get(a.role, a.role), "name": _display_name(a.accepted_by),
                             "justification": a.justification, "accepted_at": a.accepted_at,
@@ -361,5 +367,5 @@ def report_context(*, report, generated_at) -> dict:
         "method": [{"label": s["label"], "description": s["description"], "params": s["run"].params}
                    for s in sections],
         "limitations": LIMITATIONS,
-        "glossary": GLOSSARY,
+        "glossary": _glossary(),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audits.models import Report, ReportStatus
+from audits.reports.models import Report, ReportStatus
 
 PANEL_LIMIT = 20
 
@@ -21,8 +21,3 @@ def report_list(*, system_slug: str = "", version_id=None, status: str = ""):
     if status in ReportStatus.values:
         qs = qs.filter(status=status)
     return qs
-
-
-def report_get(*, report_id) -> Report | None:
-    return (Report.objects.select_related("system", "version", "created_by", "superseded_by")
-            .filter(pk=report_id).first())

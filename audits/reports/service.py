@@ -31,14 +31,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from audits.models import Report, ReportStatus
 from audits.reports.context import report_context
+from audits.reports.models import Report, ReportStatus
 from audits.reports.signing import DEV_LABEL, create_dev_pki, sign_pdf
 from audits.reports.verify import verify_pdf
-from governance.evidence import evidence_record
-from governance.exceptions import ApplicationError, ConflictError
-from governance.models import ModelVersion
-from governance.roles import require
+from governance.catalog.evidence import evidence_record
+from governance.core.exceptions import ApplicationError, ConflictError
+from governance.core.roles import require
+from governance.registry.models import ModelVersion
+from governance.trail.services import trail_append
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def report_generate(*, actor, version: ModelVersion) -> Report:
 
 
 def report_enqueue(*, report_id) -> None:
-    from audits.reports.tasks import build_report
+    from audits.reports.tasks import build_report  # the task module imports this one
 
     build_report.apply_async(args=[str(report_id)], queue="cpu")
 
@@ -206,7 +207,10 @@ def report_enqueue(*, report_id) -> None:
 
 def report_render(*, report: Report, generated_at) -> bytes:
     """The unsigned PDF/A-3b of ``report``, from stored results only."""
-    from audits.reports.pdf import REPORT_CSS_BASE, render_pdf  # weasyprint: loaded by workers only
+    from audits.reports.pdf import (  # weasyprint: loaded by workers only
+        REPORT_CSS_BASE,
+        render_pdf,
+    )
 
     context = report_context(report=report, generated_at=generated_at)
     context["base_css"] = mark_safe(REPORT_CSS_BASE)  # a constant of ours, not user input
@@ -303,21 +307,11 @@ def _finish(*, report_id, path: str, signed: bytes, check) -> Report:
                  f"({report.page_count or '?'} pages, sha256 {report.sha256[:16]}…) documents the test sets, "
                  "metrics, tools, results and provenance of its audits."),
     )
-    _trail_append(actor=report.created_by, action="report.signed", obj=report, payload={
+    trail_append(actor=report.created_by, action="report.signed", obj=report, payload={
         "report_number": report.report_number, "version": str(report.version_id), "sha256": report.sha256,
         "signer_fingerprint": report.signer_fingerprint, "supersedes": superseded,
     })
     return report
-
-
-def _trail_append(**kwargs) -> None:
-    # AUDIT-TRAIL HOOK (issue 7): governance/trail.py is being written in parallel. Until it is
-    # merged this hook does nothing; once governance.trail exists every signed report is appended.
-    try:
-        from governance.trail import trail_append
-    except ImportError:
-        return
-    trail_append(**kwargs)
 
 
 def report_fail(*, report_id, message: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from audits.retry import MAX_RETRIES, retry_or_give_up
 from audits.reports.service import TransientReportError, report_build, report_fail
+from governance.core.retry import MAX_RETRIES, retry_or_give_up
 
 
 @shared_task(bind=True, name="audits.build_report", max_retries=MAX_RETRIES, acks_late=True)

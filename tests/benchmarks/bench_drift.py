@@ -33,7 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from audits.probes.drift import drift_review  # noqa: E402
+from audits.kinds.drift.probe import drift_review  # noqa: E402
 
 N_NUMERIC, N_CATEGORICAL = 40, 10
 

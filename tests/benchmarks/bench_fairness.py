@@ -33,7 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from audits.probes.fairness import fairness_audit  # noqa: E402
+from audits.kinds.fairness.probe import fairness_audit  # noqa: E402
 
 SEX = np.array(["female", "male"], dtype=object)
 RACE = np.array(["asian", "black", "hispanic", "other", "white"], dtype=object)

@@ -59,14 +59,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from audits.models import AuditRun
-from governance import services
-from governance.approvals import approval_decide, approval_request_create
-from governance.demo import roles_ensure
-from governance.evidence import evidence_record
-from governance.models import ModelVersion
-from governance.policies import policies_ensure_defaults
-from governance.tokens import pipeline_token_create
+from audits.runs.models import AuditRun
+from governance.registry import services
+from governance.approvals.services import approval_decide, approval_request_create
+from governance.demo.setup import roles_ensure
+from governance.catalog.evidence import evidence_record
+from governance.registry.models import ModelVersion
+from governance.policies.services import policies_ensure_defaults
+from governance.registry.tokens import pipeline_token_create
 roles_ensure(); policies_ensure_defaults()
 User = get_user_model()
 owner = User.objects.create_user("owner"); owner.groups.add(Group.objects.get(name="model_owner"))

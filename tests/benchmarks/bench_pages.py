@@ -15,7 +15,7 @@ failing, some older than the policy allows), and approval requests on a fifth of
 
 Timed: Django's test client GET of the page (URL resolution, session, middleware, the view's
 queries, template rendering), median of --repeats after one warm-up. Query counts are
-reported too; tests/governance/test_pages.py asserts that the portfolio's does not grow.
+reported too; tests/portfolio/test_pages.py asserts that the portfolio's does not grow.
 """
 
 from __future__ import annotations
@@ -61,20 +61,14 @@ def build(n_systems: int, n_versions: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from audits.models import AuditRun
-    from governance.catalog import catalog_load
-    from governance.demo import roles_ensure
-    from governance.models import (
-        AISystem,
-        ApprovalDecision,
-        ApprovalRequest,
-        Control,
-        ControlAssessment,
-        Evidence,
-        ModelVersion,
-        Policy,
-    )
-    from governance.policies import policies_ensure_defaults
+    from audits.runs.models import AuditRun
+    from governance.catalog.loader import catalog_load
+    from governance.demo.setup import roles_ensure
+    from governance.registry.models import AISystem, ModelVersion
+    from governance.approvals.models import ApprovalDecision, ApprovalRequest
+    from governance.catalog.models import Control, ControlAssessment, Evidence
+    from governance.policies.models import Policy
+    from governance.policies.services import policies_ensure_defaults
 
     call_command("migrate", verbosity=0)
     catalog_load()
@@ -122,7 +116,7 @@ def build(n_systems: int, n_versions: int) -> dict:
         by_system = {r.system_id: r for r in runs}
         fair = ControlAssessment.objects.filter(control__ref__in=fairness_refs).only("id", "system_id")
         Evidence.objects.bulk_create([
-            Evidence(assessment=a, audit_run=by_system[a.system_id], kind="fairness",
+            Evidence(assessment=a, audit_run_id=by_system[a.system_id].pk, kind="fairness",
                      outcome=by_system[a.system_id].outcome, summary="Fairness summary.")
             for a in fair], batch_size=5000)
         policies = {(p.risk_tier, p.environment): p for p in Policy.objects.all()}
@@ -199,7 +193,7 @@ def main() -> None:
     ]
     import django as dj
 
-    print(f"## Dashboard pages (issue 8)\n")
+    print(f"## Dashboard pages\n")
     print(f"Command: `.venv/bin/python tests/benchmarks/bench_pages.py` (Django {dj.get_version()}, SQLite "
           f"{connection.Database.sqlite_version}, Python {platform.python_version()}). Data: "
           + ", ".join(f"{v:,} {k}" for k, v in data.items())

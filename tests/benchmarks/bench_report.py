@@ -50,10 +50,11 @@ def setup_django(var_dir: Path):
 
 
 def demo_data():
-    from audits.models import AuditRun, Report
-    from audits.services import audit_run_create, audit_run_execute
-    from governance.demo import demo_setup
-    from governance.models import ModelVersion
+    from audits.runs.models import AuditRun
+    from audits.reports.models import Report
+    from audits.runs.services import audit_run_create, audit_run_execute
+    from governance.demo.setup import demo_setup
+    from governance.registry.models import ModelVersion
 
     demo_setup(log=lambda *_: None)
     # What `make demo`'s worker runs (the fairness audit, the drift review), in-process; plus a

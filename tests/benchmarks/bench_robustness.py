@@ -37,7 +37,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from audits.probes.robustness import PGD_STEP_FACTOR, art_classifier, robustness_probe  # noqa: E402
+from audits.kinds.robustness.probe import PGD_STEP_FACTOR, art_classifier, robustness_probe  # noqa: E402
 from training.encoding import encode  # noqa: E402
 from training.recipes import digits_cnn_spec, digits_frame, labels_to_index, train_from_spec  # noqa: E402
 from training.train import resolve_device, set_seed, train_classifier  # noqa: E402

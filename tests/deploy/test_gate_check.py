@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from governance import attestation
+from governance.gate import attestation
 from tests.deploy.client import CLIENT, gate_check
 
 ARTIFACT_SHA256 = hashlib.sha256(b"model weights").hexdigest()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from audits.worker import start_worker
+from audits.runs.worker import start_worker
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -29,7 +29,7 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-backgroun
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,1000",
          "--force-device-scale-factor=1", "--lang=en-GB"]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-AXE = Path(settings.BASE_DIR) / "governance" / "static" / "vendor" / "axe-4.14.1.min.js"
+AXE = Path(settings.BASE_DIR) / "governance" / "core" / "static" / "vendor" / "axe-4.14.1.min.js"
 # WCAG 2.1 A and AA rules; a page passes when axe finds nothing serious or critical.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}

@@ -10,8 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from audits.models import AuditRun
-from governance.models import ApprovalRequest, ModelVersion, Policy
+from audits.runs.models import AuditRun
+from governance.approvals.models import ApprovalRequest
+from governance.registry.models import ModelVersion
+from governance.policies.models import Policy
 from tests.conftest import PERSONAS, csv_bytes
 from tests.e2e.conftest import dump
 
@@ -50,7 +52,7 @@ def _scan(page, name, problems):
 
 def test_wizard_audit_approvals_and_the_gate_flip(page, personas, credit_frames, credit_model, e2e_worker,
                                                   monkeypatch, tmp_path):
-    from audits import registry
+    from audits.runs import registry
 
     # A short audit (fewer bootstrap resamples, no mitigation outlook): the worker still runs the
     # real probe end to end, in seconds instead of a minute.
@@ -185,8 +187,8 @@ def test_the_portfolio_reads_at_a_glance_with_many_systems(page, personas):
     no version), screenshotted and scanned, and the filters driven from the keyboard."""
     from selenium.webdriver.common.keys import Keys
 
-    from governance.approvals import approval_decide, approval_request_create
-    from tests.governance.test_pages import PASSING_CHECKS, finished_run, make_system, make_version
+    from governance.approvals.services import approval_decide, approval_request_create
+    from tests.portfolio.test_pages import PASSING_CHECKS, finished_run, make_system, make_version
 
     alice, bob = personas["alice"], personas["bob"]
     states = [("Credit scoring", "high", "validation"), ("Claims triage", "medium", "deployed"),

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from governance.approvals import approval_request_create
-from governance.models import ApprovalRequest, RiskAcceptance
+from governance.approvals.services import approval_request_create
+from governance.approvals.models import ApprovalRequest, RiskAcceptance
 from tests.e2e.conftest import dump
 from tests.e2e.test_dashboard import _scan
-from tests.governance.approval_fixtures import STRICT_CHECKS, make_run, make_version, medium
+from tests.approval_fixtures import STRICT_CHECKS, make_run, make_version, medium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from audits.worker import start_worker
+from audits.runs.worker import start_worker
 
 
 def _must_fail() -> bool:

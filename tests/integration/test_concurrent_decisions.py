@@ -13,10 +13,12 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
-from governance.approvals import approval_request_create
-from governance.models import ApprovalDecision, ApprovalRequest, AuditLogEntry, Policy
-from governance.trail import trail_append, trail_verify
-from tests.governance.approval_fixtures import make_version, medium
+from governance.approvals.services import approval_request_create
+from governance.approvals.models import ApprovalDecision, ApprovalRequest
+from governance.trail.models import AuditLogEntry
+from governance.policies.models import Policy
+from governance.trail.services import trail_append, trail_verify
+from tests.approval_fixtures import make_version, medium
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

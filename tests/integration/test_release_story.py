@@ -1,10 +1,12 @@
-"""Issue 7's demo story end to end: a real worker audits and signs, the personas approve, the
+"""The demo's release story end to end: a real worker audits and signs, the personas approve, the
 pipeline client (over HTTP, verifying the attestation) sees deny -> allow -> deny with a rollback."""
 
 import pytest
 
-from governance.models import ApprovalRequest, AuditLogEntry, GateState, RiskAcceptance
-from governance.trail import trail_verify
+from governance.approvals.models import ApprovalRequest, RiskAcceptance
+from governance.trail.models import AuditLogEntry
+from governance.gate.models import GateState
+from governance.trail.services import trail_verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +18,7 @@ def worker_env():
 
 @pytest.fixture
 def demo_credit(catalog, settings, tmp_path):
-    from governance.demo import _credit_system, demo_users_ensure, roles_ensure
+    from governance.demo.setup import _credit_system, demo_users_ensure, roles_ensure
 
     settings.DEBUG = True  # report_ensure checks the signing configuration here too
     roles_ensure()
@@ -28,7 +30,7 @@ def demo_credit(catalog, settings, tmp_path):
 
 
 def test_the_release_story(demo_credit, worker):
-    from governance.demo_release import demo_release
+    from governance.demo.release import demo_release
 
     lines = []
     exits = demo_release(alive=lambda: worker.poll() is None, timeout=300, log=lines.append)

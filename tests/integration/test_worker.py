@@ -2,9 +2,9 @@
 
 import pytest
 
-from audits.models import AuditRun, RunStatus
-from audits.services import audit_run_create
-from governance.models import ControlAssessment, Evidence
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.services import audit_run_create
+from governance.catalog.models import ControlAssessment, Evidence
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,13 +25,13 @@ def test_the_fairness_audit_runs_through_a_real_worker(worker, credit_system, pe
     assert done.status == RunStatus.SUCCEEDED, done.error
     assert done.worker_host and done.started_at and done.finished_at
     assert done.device == "cpu"
-    assert Evidence.objects.filter(audit_run=done, assessment__control__ref="MEASURE 2.11").exists()
+    assert Evidence.objects.filter(audit_run_id=done.pk, assessment__control__ref="MEASURE 2.11").exists()
     status = ControlAssessment.objects.get(system=system, control__ref="A.5.4").status
     assert status == {"pass": "satisfied", "fail": "failed", "inconclusive": "in_progress"}[done.outcome]
 
 
 def test_a_message_delivered_twice_does_the_work_once(worker, credit_system, personas):
-    from audits.tasks import run_audit
+    from audits.runs.tasks import run_audit
 
     _, version = credit_system
     run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"n_bootstrap": 20})
@@ -40,4 +40,4 @@ def test_a_message_delivered_twice_does_the_work_once(worker, credit_system, per
     assert done is not None
     # let the duplicate be consumed too, then check nothing was done twice
     wait_for(lambda: False, timeout=3)
-    assert Evidence.objects.filter(audit_run=run).count() == 4
+    assert Evidence.objects.filter(audit_run_id=run.pk).count() == 4

@@ -26,7 +26,7 @@ RECORD_KEYS = {
 
 @pytest.fixture(scope="module")
 def credit():
-    frame = pd.read_csv("governance/demo_data/german_credit.csv").sample(n=400, random_state=0).reset_index(drop=True)
+    frame = pd.read_csv("governance/demo/data/german_credit.csv").sample(n=400, random_state=0).reset_index(drop=True)
     spec = tabular_mlp_spec(frame, numeric=NUMERIC, categorical=CATEGORICAL, classes=[0, 1], training={"epochs": 2})
     return spec, frame
 

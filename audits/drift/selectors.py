@@ -1,0 +1,80 @@
+"""Read side of drift reviews: the system page's drift panel and the recommendation lists.
+Constant query counts: each function is a handful of queries whatever the data."""
+
+from __future__ import annotations
+
+from audits.drift.models import (
+    DriftSchedule,
+    RecommendationStatus,
+    RetrainingRecommendation,
+)
+from audits.runs.models import AuditRun
+from governance.core.exceptions import NotFoundError
+from governance.core.roles import can, require
+from governance.registry.models import AISystem, Dataset, DatasetRole
+
+NO_RECOMMENDATION = "No retraining recommendation {pk}."
+
+UNRESOLVED = [RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED]
+PANEL_BATCHES = 5
+# The schedule form's choices: (value, label, expression); values are audits.drift.services.CRON_PRESETS keys.
+PRESETS = [("@daily", "Daily, 06:00 UTC", "0 6 * * *"), ("@weekly", "Weekly, Mondays 06:00 UTC", "0 6 * * 1"),
+           ("@monthly", "Monthly, the 1st at 06:00 UTC", "0 6 1 * *"), ("custom", "Custom crontab", None)]
+
+
+def latest_production_batch(*, system: AISystem) -> Dataset | None:
+    return Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION).order_by("-created_at").first()
+
+
+def retraining_recommendation_get(*, pk, user) -> RetrainingRecommendation:
+    """One recommendation the user may see, or a 404 naming it."""
+    rec = RetrainingRecommendation.objects.select_related("version__system").filter(pk=pk).first()
+    if rec is None:
+        raise NotFoundError(NO_RECOMMENDATION.format(pk=pk))
+    require(user, "system.view", rec.version.system)
+    return rec
+
+
+def retraining_recommendations(*, system: AISystem | None = None, status: str = "", version=None):
+    """For the API list and the pages; status "unresolved" means open or accepted."""
+    qs = RetrainingRecommendation.objects.select_related(
+        "version__system", "audit_run", "batch", "resolved_by", "new_version")
+    if system is not None:
+        qs = qs.filter(version__system=system)
+    if version is not None:
+        qs = qs.filter(version=version)
+    if status == "unresolved":
+        qs = qs.filter(status__in=UNRESOLVED)
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at")
+
+
+def system_drift_panel(*, system: AISystem, user) -> dict:
+    """Everything templates/drift/_panel.html shows, in five queries."""
+    latest = (AuditRun.objects.filter(system=system, kind="drift").select_related("version")
+              .order_by("-created_at").first())
+    batches = list(Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION)
+                   .select_related("created_by").order_by("-created_at")[:PANEL_BATCHES])
+    schedule = (DriftSchedule.objects.filter(system=system).select_related("version", "periodic_task__crontab")
+                .first())
+    recommendations = list(retraining_recommendations(system=system, status="unresolved"))
+    return {
+        "latest": latest,
+        "batches": batches,
+        "schedule": schedule,
+        "recommendations": recommendations,
+        "can_upload": can(user, "dataset.register", system),
+        "can_review": can(user, "audit.request", system),
+        "can_accept": can(user, "version.register", system),
+        "can_dismiss": can(user, "approval.revoke", system),
+        "presets": PRESETS,
+        "preset": _preset_of(schedule),
+    }
+
+
+def _preset_of(schedule) -> str:
+    """Which choice of the schedule form matches the current schedule (weekly for a new one)."""
+    if schedule is None:
+        return "@weekly"
+    return next((value for value, _, expression in PRESETS if expression == schedule.crontab), "custom")

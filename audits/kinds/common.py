@@ -1,0 +1,112 @@
+"""What the robustness, poisoning, privacy and DP-retraining runners share.
+
+The device (AUDIT_DEVICE, recorded on the run), the labelled frames of a version, the
+torch-only guard, and policy checks of the form {"min": x} / {"max": x} decided on a point
+value. These audits have no confidence intervals: an attack that succeeds is a proof, one
+that fails is not, so a "pass" reads "no attack in this budget succeeded often enough".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+
+from audits.runs.runner import AuditInputError
+from governance.policies.services import audit_thresholds, policy_for
+from governance.registry.selectors import dataset_frame, version_model
+from training.train import resolve_device
+
+NO_LABELLED = "The version has no {role} dataset with a label; register one with schema.label."
+TORCH_ONLY = "The {kind} audit retrains or differentiates the model, so it needs a torch model (safetensors + spec); " \
+             "this version is a {fmt} model."
+BAD_DEVICE = "The worker's AUDIT_DEVICE setting cannot be used: {problem}"
+
+
+def pick_device():
+    """AUDIT_DEVICE=auto|cpu|cuda (settings, from the environment); 'cuda' without a GPU fails the run."""
+    try:
+        return resolve_device(settings.AUDIT_DEVICE)
+    except (RuntimeError, ValueError) as exc:
+        raise AuditInputError(BAD_DEVICE.format(problem=exc)) from None
+
+
+def device_label(device) -> str:
+    """'cuda (NVIDIA H100 80GB HBM3)' or 'cpu': what the run record shows."""
+    import torch
+
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"[:64]
+    return "cpu"
+
+
+def labelled_frame(dataset, *, role: str) -> tuple[pd.DataFrame, str]:
+    """A dataset's rows (original index kept, so rows are reported by their position in the file) and label."""
+    if dataset is None or not dataset.schema.get("label"):
+        raise AuditInputError(NO_LABELLED.format(role=role))
+    return dataset_frame(dataset), dataset.schema["label"]
+
+
+def train_and_eval_frames(version) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The version's training and evaluation rows, with the evaluation label renamed to the
+    training label's name so both frames feed the same probe."""
+    train, label = labelled_frame(version.train_dataset, role="training")
+    test, test_label = labelled_frame(version.eval_dataset, role="evaluation")
+    if test_label != label:
+        test = test.rename(columns={test_label: label})
+    return train, test, label
+
+
+def torch_model(version, kind: str):
+    model = version_model(version)
+    if model.module is None:
+        raise AuditInputError(TORCH_ONLY.format(kind=kind, fmt=model.format))
+    return model
+
+
+def policy_thresholds(run, kind: str) -> tuple[dict, dict]:
+    """(thresholds, the policy block stored in results) for the run's system."""
+    policy = policy_for(risk_tier=run.system.risk_tier)
+    thresholds = audit_thresholds(policy, kind)
+    return thresholds, {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds}
+
+
+def limit(spec: dict) -> tuple[str, float]:
+    """{"max": 0.6, ...} -> ("<=", 0.6); other keys (epsilon, rate) qualify the measurement."""
+    if "max" in spec:
+        return "<=", float(spec["max"])
+    return ">=", float(spec["min"])
+
+
+def check(metric: str, value, spec: dict, *, feature: str = "", explanation: str = "",
+          below_bar: str = "fail") -> dict:
+    """One policy check. A value that could not be measured is inconclusive.
+
+    `below_bar` is the outcome when the value misses the threshold: "inconclusive" for
+    checks on the audit's own validity (a detector that misses a planted backdoor cannot
+    vouch for a clean scan, but it has not found anything wrong either).
+    """
+    operator, threshold = limit(spec)
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        outcome = "inconclusive"
+    else:
+        ok = value <= threshold if operator == "<=" else value >= threshold
+        outcome = "pass" if ok else below_bar
+    return {"metric": metric, "feature": feature, "value": None if value is None else float(value), "ci": None,
+            "threshold": threshold, "operator": operator, "outcome": outcome, "explanation": explanation}
+
+
+def scaled(progress, start: int, end: int, stage: str):
+    """A probe's 0-100 progress mapped into [start, end] of the run's bar."""
+    def report(pct: int) -> None:
+        progress(start + (end - start) * max(0, min(100, int(pct))) // 100, stage)
+    return report
+
+
+def checks_sentence(checks: list[dict], policy_name: str) -> str:
+    """'2 of 3 checks passed, 1 failed against 'High risk - production'.'"""
+    failed = sum(c["outcome"] == "fail" for c in checks)
+    unclear = sum(c["outcome"] == "inconclusive" for c in checks)
+    return (f"{len(checks) - failed - unclear} of {len(checks)} checks passed"
+            + (f", {failed} failed" if failed else "") + (f", {unclear} inconclusive" if unclear else "")
+            + f" against '{policy_name}'.")

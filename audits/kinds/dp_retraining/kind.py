@@ -1,0 +1,29 @@
+"""The dp retraining audit kind: what the runs table, the policies and the glossary need to know."""
+
+from __future__ import annotations
+
+from audits.kinds.dp_retraining import figures, thresholds, words
+from audits.runs.registry import AuditKind
+from governance.catalog.controls import Framework
+
+KIND = AuditKind(
+    name="dp_retraining",
+    label=words.LABEL,
+    queue="gpu",
+    runner="audits.kinds.dp_retraining.runner.run",
+    description=(
+        "Retrains the version with DP-SGD (Opacus) to a target epsilon and registers the result as a child "
+        "version with its privacy record; compares utility, membership inference and per-group accuracy "
+        "before and after, and tracks the system's privacy budget."
+    ),
+    defaults={"target_epsilon": 3.0, "delta": None, "max_grad_norm": 1.0, "epochs": None, "batch_size": None,
+              "accountant": "prv", "grad_sample_mode": None, "new_version": None, "recommendation": None, "seed": 0},
+    controls={Framework.AI_RMF: ["MEASURE 2.10", "MANAGE 1.3"], Framework.ISO42001: ["A.5.4", "A.7.2"]},
+    figures=figures.dp_figures,
+    in_wizard=False,
+    results_template="kinds/dp_retraining/results.html",
+    urls="audits.kinds.dp_retraining.urls",
+)
+
+# Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.
+THRESHOLDS = thresholds.THRESHOLDS

@@ -1,0 +1,206 @@
+"""Drift review of a production batch against the reference data, decided by the policy's rule.
+
+Data
+    batch      params["batch"] (a production Dataset of the system); else the latest one.
+    reference  the system's latest dataset with role "reference" when there is one, else the
+               version's training dataset (what the model learned from), else its evaluation
+               dataset. Which one, and why, is in results["reference_dataset"].
+    columns    the reference's declared schema: features not declared categorical are numeric.
+
+Beyond the features
+    predictions  the model's outputs on the reference against the batch: the positive-class
+                 probability for a 0/1 classifier (numeric tests), the predicted class otherwise.
+    performance  when the batch carries labels: its accuracy against the accuracy on the
+                 version's evaluation dataset (the audited figure).
+    fairness     when the version has a succeeded fairness audit: demographic parity
+                 difference (and equalized odds difference, with labels) per sensitive feature
+                 on the batch, with the audit's bins and minimum slice count, against the
+                 audited values. Without labels the batch's own predictions stand in for
+                 y_true; selection rates, and so demographic parity, do not use y_true.
+
+Decision rule (audits/kinds/drift/probe.py, `drift_review`): a feature drifts when its p-value,
+adjusted across features, is below alpha and its PSI is at least moderate, or when its PSI is
+major. Each setting comes from the run's params when given (not null), else from the policy's
+`audit_requirements["drift"]["rule"]`, else RULE_DEFAULTS; results["rule_sources"] says which.
+The run's outcome is "fail" on a breach (which fails the drift evidence), else "pass".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits.drift.services import drift_breach_handle
+from audits.kinds.drift.probe import drift_review
+from audits.kinds.fairness.probe import DEFAULT_AGE_BINS, fairness_audit
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.runner import AuditInputError, RunOutcome
+from governance.policies.services import policy_for
+from governance.registry.models import Dataset, DatasetRole
+from governance.registry.selectors import dataset_frame, version_model
+
+RULE_DEFAULTS = {
+    "psi_bins": 10,
+    "alpha": 0.05,
+    "correction": "benjamini-hochberg",
+    "psi_bands": [0.1, 0.25],
+    "performance_drop_max": 0.05,
+    "fairness_max_increase": 0.05,
+}
+FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+
+NO_BATCH = "There is no production batch to review; upload one first (POST /api/v1/batches/)."
+BAD_BATCH = "params.batch: {batch} is not a production batch of this system."
+BAD_LABELS = "The batch's label column '{label}' must hold the model's classes 0 and 1; found {found}."
+NO_REFERENCE = "The version has no training or evaluation dataset to compare the batch with."
+
+
+def run(*, run: AuditRun, progress) -> RunOutcome:
+    version = run.version
+    batch = _batch(run)
+    reference_ds, why = _reference(version)
+    schema = reference_ds.schema
+    categorical = [c for c in schema["features"] if c in (schema.get("categorical") or [])]
+    numeric = [c for c in schema["features"] if c not in categorical]
+    rule, sources = _rule(run)
+    progress(5, "loading the reference and the batch")
+    reference = dataset_frame(reference_ds)
+    current = dataset_frame(batch)
+    label = batch.schema.get("label")
+    progress(20, "scoring the reference and the batch")
+    scored = _scored(version, reference, current, label)
+    progress(45, "comparing distributions feature by feature")
+    review = drift_review(
+        reference, current, numeric=numeric, categorical=categorical, psi_bins=rule["psi_bins"],
+        alpha=rule["alpha"], correction=rule["correction"], psi_bands=tuple(rule["psi_bands"]),
+        reference_predictions=scored.get("reference_predictions"),
+        current_predictions=scored.get("current_predictions"),
+        current_labels=scored.get("current_labels"), reference_accuracy=scored.get("reference_accuracy"),
+        performance_drop_max=rule["performance_drop_max"],
+        fairness_drift=_fairness_drift(version, current, scored, rule["fairness_max_increase"]),
+    )
+    review["batch"] = _describe(batch)
+    review["reference_dataset"] = {**_describe(reference_ds), "role": reference_ds.role, "why": why}
+    review["rule_sources"] = sources
+    review["notes"] = scored.get("notes", [])
+    if review["breach"]:
+        progress(92, "breach: recording the retraining recommendation and alerting")
+        drift_breach_handle(run=run, review=review)
+    drifted = [f["name"] for f in review["features"] if f["drifted"]]
+    summary = (
+        f"Drift review of {batch.name} ({batch.n_rows} rows) against {reference_ds.name}: "
+        f"{len(drifted)} of {len(review['features'])} features drifted"
+        + (f" ({', '.join(drifted[:6])}{', ...' if len(drifted) > 6 else ''})" if drifted else "")
+        + (". BREACH: " + " ".join(review["breaches"][:3]) if review["breach"] else "; no breach.")
+    )
+    return RunOutcome(outcome="fail" if review["breach"] else "pass", summary=summary[:2000], results=review)
+
+
+def _batch(run) -> Dataset:
+    batches = Dataset.objects.filter(system=run.system, role=DatasetRole.PRODUCTION)
+    batch_id = run.params.get("batch")
+    if batch_id:
+        batch = batches.filter(pk=batch_id).first()
+        if batch is None:
+            raise AuditInputError(BAD_BATCH.format(batch=batch_id))
+        return batch
+    batch = batches.order_by("-created_at").first()
+    if batch is None:
+        raise AuditInputError(NO_BATCH)
+    return batch
+
+
+def _reference(version):
+    declared = Dataset.objects.filter(system=version.system, role=DatasetRole.REFERENCE).order_by("-created_at").first()
+    if declared is not None:
+        return declared, "the system's declared reference dataset"
+    if version.train_dataset is not None:
+        return version.train_dataset, "the version's training data (no reference dataset declared)"
+    if version.eval_dataset is not None:
+        return version.eval_dataset, "the version's evaluation data (no reference or training dataset)"
+    raise AuditInputError(NO_REFERENCE)
+
+
+def _rule(run) -> tuple[dict, dict]:
+    policy = policy_for(risk_tier=run.system.risk_tier)
+    from_policy = (policy.audit_requirements.get("drift") or {}).get("rule") or {}
+    rule, sources = {}, {}
+    for key, default in RULE_DEFAULTS.items():
+        if run.params.get(key) is not None:
+            rule[key], sources[key] = run.params[key], "run parameters"
+        elif from_policy.get(key) is not None:
+            rule[key], sources[key] = from_policy[key], f"policy '{policy.name}'"
+        else:
+            rule[key], sources[key] = default, "default"
+    return rule, sources
+
+
+def _describe(dataset: Dataset) -> dict:
+    return {"id": str(dataset.pk), "name": dataset.name, "n_rows": dataset.n_rows, "sha256": dataset.sha256,
+            "created_at": dataset.created_at.isoformat()}
+
+
+def _scored(version, reference, current, label) -> dict:
+    """Predictions on both sides, batch labels and the audited accuracy, in the probe's terms."""
+    model = version_model(version)
+    classes = list(model.classes)
+    zero_one = len(classes) == 2 and {str(c) for c in classes} == {"0", "1"}
+    out = {"notes": []}
+
+    def predict(frame):
+        proba = model.predict_proba(frame)
+        hard = np.asarray(classes)[proba.argmax(axis=1)]
+        return (proba[:, [str(c) for c in classes].index("1")] if zero_one else hard.astype(str)), hard
+
+    out["reference_predictions"], _ = predict(reference)
+    out["current_predictions"], out["current_hard"] = predict(current)
+    out["zero_one"] = zero_one
+    if label is None:
+        out["notes"].append("The batch has no labels: performance decay was not measured.")
+        return out
+    labels = current[label].to_numpy()
+    if zero_one and not {str(v) for v in np.unique(labels)} <= {"0", "1", "0.0", "1.0"}:
+        found = ", ".join(map(str, np.unique(labels)[:5]))
+        raise AuditInputError(BAD_LABELS.format(label=label, found=found))
+    out["current_labels"] = labels.astype(int) if zero_one else labels.astype(str)
+    evaluation = version.eval_dataset
+    if evaluation is not None and evaluation.schema.get("label"):
+        frame = dataset_frame(evaluation)
+        predicted = np.asarray(classes)[model.predict_proba(frame).argmax(axis=1)]
+        truth = frame[evaluation.schema["label"]].to_numpy()
+        out["reference_accuracy"] = float(np.mean(predicted.astype(str) == truth.astype(str)))
+    else:
+        out["notes"].append("No labelled evaluation dataset: the batch accuracy has nothing to compare with.")
+    return out
+
+
+def _fairness_drift(version, current, scored, max_increase) -> dict | None:
+    audit = (
+        AuditRun.objects.filter(version=version, kind="fairness", status=RunStatus.SUCCEEDED)
+        .order_by("-finished_at").first()
+    )
+    audited_features = (audit.results.get("features") or {}) if audit else {}
+    sensitive = [c for c in audited_features if c in current.columns]
+    if not sensitive or not scored["zero_one"]:
+        scored["notes"].append(
+            "Fairness drift was not measured: it needs a succeeded fairness audit of this version "
+            "and a 0/1 classifier." if not scored["zero_one"] or audit is None
+            else "Fairness drift was not measured: the batch lacks the audited sensitive columns."
+        )
+        return None
+    y_pred = (scored["current_hard"].astype(str) == "1").astype(int)
+    labels = scored.get("current_labels")
+    y_true = labels if labels is not None else y_pred
+    bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
+    bins.update({k: v for k, v in (audit.params.get("bins") or {}).items() if k in sensitive})
+    on_batch = fairness_audit(
+        y_true, y_pred, sensitive_features=current[sensitive].reset_index(drop=True), bins=bins,
+        min_slice_count=audit.params.get("min_slice_count", 20), n_bootstrap=0, intersectional=False,
+    )
+    metrics = FAIRNESS_METRICS if labels is not None else FAIRNESS_METRICS[:1]
+    audited, now = {}, {}
+    for feature in sensitive:
+        for metric in metrics:
+            key = f"{metric} ({feature})"
+            audited[key] = ((audited_features[feature].get("disparities") or {}).get(metric) or {}).get("value")
+            now[key] = (on_batch["features"][feature]["disparities"].get(metric) or {}).get("value")
+    return {"audited": audited, "current": now, "max_increase": max_increase}

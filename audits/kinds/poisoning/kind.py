@@ -1,0 +1,28 @@
+"""The poisoning audit kind: what the runs table, the policies and the glossary need to know."""
+
+from __future__ import annotations
+
+from audits.kinds.poisoning import figures, thresholds, words
+from audits.runs.registry import AuditKind
+from governance.catalog.controls import Framework
+
+KIND = AuditKind(
+    name="poisoning",
+    label=words.LABEL,
+    queue="gpu",
+    runner="audits.kinds.poisoning.runner.run",
+    description=(
+        "Backdoor success per poisoning rate after retraining with the version's recipe (and label flips for "
+        "tabular data), suspicious rows in the registered training data, and the detector checked on a "
+        "planted backdoor."
+    ),
+    defaults={"rates": [0.01, 0.05, 0.1], "target_class": None, "method": "raw-strip", "validate": True,
+              "validation_rate": 0.1, "max_listed": 50, "seed": 0},
+    controls={Framework.AI_RMF: ["MEASURE 2.7"], Framework.ISO42001: ["A.7.5", "A.7.4"]},
+    figures=figures.poisoning_figures,
+    results_template="kinds/poisoning/results.html",
+    reviewers=("security_reviewer", "compliance_officer"),
+)
+
+# Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.
+THRESHOLDS = thresholds.THRESHOLDS

@@ -1,0 +1,28 @@
+"""The robustness audit kind: what the runs table, the policies and the glossary need to know."""
+
+from __future__ import annotations
+
+from audits.kinds.robustness import figures, thresholds, words
+from audits.runs.registry import AuditKind
+from governance.catalog.controls import Framework
+
+KIND = AuditKind(
+    name="robustness",
+    label=words.LABEL,
+    queue="gpu",
+    runner="audits.kinds.robustness.runner.run",
+    description=(
+        "Clean and robust accuracy under FGSM and PGD over an epsilon grid (HopSkipJump for scikit-learn "
+        "models), numeric features only and within their training range, with robust accuracy per group."
+    ),
+    defaults={"epsilons": [0.0, 0.05, 0.1, 0.2, 0.3], "attacks": ["fgsm", "pgd"], "pgd_steps": 10, "max_samples": 200,
+              "batch_size": 256, "min_group_count": 20, "seed": 0, "blackbox_epsilons": [0.25, 0.5, 1.0, 2.0],
+              "blackbox_max_samples": 20, "blackbox_max_iter": 10, "blackbox_max_eval": 500},
+    controls={Framework.AI_RMF: ["MEASURE 2.7", "MEASURE 2.6"], Framework.ISO42001: ["A.6.2.4"]},
+    figures=figures.robustness_figures,
+    results_template="kinds/robustness/results.html",
+    reviewers=("security_reviewer", "compliance_officer"),
+)
+
+# Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.
+THRESHOLDS = thresholds.THRESHOLDS

@@ -1,0 +1,71 @@
+"""The audit kinds a run can be: each kind registers here when Django starts.
+
+A kind lives in one folder, audits/kinds/<kind>/ (probe, runner, controls, thresholds,
+figures, templates, words), and one line of audits/kinds/registry.py; the kinds app hands
+each `AuditKind` to `register`. The runs app (below the kinds) starts and finishes runs
+through this table only, so it never names a kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+
+UNKNOWN_KIND = "kind must be one of: {kinds}."
+
+
+@dataclass(frozen=True)
+class AuditKind:
+    name: str
+    label: str
+    queue: str  # "gpu" for torch-heavy work, "cpu" for the rest
+    # Dotted path to run(*, run, progress) -> RunOutcome; imported when a run starts, so pages never import torch.
+    runner: str
+    description: str
+    defaults: dict = field(default_factory=dict)
+    # {framework: [control ref, ...]}: the controls this kind's evidence speaks to, the first AI RMF ref first.
+    controls: dict = field(default_factory=dict)
+    # results -> [{"svg", "caption", "feature", ...}]: charts drawn from stored numbers when a page or report renders.
+    figures: Callable[[dict], list[dict]] | None = None
+    # results -> extra context for the results template (beyond the run and its figures).
+    page_context: Callable[[dict], dict] | None = None
+    results_template: str | None = None  # the run page's results section
+    report_template: str | None = None  # the signed report's section (else the generic one)
+    urls: str | None = None  # dotted path to the kind's own pages and API (audits/kinds/urls.py includes it)
+    # The roles that look at this kind's results first when they decide an approval (the inbox).
+    reviewers: tuple = ()
+    # Charted over time on the system page (and said so when it never ran).
+    watched: bool = False
+    # results -> {metric: number}: the headline numbers of a run for the over-time chart, for kinds
+    # whose history is read from stored results rather than from their policy checks.
+    history_points: Callable[[dict], dict] | None = None
+    history_limits: dict = field(default_factory=dict)  # metric -> how to read it, under the chart
+    # results -> the headline numbers exports show (model cards, OSCAL); None: the stored results.
+    headline: Callable[[dict], dict] | None = None
+    # Offered by the guided wizard as a first audit (a drift review needs production batches, and
+    # DP retraining is a remedy that makes a new version).
+    in_wizard: bool = True
+
+    def load_runner(self):
+        module, func = self.runner.rsplit(".", 1)
+        return getattr(import_module(module), func)
+
+    @property
+    def defining_control(self) -> str:
+        """The AI RMF subcategory the kind speaks to first (fairness: MEASURE 2.11). When a
+        compliance officer marks it "not applicable" for a system, with a reason, a policy's
+        requirement of this audit is waived for that system (governance/gate/)."""
+        return self.controls["ai-rmf"][0]
+
+    def figures_for(self, results: dict) -> list[dict]:
+        return self.figures(results or {}) if self.figures else []
+
+
+KINDS: dict[str, AuditKind] = {}
+
+
+def register(kind: AuditKind) -> None:
+    if KINDS.get(kind.name, kind) != kind:
+        raise ValueError(f"audit kind {kind.name!r} is registered twice")
+    KINDS[kind.name] = kind

@@ -1,0 +1,175 @@
+"""Audit-run lifecycle: create -> enqueue (on commit) -> claim -> execute -> finish.
+
+The database row is the truth. A message delivered twice finds the run already claimed
+(the conditional UPDATE changes no row) and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.registry import KINDS, UNKNOWN_KIND
+from audits.runs.runner import AuditInputError, RunOutcome, TransientAuditError
+from audits.runs.signals import audit_finished
+from governance.catalog.evidence import evidence_record
+from governance.core.exceptions import ApplicationError
+from governance.core.roles import require
+from governance.registry.models import ModelVersion
+from governance.trail.services import trail_append
+from training.artifacts import ArtifactError
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+PACKAGES = ["torch", "numpy", "scipy", "pandas", "scikit-learn", "fairlearn", "adversarial-robustness-toolbox", "opacus"]
+
+
+def audit_run_create(*, actor, version: ModelVersion, kind: str, params: dict | None = None) -> AuditRun:
+    require(actor, "audit.request", version.system)
+    if kind not in KINDS:
+        raise ApplicationError(UNKNOWN_KIND.format(kinds=", ".join(KINDS)), field="kind")
+    if params is not None and not isinstance(params, dict):
+        raise ApplicationError("params must be a JSON object.", field="params")
+    spec = KINDS[kind]
+    unknown = set(params or {}) - set(spec.defaults)
+    if unknown:
+        raise ApplicationError(
+            f"Unknown parameter(s) for {kind}: {', '.join(sorted(unknown))}. Accepted: {', '.join(spec.defaults)}.",
+            field="params",
+        )
+    with transaction.atomic():
+        run = AuditRun.objects.create(
+            system=version.system, version=version, kind=kind, queue=spec.queue,
+            params={**spec.defaults, **(params or {})}, created_by=actor,
+        )
+        transaction.on_commit(lambda: audit_run_enqueue(run_id=run.pk))
+    return run
+
+
+def audit_run_enqueue(*, run_id) -> None:
+    from audits.runs.tasks import run_audit  # the task module imports these services
+
+    run = AuditRun.objects.get(pk=run_id)
+    run_audit.apply_async(args=[str(run.pk)], queue=run.queue)
+    AuditRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
+
+
+def audit_run_claim(*, run_id, worker_host: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host, progress=0,
+            stage="starting", error="",
+        )
+        if claimed == 1:
+            trail_append(actor=f"worker:{worker_host}", action="audit.started", obj=AuditRun(pk=run_id))
+    return claimed == 1
+
+
+def audit_run_progress(*, run_id, progress: int, stage: str = "") -> None:
+    """Cheap single UPDATE; doubles as the worker's heartbeat for the sweeper."""
+    AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        progress=max(0, min(100, int(progress))), stage=stage[:200], heartbeat_at=timezone.now()
+    )
+
+
+def _package_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def audit_run_execute(*, run_id) -> str:
+    """Run one audit. Returns the final status, or "skipped" when another worker has it."""
+    if not audit_run_claim(run_id=run_id, worker_host=socket.gethostname()):
+        return "skipped"
+    run = AuditRun.objects.select_related("version__system", "version__eval_dataset", "version__train_dataset").get(pk=run_id)
+    runner = KINDS[run.kind].load_runner()
+
+    def progress(pct: int, stage: str = "") -> None:
+        audit_run_progress(run_id=run_id, progress=pct, stage=stage)
+
+    try:
+        outcome: RunOutcome = runner(run=run, progress=progress)
+    except (AuditInputError, ArtifactError, ApplicationError, ValueError, KeyError) as exc:
+        audit_run_fail(run_id=run_id, message=str(exc) or exc.__class__.__name__)
+        return RunStatus.FAILED
+    except TRANSIENT as exc:
+        _release(run_id)
+        raise TransientAuditError(str(exc)) from exc
+    except Exception as exc:  # an unexpected bug: fail loudly with the trace in the run's log
+        audit_run_fail(run_id=run_id, message=f"Internal error: {exc}", log_text=traceback.format_exc())
+        raise
+    _finish(run, outcome)
+    return RunStatus.SUCCEEDED
+
+
+def _release(run_id) -> None:
+    """Give a run back to the queue after a transient error; the task's retry picks it up."""
+    try:
+        AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(status=RunStatus.QUEUED, stage="retrying")
+    except DatabaseError:
+        log.warning("could not release run %s; the sweeper will", run_id)
+
+
+@transaction.atomic
+def _finish(run: AuditRun, outcome: RunOutcome) -> None:
+    updated = AuditRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=timezone.now(), outcome=outcome.outcome,
+        results=outcome.results, checks=outcome.checks, seeds=outcome.seeds, device=outcome.device,
+        package_versions=_package_versions(), log=outcome.summary,
+    )
+    if updated:
+        # First, for the lock order: a "fail" revokes the version's approvals (governance/approvals/).
+        audit_finished.send(sender=AuditRun, run=run, outcome=outcome.outcome)
+        evidence_record(
+            system=run.system, kind=run.kind, outcome=outcome.outcome, summary=outcome.summary, audit_run=run,
+            link=f"/runs/{run.pk}/",
+        )
+        trail_append(actor="worker", action="audit.finished", obj=run, payload={"kind": run.kind, "outcome": outcome.outcome})
+
+
+def audit_run_fail(*, run_id, message: str, log_text: str = "") -> None:
+    with transaction.atomic():
+        if AuditRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
+            status=RunStatus.FAILED, error=message[:5000], log=log_text[:20000], finished_at=timezone.now(), stage="failed"
+        ):
+            trail_append(actor="worker", action="audit.failed", obj=AuditRun(pk=run_id), payload={"error": message[:500]})
+
+
+def audit_runs_sweep(*, now=None) -> dict:
+    """Re-enqueue runs left queued too long and runs whose worker stopped heartbeating."""
+    now = now or timezone.now()
+    stale_queued = now - timedelta(seconds=settings.AUDIT_STALE_QUEUED_SECONDS)
+    dead = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    requeued, failed = [], []
+    abandoned = AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=dead)
+    for run in abandoned:
+        if run.attempts + 1 >= settings.AUDIT_MAX_ATTEMPTS:
+            audit_run_fail(run_id=run.pk, message=f"Abandoned by worker {run.worker_host} {run.attempts + 1} times.")
+            failed.append(run.pk)
+            continue
+        if AuditRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=dead).update(
+            status=RunStatus.QUEUED, attempts=run.attempts + 1, stage="re-queued: worker stopped heartbeating"
+        ):
+            requeued.append(run.pk)
+    waiting = AuditRun.objects.filter(status=RunStatus.QUEUED).exclude(pk__in=requeued).filter(
+        enqueued_at__lt=stale_queued
+    ) | AuditRun.objects.filter(status=RunStatus.QUEUED, enqueued_at__isnull=True, created_at__lt=stale_queued)
+    requeued += [run.pk for run in waiting]
+    for run_id in requeued:
+        audit_run_enqueue(run_id=run_id)
+    return {"requeued": [str(r) for r in requeued], "failed": [str(r) for r in failed]}

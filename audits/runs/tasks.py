@@ -1,0 +1,22 @@
+"""Celery tasks only orchestrate: take an id, call the service, classify errors."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from audits.runs.runner import TransientAuditError
+from audits.runs.services import audit_run_execute, audit_run_fail, audit_runs_sweep
+from governance.core.retry import MAX_RETRIES, retry_or_give_up
+
+
+@shared_task(bind=True, name="audits.run_audit", max_retries=MAX_RETRIES, acks_late=True)
+def run_audit(self, run_id: str) -> str:
+    try:
+        return audit_run_execute(run_id=run_id)
+    except TransientAuditError as exc:
+        return retry_or_give_up(self, exc, give_up=lambda message: audit_run_fail(run_id=run_id, message=message))
+
+
+@shared_task(name="audits.sweep_stale_runs")
+def sweep_stale_runs() -> dict:
+    return audit_runs_sweep()

@@ -1,0 +1,101 @@
+"""The controls catalog (NIST AI RMF 1.0, ISO/IEC 42001 Annex A), each system's assessment of
+each control, and the evidence that moves an assessment."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from governance.catalog.controls import Framework
+from governance.registry.models import AISystem
+
+
+class Control(models.Model):
+    """One AI RMF subcategory or one ISO/IEC 42001 Annex A control.
+
+    `group` is the AI RMF function or the ISO objective; `category` the AI RMF category or
+    the ISO sub-objective (A.6.1/A.6.2), where there is one.
+    """
+
+    framework = models.CharField(max_length=16, choices=Framework.choices)
+    ref = models.CharField(max_length=32, help_text="e.g. 'MEASURE 2.11' or 'A.5.4'")
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True, help_text="Official text (AI RMF only; ISO text is copyrighted)")
+    group_ref = models.CharField(max_length=32)
+    group_title = models.CharField(max_length=300)
+    group_description = models.TextField(blank=True)
+    category_ref = models.CharField(max_length=32, blank=True)
+    category_title = models.TextField(blank=True)
+    iso_clauses = models.JSONField(default=list, blank=True, help_text="Main-body ISO clauses (crosswalk)")
+    sort_key = models.CharField(max_length=64, db_index=True)
+    partners = models.ManyToManyField("self", through="CrosswalkLink", symmetrical=False, related_name="+")
+
+    class Meta:
+        ordering = ["framework", "sort_key"]
+        constraints = [models.UniqueConstraint(fields=["framework", "ref"], name="control_unique_ref")]
+
+    def __str__(self):
+        return f"{self.ref} {self.title or self.text[:60]}"
+
+
+class CrosswalkLink(models.Model):
+    """AI RMF subcategory -> ISO/IEC 42001 Annex A control, from the published crosswalk."""
+
+    ai_rmf = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="iso_links")
+    iso = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="ai_rmf_links")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ai_rmf", "iso"], name="crosswalk_unique_pair")]
+
+
+class AssessmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    SATISFIED = "satisfied", "Satisfied"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    FAILED = "failed", "Failed"
+
+
+class ControlAssessment(models.Model):
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="assessments")
+    control = models.ForeignKey(Control, on_delete=models.PROTECT, related_name="assessments")
+    status = models.CharField(max_length=16, choices=AssessmentStatus.choices, default=AssessmentStatus.NOT_STARTED)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "control"], name="assessment_unique")]
+        indexes = [models.Index(fields=["system", "status"])]
+
+    def __str__(self):
+        return f"{self.system.slug} {self.control.ref}: {self.status}"
+
+
+class EvidenceOutcome(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"
+    INFO = "info", "Information"
+
+
+class Evidence(models.Model):
+    """One piece of evidence on one assessment, usually produced by an audit run."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(ControlAssessment, on_delete=models.CASCADE, related_name="evidence")
+    # The audit run that produced it, by id: runs sit above the catalog, so the catalog never
+    # points at their table; a finished run is never deleted.
+    audit_run_id = models.UUIDField(null=True, blank=True, db_index=True)
+    kind = models.CharField(max_length=32)
+    summary = models.TextField()
+    outcome = models.CharField(max_length=16, choices=EvidenceOutcome.choices)
+    link = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "evidence"

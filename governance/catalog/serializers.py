@@ -1,0 +1,50 @@
+"""Controls, assessments and evidence as the API shows them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from governance.catalog.models import (
+    AssessmentStatus,
+    Control,
+    ControlAssessment,
+    Evidence,
+)
+from governance.catalog.selectors import control_partners
+
+
+class ControlOut(serializers.ModelSerializer):
+    partners = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Control
+        fields = ["framework", "ref", "title", "text", "group_ref", "group_title", "category_ref", "category_title",
+                  "iso_clauses", "partners"]
+
+    def get_partners(self, obj):
+        return [p.ref for p in control_partners(obj)]
+
+
+class EvidenceOut(serializers.ModelSerializer):
+    audit_run = serializers.UUIDField(source="audit_run_id", allow_null=True)
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "kind", "outcome", "summary", "audit_run", "link", "created_at"]
+
+
+class AssessmentOut(serializers.ModelSerializer):
+    system = serializers.CharField(source="system.slug")
+    framework = serializers.CharField(source="control.framework")
+    control = serializers.CharField(source="control.ref")
+    owner = serializers.CharField(source="owner.username", default=None)
+    evidence = EvidenceOut(many=True)
+
+    class Meta:
+        model = ControlAssessment
+        fields = ["id", "system", "framework", "control", "status", "owner", "notes", "updated_at", "evidence"]
+
+
+class AssessmentIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AssessmentStatus.choices, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)

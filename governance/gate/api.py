@@ -1,0 +1,93 @@
+"""The gate's API, for deploy pipelines: allow or deny (signed), the rollback target, the public key."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from governance.core.exceptions import ApplicationError, NotFoundError
+from governance.core.roles import require
+from governance.gate import reads, services
+from governance.gate.keys import signing_key
+from governance.policies.models import Environment
+from governance.registry.models import AISystem
+from governance.registry.tokens import (
+    PipelineTokenAuthentication,
+    TokenScopePermission,
+    pipeline_actor,
+)
+
+ENV_PARAM = OpenApiParameter("environment", str, enum=Environment.values, required=True,
+                             description="Where the version is about to be deployed")
+NO_VERSION = "No version {version!r} of {system}."
+NO_SYSTEM = "No AI system {slug!r}."
+
+
+def _environment(request) -> str:
+    env = request.query_params.get("environment")
+    if not env:
+        raise ApplicationError("environment is required: one of staging, production.", field="environment")
+    return env
+
+
+def _system(slug) -> AISystem:
+    system = AISystem.objects.filter(slug=slug).first()
+    if system is None:
+        raise NotFoundError(NO_SYSTEM.format(slug=slug), field="system")
+    return system
+
+
+# --- The gate ------------------------------------------------------------------------------
+
+class GateView(APIView):
+    """GET /api/v1/gate/<system>/<version>/?environment=production — allow or deny, signed."""
+
+    authentication_classes = [PipelineTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    permission_classes = [TokenScopePermission]
+    required_scope = "gate:read"
+
+    @extend_schema(parameters=[ENV_PARAM], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug, version):
+        environment = _environment(request)
+        if pipeline_actor(request) is None:
+            require(request.user, "gate.read")
+        mv = reads.version_in_system(slug=slug, version=version)
+        if mv is None:
+            _system(slug)
+            raise NotFoundError(NO_VERSION.format(version=version, system=slug), field="version")
+        answer = services.gate_answer(system=mv.system, version=mv, environment=environment,
+                                  actor=pipeline_actor(request) or request.user)
+        return Response(answer)
+
+
+class RollbackView(APIView):
+    """GET /api/v1/rollback/<system>/?environment=production — the last version still allowed."""
+
+    authentication_classes = GateView.authentication_classes
+    permission_classes = [TokenScopePermission]
+    required_scope = "gate:read"
+
+    @extend_schema(parameters=[ENV_PARAM], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug):
+        environment = _environment(request)
+        if pipeline_actor(request) is None:
+            require(request.user, "gate.read")
+        answer = services.rollback_answer(system=_system(slug), environment=environment,
+                                      actor=pipeline_actor(request) or request.user)
+        return Response(answer)
+
+
+class GatePublicKeyView(APIView):
+    """GET /api/v1/gate/public-key/ — the key that verifies attestations (pin it in pipelines)."""
+
+    authentication_classes = GateView.authentication_classes
+    permission_classes = [TokenScopePermission]
+    required_scope = "gate:read"
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        key = signing_key()
+        return Response({"algorithm": "ed25519", "keyid": key.keyid, "public_key_pem": key.public_pem.decode("ascii")})

@@ -1,0 +1,56 @@
+"""The documented default policies, one per risk tier and environment.
+
+| tier   | required audits (each kind sets its own, see below) | approvals                              |
+|--------|-----------------------------------------------------|----------------------------------------|
+| low    | fairness (max age 365 d)                            | risk officer                           |
+| medium | fairness (180 d)                                    | risk officer                           |
+| high   | fairness (90 d), signed report                      | risk officer, then executive approver  |
+
+Staging uses the same audits with one approval stage fewer. Each audit kind brings its
+defaults (audits/kinds/<kind>/thresholds.py): the thresholds it is judged against per tier, and
+whether a tier requires it before a release. `audit_requirements` is also the list of audits
+the gate requires, so a kind that is not required by default (the security audits) still has
+written thresholds to be judged against: `audit_thresholds` falls back to them. A compliance
+officer who adds a kind to `audit_requirements` in the admin makes it required.
+
+These are starting points: edit them in the admin. A required audit that cannot apply to one
+system is waived for it, not edited out of the tier's policy: a compliance officer marks the
+control that defines the kind not applicable, with a reason (governance/gate/). An
+inconclusive result can be accepted in writing (governance/approvals/risk.py).
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+TIERS = ("low", "medium", "high")
+ENVIRONMENTS = ("production", "staging")
+
+APPROVALS = {
+    "low": {"require_signed_report": False, "approval_stages": [["risk_officer"]]},
+    "medium": {"require_signed_report": False, "approval_stages": [["risk_officer"]]},
+    "high": {"require_signed_report": True, "approval_stages": [["risk_officer"], ["executive_approver"]]},
+}
+
+# kind -> tier -> {"thresholds": {...}, "max_age_days": n}: audits a tier requires by default.
+REQUIRED: dict[str, dict[str, dict]] = {}
+# kind -> tier -> {metric: {"max"|"min": value, ...}}: thresholds of kinds a tier does not require.
+THRESHOLDS: dict[str, dict[str, dict]] = {}
+
+
+def register_kind(kind: str, *, required: dict | None = None, thresholds: dict | None = None) -> None:
+    """An audit kind's defaults (called once per kind when Django starts)."""
+    if required:
+        REQUIRED[kind] = required
+    if thresholds:
+        THRESHOLDS[kind] = thresholds
+
+
+def default_policy(tier: str) -> dict:
+    """The default policy's fields for a tier (production; staging drops the last approval stage)."""
+    return {"audit_requirements": {kind: deepcopy(by_tier[tier]) for kind, by_tier in REQUIRED.items()
+                                   if tier in by_tier}, **deepcopy(APPROVALS[tier])}
+
+
+def default_thresholds(tier: str, kind: str) -> dict:
+    return deepcopy(THRESHOLDS.get(kind, {}).get(tier, {}))

@@ -1,0 +1,263 @@
+"""The pages that read across domains: the portfolio, a system's page, the approval pages, the
+inbox and the glossary. Thin: check access, call the selectors, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from audits.drift.selectors import system_drift_panel
+from audits.reports.selectors import reports_for_system
+from audits.runs.registry import KINDS
+from audits.runs.selectors import runs_for_system
+from governance.approvals.models import ApprovalRequest
+from governance.approvals.risk import inconclusive_audits
+from governance.approvals.selectors import (
+    approval_options,
+    approval_request_detail,
+    approval_requests_list,
+    approvals_awaiting,
+)
+from governance.approvals.services import approval_decide
+from governance.catalog.models import Framework
+from governance.catalog.selectors import controls_heatmap, system_assessments_grouped
+from governance.core import glossary
+from governance.core.charts import line_chart
+from governance.core.exceptions import ApplicationError
+from governance.core.roles import Role, can, role_label
+from governance.gate.services import gate_evaluate
+from governance.portfolio.selectors import (
+    GATE_FILTERS,
+    PORTFOLIO_SORTS,
+    inbox,
+    portfolio,
+    portfolio_summary,
+    role_kinds,
+    system_approval_timeline,
+    system_approvals_panel,
+    system_audit_history,
+)
+from governance.registry.models import AISystem, LifecycleStage, RiskTier
+from governance.registry.selectors import system_versions, version_lineage
+
+PAGE_SIZES = {"50": 50, "200": 200, "all": None}
+
+
+@login_required
+def system_list(request):
+    """The portfolio: where do we stand, and what needs attention?"""
+    g = request.GET
+    filters = {
+        "search": g.get("q", "").strip(),
+        "risk_tier": g.get("tier", "") if g.get("tier", "") in RiskTier.values else "",
+        "stage": g.get("stage", "") if g.get("stage", "") in LifecycleStage.values else "",
+        "gate": g.get("gate", "") if g.get("gate", "") in GATE_FILTERS else "",
+        "attention": g.get("attention") == "1",
+        "sort": g.get("sort", "name") if g.get("sort", "name") in PORTFOLIO_SORTS else "name",
+    }
+    systems = portfolio(**filters)
+    size = g.get("size", "50") if g.get("size", "50") in PAGE_SIZES else "50"
+    page = Paginator(systems, PAGE_SIZES[size] or max(len(systems), 1)).get_page(g.get("page"))
+    systems.show(page.object_list)  # coverage and the gate's reasons, for the rows shown only
+    query = g.copy()
+    query.pop("page", None)
+    return render(request, "portfolio/system_list.html", {
+        "page": page, "systems": page.object_list, "summary": portfolio_summary(systems), "f": filters,
+        "tiers": RiskTier.choices, "stages": LifecycleStage.choices, "sorts": PORTFOLIO_SORTS.items(),
+        "gate_filters": GATE_FILTERS.items(), "size": size, "query": query.urlencode(),
+        "kinds": {k: v.label for k, v in KINDS.items()},
+        "can_register": can(request.user, "system.create"),
+    })
+
+
+def _ticks(points):
+    """Up to five date labels along the x axis (days since the epoch)."""
+    xs = sorted({x for x, _ in points})
+    if not xs:
+        return None
+    step = max(1, len(xs) // 4)
+    chosen = xs[::step][:5]
+    return [(x, datetime.fromtimestamp(x * 86400, tz=dt_timezone.utc).strftime("%Y-%m-%d")) for x in chosen]
+
+
+def history_chart(kind: str, runs: list[dict]) -> dict | None:
+    """One line per checked metric: its worst value across slices in each run, over time (and
+    the headline numbers the kind reads from its stored results, for a drift review)."""
+    series: dict[str, list] = {}
+    limits: dict[str, str] = {}
+    spec = KINDS.get(kind)
+    for run in runs:
+        x = run["at"].timestamp() / 86400
+        worst: dict[str, float] = {}
+        if run.get("results") and spec and spec.history_points:
+            for metric, value in spec.history_points(run["results"]).items():
+                worst[metric] = value
+                limits.setdefault(metric, spec.history_limits.get(metric, ""))
+        for c in run["checks"]:
+            value, metric = c.get("value"), c.get("metric")
+            if not isinstance(value, (int, float)) or not metric:
+                continue
+            op = c.get("operator", "<=")
+            if metric not in worst:
+                worst[metric] = value
+            else:  # the slice closest to failing: highest for a maximum, lowest for a minimum
+                worst[metric] = min(worst[metric], value) if op in (">=", "min") else max(worst[metric], value)
+            limits[metric] = glossary.threshold_text(op, c.get("threshold"))
+        for metric, value in worst.items():
+            series.setdefault(metric, []).append((x, value))
+    if not series:
+        return None
+    latest = [{"label": glossary.term(m, kind).label, "value": pts[-1][1], "limit": limits.get(m, "")}
+              for m, pts in series.items()]
+    values = [y for pts in series.values() for _, y in pts]
+    in_unit = all(0 <= v <= 1 for v in values)
+    xs = [x for pts in series.values() for x, _ in pts]
+    x_range = (min(xs) - 1, max(xs) + 1) if max(xs) - min(xs) < 2 else (min(xs) - 0.5, max(xs) + 0.5)
+    svg = line_chart(
+        [{"name": glossary.term(m, kind).label, "points": pts} for m, pts in series.items()],
+        title=f"{glossary.audit(kind).label}: worst slice per run over time", x_label="Run finished (UTC)",
+        y_label="Value", y_range=(0, 1) if in_unit else None, x_range=x_range,
+        x_ticks=_ticks([p for pts in series.values() for p in pts]), height=300,
+    )
+    return {"svg": mark_safe(svg), "latest": latest}  # noqa: S308 - charts escape their text
+
+
+@login_required
+def system_detail(request, slug):
+    system = get_object_or_404(AISystem.objects.select_related("owner"), slug=slug)
+    grouped = system_assessments_grouped(system=system)
+    versions = list(system_versions(system=system))
+    history = system_audit_history(system=system)
+    watched = [k for k, spec in KINDS.items() if spec.watched]
+    charts = []
+    for kind in sorted(history, key=lambda k: (k not in watched, k)):
+        chart = history_chart(kind, history[kind])
+        if chart:
+            charts.append({"kind": kind, "label": glossary.audit(kind).label, "runs": len(history[kind]), **chart})
+    context = {
+        "system": system,
+        "grouped": grouped,
+        "heatmap": controls_heatmap(grouped),
+        "frameworks": Framework.choices,
+        "versions": versions,
+        "lineage": version_lineage(versions),
+        "runs": runs_for_system(system=system)[:20],
+        "history_charts": charts,
+        "timeline": system_approval_timeline(system=system),
+        "history_kinds": [glossary.audit(k).label for k in watched if k not in history],
+        "kinds": KINDS.values(),
+        "can_request_audit": can(request.user, "audit.request", system),
+        "can_generate_report": can(request.user, "report.generate", system),
+        "statuses": glossary.STATUSES,
+        # The panels of the page, each read by its own app's selector.
+        "approvals": system_approvals_panel(system=system, versions=versions, user=request.user),
+        "reports": reports_for_system(system=system),
+        "drift_panel": system_drift_panel(system=system, user=request.user),
+    }
+    return render(request, "portfolio/system_detail.html", context)
+
+
+@login_required
+def glossary_page(request):
+    """Every metric and audit explained in plain language (the same words as the wizard and reports)."""
+    return render(request, "portfolio/glossary.html", {
+        "audits": sorted(glossary.AUDITS.items(), key=lambda kv: kv[1].label), "metrics": sorted(glossary.METRICS.items(), key=lambda kv: kv[1].label),
+        "outcomes": glossary.OUTCOMES.items(), "statuses": glossary.STATUSES.items(),
+    })
+
+
+def _detail(pk) -> ApprovalRequest:
+    try:
+        return approval_request_detail(pk=pk)
+    except ApprovalRequest.DoesNotExist:
+        raise Http404("No such approval request") from None
+
+
+@login_required
+def approval_list(request):
+    status = request.GET.get("status", "")
+    rows = approval_requests_list(status=status)
+    return render(request, "portfolio/approval_list.html", {
+        "awaiting": approvals_awaiting(user=request.user),
+        "requests": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "status": status, "statuses": ApprovalRequest._meta.get_field("status").choices,
+    })
+
+
+@login_required
+def approval_detail(request, pk):
+    req = _detail(pk)
+    system = req.version.system
+    answer = gate_evaluate(system=system, version=req.version, environment=req.environment)
+    options = approval_options(user=request.user, request=req)
+    stages = []
+    decisions = list(req.decisions.all())
+    for number, roles in enumerate(req.stages or [], start=1):
+        stages.append({
+            "number": number, "current": req.is_pending and number == req.current_stage,
+            "roles": [{"role": r, "label": role_label(r),
+                       "decision": next((d for d in decisions if d.stage == number and d.role == r), None)}
+                      for r in roles],
+        })
+    return render(request, "portfolio/approval_detail.html", {
+        "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
+        "inconclusive": inconclusive_audits(user=request.user, version=req.version, environment=req.environment,
+                                                  answer=answer),
+        "role_labels": {r: role_label(r) for r in options.roles},
+        "can_revoke": can(request.user, "approval.revoke", system) and req.status in {
+            "draft", "submitted", "in_review", "approved"},
+        "can_submit": req.status == "draft" and can(request.user, "approval.request", system),
+    })
+
+
+def _focus(roles: set[str]) -> tuple[list[str], bool]:
+    """The audit kinds to show first for these roles, and whether to show the executive summary."""
+    kinds: list[str] = []
+    for role in sorted(roles):
+        for kind in role_kinds(role):
+            if kind not in kinds:
+                kinds.append(kind)
+    return kinds, Role.EXECUTIVE_APPROVER in roles or not kinds
+
+
+@login_required
+def inbox_page(request):
+    data = inbox(user=request.user)
+    kinds, summary = _focus(data["roles"])
+    for r in data["awaiting"]:
+        r.focus = [{"kind": k, "label": glossary.audit(k).label, "why": glossary.audit(k).matters,
+                    "run": r.runs.get(k)} for k in kinds]
+        r.others = [run for kind, run in sorted(r.runs.items()) if kind not in kinds]
+        r.role_choices = [(role, Role(role).label) for role in approval_options(
+            user=request.user, request=r).roles]
+    return render(request, "portfolio/inbox.html", {
+        **data, "focus_kinds": [glossary.audit(k).label for k in kinds], "summary": summary,
+        "role_labels": [Role(r).label for r in sorted(data["roles"])],
+        "kind_labels": {k: v.label for k, v in KINDS.items()},
+    })
+
+
+@login_required
+@require_POST
+def inbox_decide(request, pk):
+    """Approve or reject in one step; the service enforces roles, stages and segregation of duties."""
+    req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
+    decision = request.POST.get("decision", "")
+    try:
+        approval_decide(actor=request.user, request=req, decision=decision,
+                                  comment=request.POST.get("comment", ""), role=request.POST.get("role") or None)
+    except ApplicationError as exc:
+        messages.error(request, f"{req.version.system.name} {req.version.version}: {exc.message}")
+    else:
+        verb = "approved" if decision == "approve" else "rejected"
+        messages.success(request, f"You {verb} {req.version.system.name} {req.version.version} for "
+                                  f"{req.environment}. The owner and the next approvers were told.")
+    return redirect("inbox")

@@ -1,0 +1,48 @@
+"""Uploads: read within the size limit, store under their sha256, name the field that is wrong."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from governance.core.exceptions import ApplicationError
+
+TOO_LARGE = "The file is {size:,} bytes; the limit is {limit:,} bytes (MAX_UPLOAD_BYTES)."
+
+
+def read_upload(upload, *, field: str) -> bytes:
+    """Read an upload (a Django UploadedFile, a file object or bytes) within the size limit."""
+    limit = settings.MAX_UPLOAD_BYTES
+    if upload is None:
+        raise ApplicationError("This file is required.", field=field)
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise ApplicationError(TOO_LARGE.format(size=size, limit=limit), field=field)
+    data = upload if isinstance(upload, bytes) else upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApplicationError(TOO_LARGE.format(size=len(data), limit=limit), field=field)
+    if not data:
+        raise ApplicationError("The file is empty.", field=field)
+    return data
+
+
+def validation_error(exc: ValidationError) -> ApplicationError:
+    field, messages = next(iter(exc.message_dict.items())) if hasattr(exc, "message_dict") else (None, exc.messages)
+    return ApplicationError(f"{field}: {' '.join(messages)}" if field else " ".join(messages), field=field,
+                            extra={"errors": getattr(exc, "message_dict", {})})
+
+
+@contextmanager
+def stored(folder: str, sha: str, ext: str, data: bytes):
+    """Store the file under its sha256 and give its path; when the block fails (no row was
+    written), delete the file again: nothing is half-written, no orphan file is left."""
+    path = default_storage.save(f"{folder}/{sha}.{ext}", ContentFile(data))
+    try:
+        yield path
+    except BaseException:
+        default_storage.delete(path)
+        raise

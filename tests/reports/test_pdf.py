@@ -1,0 +1,201 @@
+"""render_pdf: HTML to PDF/A bytes.
+
+PDF/A identification is checked the way ISO 19005-2/-3 clause 6.6.4 states
+it: the XMP packet carries pdfaid:part and pdfaid:conformance; an output
+intent (clause 6.2.3) and embedded fonts (clause 6.2.11.4) are required.
+"""
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+import pytest
+from PIL import Image
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from governance.core import charts
+from audits.reports.pdf import (
+    CREATED_NOT_AWARE,
+    HTML_NOT_STRING,
+    REPORT_CSS_BASE,
+    UNSUPPORTED_VARIANT,
+    render_pdf,
+)
+
+PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def require_tool(name):
+    """Poppler tools are part of the image; only a developer laptop may lack them."""
+    if shutil.which(name) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} (poppler-utils) is required in CI")
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+
+
+def three_pages(body_attrs=""):
+    return (
+        f"<html lang='en'><head><style>{REPORT_CSS_BASE}</style></head>"
+        f"<body {body_attrs}><h1>One</h1><p class='page-break'>Two</p>"
+        "<p class='page-break'>Three</p></body></html>"
+    )
+
+
+def read(pdf):
+    return PdfFileReader(io.BytesIO(pdf))
+
+
+def xmp_of(reader):
+    return ET.fromstring(reader.root["/Metadata"].get_object().data)
+
+
+def pdfa_identification(xmp):
+    """(part, conformance), whether written as attributes or as elements."""
+    found = {}
+    for description in xmp.iter(f"{RDF}Description"):
+        for key in ("part", "conformance"):
+            value = description.get(PDFAID + key)
+            child = description.find(PDFAID + key)
+            value = value if value is not None else (child.text if child is not None else None)
+            if value is not None:
+                found[key] = value
+    return found.get("part"), found.get("conformance")
+
+
+def test_render_pdf_returns_a_pdf_with_one_page_per_page_break():
+    pdf = render_pdf(three_pages())
+
+    assert pdf.startswith(b"%PDF-")
+    assert read(pdf).root["/Pages"]["/Count"] == 3
+
+
+@pytest.mark.parametrize(
+    "variant, part, conformance",
+    [("pdf/a-3b", "3", "B"), ("pdf/a-2b", "2", "B"), ("pdf/a-3u", "3", "U")],
+)
+def test_render_pdf_declares_the_pdfa_variant_in_xmp(variant, part, conformance):
+    reader = read(render_pdf(three_pages(), variant=variant))
+
+    assert pdfa_identification(xmp_of(reader)) == (part, conformance)
+
+
+def test_render_pdf_defaults_to_pdfa_3b_with_an_output_intent():
+    reader = read(render_pdf(three_pages()))
+
+    assert pdfa_identification(xmp_of(reader)) == ("3", "B")
+    intent = reader.root["/OutputIntents"][0]
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert "/DestOutputProfile" in intent
+
+
+def _fonts(reader):
+    for page in reader.root["/Pages"]["/Kids"]:
+        for font in page.get_object()["/Resources"]["/Font"].values():
+            font = font.get_object()
+            yield font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+
+
+def test_render_pdf_embeds_every_font_it_uses():
+    fonts = list(_fonts(read(render_pdf(three_pages()))))
+
+    assert fonts
+    for font in fonts:
+        descriptor = font["/FontDescriptor"].get_object()
+        assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys())
+
+
+def test_metadata_passed_in_is_written_to_info_and_xmp_alike():
+    html = "<html><head><title>From HTML</title></head><body>x</body></html>"
+
+    reader = read(render_pdf(html, title="Audit <R-1> & co", author="Risk Office",
+                             created=datetime.fromisoformat("2025-03-01T10:00:00+00:00")))
+
+    info = reader.trailer["/Info"]
+    assert info["/Title"] == "Audit <R-1> & co"
+    assert info["/Author"] == "Risk Office"
+    assert info["/CreationDate"].startswith("D:20250301100000")
+    xmp = xmp_of(reader)
+    assert xmp.find(f".//{DC}title//{RDF}li").text == "Audit <R-1> & co"
+    assert xmp.find(f".//{DC}creator//{RDF}li").text == "Risk Office"
+
+
+def test_title_comes_from_the_html_when_not_passed_in():
+    html = "<html><head><title>From HTML</title></head><body>x</body></html>"
+
+    assert read(render_pdf(html)).trailer["/Info"]["/Title"] == "From HTML"
+
+
+def test_footer_shows_the_report_id_and_page_x_of_y(tmp_path):
+    require_tool("pdftotext")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_pdf(three_pages("data-report-id='R-2025-0007'")))
+
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+    assert "Page 2 of 3" in text
+    assert text.count("Report R-2025-0007") == 3
+
+
+def _png(path):
+    Image.new("RGB", (4, 4), (0, 114, 178)).save(path)
+
+
+def _image_count(reader):
+    count = 0
+    for page in reader.root["/Pages"]["/Kids"]:
+        xobjects = page.get_object()["/Resources"].get("/XObject", {})
+        count += sum(1 for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image")
+    return count
+
+
+def test_only_files_under_the_base_directory_are_read(tmp_path):
+    static, outside = tmp_path / "static", tmp_path / "outside"
+    static.mkdir()
+    outside.mkdir()
+    _png(static / "inside.png")
+    _png(outside / "secret.png")
+    html = (f"<p><img src='inside.png'><img src='{(outside / 'secret.png').as_uri()}'>"
+            "<img src='http://127.0.0.1:9/x.png'></p>")
+
+    pdf = render_pdf(html, base_url=str(static) + "/")
+
+    assert _image_count(read(pdf)) == 1
+
+
+def test_all_charts_render_inline_in_the_pdf():
+    svgs = [
+        charts.bar_chart_with_intervals([{"label": "A", "value": 0.8, "ci": [0.7, 0.9]}],
+                                        title="Bars", x_label="rate", threshold=0.75),
+        charts.line_chart([{"name": "s", "points": [(0, 0.9), (1, 0.5)]}],
+                          title="Line", x_label="eps", y_label="acc"),
+        charts.overlay_histogram([0, 1, 2], [1, 2], [2, 1], title="Drift"),
+        charts.coverage_bars([{"label": "NIST", "counts": {"satisfied": 3, "failed": 1}}],
+                             title="Coverage"),
+    ]
+    html = "<html><body>" + "".join(f"<figure>{svg}</figure>" for svg in svgs) + "</body></html>"
+
+    assert read(render_pdf(html)).root["/Pages"]["/Count"] >= 1
+
+
+@pytest.mark.parametrize("variant", ["pdf/a-1b", "pdf/ua-1", None, "PDF/A-3B"])
+def test_unsupported_variants_are_refused(variant):
+    with pytest.raises(ValueError, match=re.escape(UNSUPPORTED_VARIANT)):
+        render_pdf("<p>x</p>", variant=variant)
+
+
+@pytest.mark.parametrize("html", ["", "   ", None, b"<p>x</p>"])
+def test_html_must_be_a_non_empty_string(html):
+    with pytest.raises(ValueError, match=re.escape(HTML_NOT_STRING)):
+        render_pdf(html)
+
+
+def test_created_must_be_timezone_aware():
+    with pytest.raises(ValueError, match=re.escape(CREATED_NOT_AWARE)):
+        render_pdf("<p>x</p>", created=datetime(2025, 3, 1, 10, 0))
