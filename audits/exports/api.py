@@ -19,6 +19,7 @@ from audits.exports.selectors import (
 )
 from governance.core.roles import require
 from governance.registry.models import AISystem, ModelVersion
+from governance.registry.selectors import version_scope
 
 
 def _download(body: str, *, filename: str, content_type: str) -> HttpResponse:
@@ -46,7 +47,9 @@ class OscalAssessmentResultsExport(APIView):
         """One AI system's control statuses, findings and audit observations as OSCAL assessment results."""
         system = get_object_or_404(AISystem.objects.select_related("owner"), slug=slug)
         require(request.user, "system.view", system)
-        return _json(oscal_assessment_results(system=system), f"{slug}.oscal-assessment-results.json")
+        version = version_scope(system=system, label=request.query_params.get("version"))
+        name = f"{slug}-{version.version}" if version else slug
+        return _json(oscal_assessment_results(system=system, version=version), f"{name}.oscal-assessment-results.json")
 
 
 class ModelCardExport(APIView):

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
-from django.db.models import Prefetch
 
 from audits.exports.model_card import model_card
 from audits.exports.oscal import FRAMEWORKS, assessment_results, catalog_to_oscal
@@ -26,7 +25,8 @@ from governance.catalog.loader import (
     ISO_FILE,
     read_catalog_file,
 )
-from governance.catalog.models import ControlAssessment, Evidence
+from governance.catalog.models import ControlAssessment
+from governance.catalog.selectors import EVIDENCE, scoped
 from governance.core.exceptions import NotFoundError
 from governance.registry.models import AISystem, ModelVersion
 
@@ -88,19 +88,23 @@ def _system_dict(system: AISystem) -> dict:
             "lifecycle_stage": system.lifecycle_stage}
 
 
-def oscal_assessment_results(*, system: AISystem, now=None) -> dict:
-    """The system's control statuses, findings and audit observations as OSCAL assessment results."""
-    assessments = (ControlAssessment.objects.filter(system=system).select_related("control")
-                   .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")))
-                   .order_by("control__framework", "control__sort_key"))
+def oscal_assessment_results(*, system: AISystem, version: ModelVersion | None = None, now=None) -> dict:
+    """The system's control statuses, findings and audit observations as OSCAL assessment results;
+    for `version`, only its own evidence and runs and the system-wide evidence (catalog.selectors.scoped)."""
+    assessments = [scoped(a, version) for a in
+                   ControlAssessment.objects.filter(system=system).select_related("control").prefetch_related(EVIDENCE)
+                   .order_by("control__framework", "control__sort_key")]
     controls = [{
         "framework": a.control.framework, "control_id": a.control.ref, "title": a.control.title or a.control.ref,
-        "status": a.status, "notes": a.notes,
+        "status": a.shown_status, "notes": a.notes,
         "evidence": [{"id": str(e.pk), "audit_run_id": str(e.audit_run_id) if e.audit_run_id else None,
                       "kind": e.kind, "summary": e.summary, "outcome": e.outcome, "created_at": _iso(e.created_at),
-                      "link": e.link} for e in a.evidence.all()],
+                      "link": e.link, "version": e.version.version if e.version_id else None}
+                     for e in sorted(a.shown_evidence, key=lambda e: (e.created_at, str(e.pk)))],
     } for a in assessments]
     runs = AuditRun.objects.filter(system=system, status=RunStatus.SUCCEEDED).order_by("finished_at")
+    if version is not None:
+        runs = runs.filter(version=version)
     return assessment_results(system=_system_dict(system), controls=controls, audits=_audits(runs),
                               generated_at=(now or datetime.now(timezone.utc)).isoformat(),
                               tool_version=tool_version())

@@ -16,7 +16,6 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 from django.conf import settings
-from django.db.models import Prefetch
 
 from audits.exports.model_card import headline_metrics
 from audits.runs.models import AuditRun, RunStatus
@@ -26,12 +25,8 @@ from governance.approvals.models import (
     ApprovalRequest,
     RiskAcceptance,
 )
-from governance.catalog.models import (
-    AssessmentStatus,
-    ControlAssessment,
-    Evidence,
-    Framework,
-)
+from governance.catalog.models import AssessmentStatus, ControlAssessment, Framework
+from governance.catalog.selectors import EVIDENCE, scoped
 from governance.core import glossary
 from governance.core.charts import coverage_bars
 from governance.core.roles import Role, role_label
@@ -138,7 +133,17 @@ def _policy(system) -> dict:
             "require_signed_report": policy.require_signed_report, "environment": policy.environment}
 
 
+def model_inputs(version) -> list[str] | None:
+    """The columns the version itself reads (its spec's input encoding), or None when the artifact
+    does not declare them. A retrained version may read fewer columns than its data hold."""
+    spec_input = (version.spec or {}).get("input") or {}
+    if spec_input.get("kind") != "tabular":
+        return None
+    return list(spec_input.get("numeric") or []) + list(spec_input.get("categorical") or [])
+
+
 def _datasets(version) -> list[dict]:
+    inputs = model_inputs(version)
     out = []
     for used_as, ds in (("Training", version.train_dataset), ("Evaluation", version.eval_dataset)):
         if ds is None:
@@ -147,7 +152,9 @@ def _datasets(version) -> list[dict]:
         out.append({"used_as": used_as, "name": ds.name, "role": ds.get_role_display(), "sha256": ds.sha256,
                     "n_rows": ds.n_rows, "format": ds.file_format, "size_bytes": ds.size_bytes,
                     "label": schema.get("label"), "features": schema.get("features") or [],
-                    "sensitive": schema.get("sensitive") or [], "registered": ds.created_at})
+                    "sensitive": schema.get("sensitive") or [], "registered": ds.created_at,
+                    "model_inputs": inputs,
+                    "not_read": [f for f in schema.get("features") or [] if inputs is not None and f not in inputs]})
     return out
 
 
@@ -251,30 +258,32 @@ def _summary(sections: list[dict], policy: dict) -> dict:
 
 
 def _evidence_register(assessments) -> tuple[list[dict], dict]:
-    """One register entry per distinct piece of evidence (an audit writes one row per control)."""
+    """One register entry per distinct piece of evidence (an audit writes one row per control),
+    from the evidence the report's scope shows (`shown_evidence`, catalog.selectors.scoped)."""
     register: OrderedDict[tuple, dict] = OrderedDict()
     refs: dict = {}
-    all_evidence = sorted((ev for a in assessments for ev in a.evidence.all()), key=lambda e: (e.created_at, str(e.pk)))
+    all_evidence = sorted((ev for a in assessments for ev in a.shown_evidence), key=lambda e: (e.created_at, str(e.pk)))
     for ev in all_evidence:
-        key = (ev.kind, ev.audit_run_id, ev.summary, ev.outcome)
+        key = (ev.kind, ev.audit_run_id, ev.summary, ev.outcome, ev.version_id)
         entry = register.get(key)
         if entry is None:
             entry = register[key] = {
                 "ref": f"EV-{len(register) + 1:02d}", "kind": ev.kind, "outcome": ev.outcome, "summary": ev.summary,
                 "created_at": ev.created_at, "run_id": ev.audit_run_id, "controls": [],
+                "scope": f"version {ev.version.version}" if ev.version_id else "system-wide",
+                "correction": ev.correction_reason,
             }
         entry["controls"].append(ev.assessment_id)
         refs[ev.pk] = entry["ref"]
     return list(register.values()), refs
 
 
-def _coverage(system) -> dict:
-    assessments = list(
-        ControlAssessment.objects.filter(system=system)
-        .select_related("control")
-        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")))
-        .order_by("control__framework", "control__sort_key")
-    )
+def _coverage(system, version) -> dict:
+    """The controls as they stand for `version`: its own evidence and the system-wide evidence,
+    never another version's results (catalog.selectors.scoped)."""
+    assessments = [scoped(a, version) for a in
+                   ControlAssessment.objects.filter(system=system).select_related("control")
+                   .prefetch_related(EVIDENCE).order_by("control__framework", "control__sort_key")]
     register, refs = _evidence_register(assessments)
     by_id = {a.pk: a.control.ref for a in assessments}
     for entry in register:
@@ -287,11 +296,11 @@ def _coverage(system) -> dict:
             c = a.control
             group = groups.setdefault(c.group_ref, {"ref": c.group_ref, "title": c.group_title,
                                                     "counts": dict.fromkeys(STATUS_ORDER, 0)})
-            group["counts"][a.status] += 1
+            group["counts"][a.shown_status] += 1
             controls.append({
-                "ref": c.ref, "text": c.title or c.text, "group": c.group_ref, "status": a.status,
-                "status_label": STATUS_LABELS.get(a.status, a.status), "notes": a.notes,
-                "evidence": list(dict.fromkeys(refs[ev.pk] for ev in a.evidence.all())),
+                "ref": c.ref, "text": c.title or c.text, "group": c.group_ref, "status": a.shown_status,
+                "status_label": STATUS_LABELS.get(a.shown_status, a.shown_status), "notes": a.notes,
+                "evidence": list(dict.fromkeys(refs[ev.pk] for ev in a.shown_evidence)),
             })
         rows = [{"label": g["ref"], "title": g["title"], "counts": g["counts"], "total": sum(g["counts"].values())}
                 for g in groups.values()]
@@ -361,7 +370,7 @@ def report_context(*, report, generated_at) -> dict:
         "policy": policy,
         "summary": _summary(sections, policy),
         "audits": sections,
-        "coverage": _coverage(system),
+        "coverage": _coverage(system, version),
         "approvals": _approvals(version),
         "provenance": _provenance(version, sections, datasets),
         "method": [{"label": s["label"], "description": s["description"], "params": s["run"].params}

@@ -303,11 +303,12 @@ def _finish(*, report_id, path: str, signed: bytes, check) -> Report:
         superseded.append(old.report_number)
     evidence_record(
         system=report.system, kind="report", outcome="pass", link=f"/reports/{report.pk}/download/",
+        version=report.version, actor=report.created_by,
         summary=(f"Signed report {report.report_number} for version {report.version.version} "
                  f"({report.page_count or '?'} pages, sha256 {report.sha256[:16]}…) documents the test sets, "
                  "metrics, tools, results and provenance of its audits."),
     )
-    trail_append(actor=report.created_by, action="report.signed", obj=report, payload={
+    trail_append(actor=report.created_by, action="report.signed", obj=report, seal=[report], payload={
         "report_number": report.report_number, "version": str(report.version_id), "sha256": report.sha256,
         "signer_fingerprint": report.signer_fingerprint, "supersedes": superseded,
     })

@@ -139,15 +139,18 @@ def _finish(run: AuditRun, outcome: RunOutcome) -> None:
             system=run.system, kind=run.kind, outcome=outcome.outcome, summary=outcome.summary, audit_run=run,
             link=f"/runs/{run.pk}/",
         )
-        trail_append(actor="worker", action="audit.finished", obj=run, payload={"kind": run.kind, "outcome": outcome.outcome})
+        trail_append(actor="worker", action="audit.finished", obj=run, seal=[run],
+                     payload={"kind": run.kind, "outcome": outcome.outcome})
 
 
 def audit_run_fail(*, run_id, message: str, log_text: str = "") -> None:
     with transaction.atomic():
-        if AuditRun.objects.filter(pk=run_id).exclude(status=RunStatus.SUCCEEDED).update(
+        # A finished run is never changed (the database refuses it): failing one twice does nothing.
+        if AuditRun.objects.filter(pk=run_id).exclude(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED]).update(
             status=RunStatus.FAILED, error=message[:5000], log=log_text[:20000], finished_at=timezone.now(), stage="failed"
         ):
-            trail_append(actor="worker", action="audit.failed", obj=AuditRun(pk=run_id), payload={"error": message[:500]})
+            trail_append(actor="worker", action="audit.failed", obj=AuditRun(pk=run_id), seal=[AuditRun(pk=run_id)],
+                         payload={"error": message[:500]})
 
 
 def audit_runs_sweep(*, now=None) -> dict:

@@ -118,7 +118,7 @@ def risk_accept(*, actor, run, environment: str, justification: str, expires_at:
             acceptance = RiskAcceptance.objects.create(
                 audit_run=run, environment=environment, role=role, accepted_by=actor,
                 justification=justification, expires_at=expires_at)
-            trail_append(actor=actor, action="risk.accepted", obj=version, payload={
+            trail_append(actor=actor, action="risk.accepted", obj=version, seal=[acceptance], payload={
                 "run": str(run.pk), "kind": run.kind, "environment": environment, "role": role,
                 "justification": justification, "expires_at": iso_timestamp(expires_at),
                 "inconclusive_checks": undecided,

@@ -242,7 +242,7 @@ def approval_decide(
                                               decision=decision, comment=comment)
         decisions.append(row)
         _advance(request, row, decisions)
-        trail_append(actor=actor, action="approval.decision", obj=request, payload={
+        trail_append(actor=actor, action="approval.decision", obj=request, seal=[row], payload={
             "stage": row.stage, "role": role, "decision": decision, "comment": comment, "status": request.status,
             "version": str(request.version_id), "environment": request.environment,
         })
@@ -276,12 +276,12 @@ def _advance(request: ApprovalRequest, row: ApprovalDecision, decisions: list[Ap
     request.save(update_fields=fields)
     if request.status == ApprovalStatus.APPROVED:
         signers = "; ".join(f"{role_label(d.role)} {d.user.get_username()}" for d in decisions)
-        evidence_record(system=request.version.system, kind="approval", outcome="pass",
+        evidence_record(system=request.version.system, kind="approval", outcome="pass", version=request.version,
                         summary=f"{_name(request)} approved for {request.environment} by {signers}; "
                                 f"valid until {request.expires_at:%Y-%m-%d}.",
                         link=f"/approvals/{request.pk}/")
     elif request.status == ApprovalStatus.REJECTED:
-        evidence_record(system=request.version.system, kind="approval", outcome="info",
+        evidence_record(system=request.version.system, kind="approval", outcome="info", version=request.version,
                         summary=f"{_name(request)} rejected for {request.environment} by {role_label(row.role)} "
                                 f"{row.user.get_username()}: {row.comment}",
                         link=f"/approvals/{request.pk}/")
@@ -298,7 +298,7 @@ def _revoke(request: ApprovalRequest, *, actor, reason: str, status=ApprovalStat
     request.save(update_fields=["status", "revoked_at", "revoked_reason", "decided_at"])
     verb = "revoked" if status == ApprovalStatus.REVOKED else "expired"
     system = request.version.system
-    evidence_record(system=system, kind="approval", outcome="info",
+    evidence_record(system=system, kind="approval", outcome="info", version=request.version,
                     summary=f"The {request.environment} approval of {_name(request)} was {verb}: {reason}",
                     link=f"/approvals/{request.pk}/")
     # The gate names (and records as evidence) the version to roll back to, if one is still allowed.

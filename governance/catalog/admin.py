@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from governance.core.admin import ReadOnlyAdmin
+
 from governance.catalog.models import (
     Control,
     ControlAssessment,
@@ -33,6 +35,8 @@ class ControlAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ["assessment", "kind", "outcome", "created_at"]
+class EvidenceAdmin(ReadOnlyAdmin):
+    """Read-only: evidence is append-only; a correction is a new row (catalog/evidence.py `evidence_correct`)."""
+
+    list_display = ["assessment", "version", "kind", "outcome", "recorded_by", "created_at"]
     list_filter = ["kind", "outcome"]

@@ -18,7 +18,9 @@ from django.db import transaction
 
 from governance.catalog.controls import mapped_refs
 from governance.catalog.models import AssessmentStatus, ControlAssessment, Evidence, EvidenceOutcome
-from governance.trail.services import trail_append
+from governance.core.exceptions import ApplicationError, ConflictError
+from governance.core.roles import require
+from governance.trail.services import actor_label, trail_append
 
 def derive_status(latest_outcomes: list[str], current: str) -> str:
     if current == AssessmentStatus.NOT_APPLICABLE:
@@ -33,9 +35,16 @@ def derive_status(latest_outcomes: list[str], current: str) -> str:
 
 
 @transaction.atomic
-def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=None, link: str = "") -> list[Evidence]:
-    """Attach one piece of evidence to each control the kind maps to, and update statuses."""
+def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=None, link: str = "",
+                    version=None, actor=None) -> list[Evidence]:
+    """Attach one piece of evidence to each control the kind maps to, and update statuses.
+
+    The evidence speaks for `version` (by default the audit run's), or for the whole system
+    when there is neither. Its rows are sealed in the trail (trail/seals.py)."""
     refs = mapped_refs(kind)
+    if version is None and audit_run is not None:
+        version = audit_run.version
+    recorded_by = actor_label(actor if actor is not None else ("worker" if audit_run is not None else None))
     assessments = list(
         ControlAssessment.objects.select_for_update(of=("self",))  # not the shared catalog rows
         .filter(system=system)
@@ -49,17 +58,67 @@ def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=
             continue
         created.append(
             Evidence.objects.create(
-                assessment=assessment, audit_run_id=audit_run.pk if audit_run is not None else None, kind=kind,
-                outcome=outcome, summary=summary, link=link,
+                assessment=assessment, version=version, audit_run_id=audit_run.pk if audit_run is not None else None,
+                kind=kind, outcome=outcome, summary=summary, link=link, recorded_by=recorded_by,
             )
         )
-        latest = {}
-        for ev in assessment.evidence.order_by("created_at"):
-            latest[ev.kind] = ev.outcome
-        new_status = derive_status(list(latest.values()), assessment.status)
-        if new_status != assessment.status:
-            trail_append(actor=None, action="control.status_changed", obj=assessment, payload={
-                "control": assessment.control.ref, "from": assessment.status, "to": new_status, "evidence": kind})
-            assessment.status = new_status
-            assessment.save(update_fields=["status", "updated_at"])
+        _refresh_status(assessment, kind)
+    if created:
+        trail_append(actor=recorded_by, action="evidence.recorded", obj=system, seal=created, payload={
+            "kind": kind, "outcome": outcome, "version": str(version.pk) if version else None,
+            "controls": [e.assessment.control.ref for e in created]})
+    return created
+
+
+def _refresh_status(assessment: ControlAssessment, kind: str) -> None:
+    """Derive the assessment's status from the latest evidence of each kind; log a change."""
+    latest = {}
+    for ev in assessment.evidence.order_by("created_at", "pk"):
+        latest[ev.kind] = ev.outcome
+    new_status = derive_status(list(latest.values()), assessment.status)
+    if new_status != assessment.status:
+        trail_append(actor=None, action="control.status_changed", obj=assessment, payload={
+            "control": assessment.control.ref, "from": assessment.status, "to": new_status, "evidence": kind})
+        assessment.status = new_status
+        assessment.save(update_fields=["status", "updated_at"])
+
+
+CORRECTION_NEEDS_REASON = "reason: say why the evidence was wrong (at least {n} characters)."
+BAD_OUTCOME = "outcome must be one of: {choices}."
+ALREADY_CORRECTED = "This evidence was corrected already (by {pk}); correct the newest row."
+MIN_REASON = 20
+
+
+@transaction.atomic
+def evidence_correct(*, actor, evidence: Evidence, outcome: str, reason: str) -> list[Evidence]:
+    """Correct a piece of evidence: never by editing it, but with new rows (one per control the
+    original speaks to) that supersede the old ones, with the reason and who corrected it."""
+    system = evidence.assessment.system
+    require(actor, "assessment.update", system)
+    if outcome not in EvidenceOutcome.values:
+        raise ApplicationError(BAD_OUTCOME.format(choices=", ".join(EvidenceOutcome.values)), field="outcome")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ApplicationError(CORRECTION_NEEDS_REASON.format(n=MIN_REASON), field="reason")
+    newer = Evidence.objects.filter(supersedes=evidence).first()
+    if newer is not None:
+        raise ConflictError(ALREADY_CORRECTED.format(pk=newer.pk))
+    siblings = [evidence]
+    if evidence.audit_run_id:  # an audit wrote one row per control: correct them together
+        siblings = list(Evidence.objects.filter(audit_run_id=evidence.audit_run_id, kind=evidence.kind)
+                        .exclude(pk__in=Evidence.objects.filter(supersedes__isnull=False).values("supersedes"))
+                        .select_related("assessment__control"))
+    recorded_by = actor_label(actor)
+    created = []
+    for old in siblings:
+        created.append(Evidence.objects.create(
+            assessment=old.assessment, version=old.version, audit_run_id=old.audit_run_id, kind=old.kind,
+            outcome=outcome, summary=old.summary, link=old.link, supersedes=old, correction_reason=reason,
+            recorded_by=recorded_by))
+    for row in created:
+        _refresh_status(ControlAssessment.objects.select_for_update(of=("self",)).select_related("control")
+                        .get(pk=row.assessment_id), row.kind)
+    trail_append(actor=actor, action="evidence.corrected", obj=system, seal=created, payload={
+        "kind": evidence.kind, "from": evidence.outcome, "to": outcome, "reason": reason,
+        "superseded": [str(old.pk) for old in siblings]})
     return created

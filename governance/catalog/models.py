@@ -83,13 +83,23 @@ class EvidenceOutcome(models.TextChoices):
 
 
 class Evidence(models.Model):
-    """One piece of evidence on one assessment, usually produced by an audit run."""
+    """One piece of evidence on one assessment, usually produced by an audit run.
+
+    It speaks for one model version (`version`), or for the system as a whole (`version` empty:
+    the registry entry, a waiver, the trail). Never edited or deleted (the database refuses it):
+    a correction is a new row that `supersedes` the old one, with a reason and an actor."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    assessment = models.ForeignKey(ControlAssessment, on_delete=models.CASCADE, related_name="evidence")
+    assessment = models.ForeignKey(ControlAssessment, on_delete=models.PROTECT, related_name="evidence")
+    version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="evidence", help_text="The version it speaks for; empty: system-wide")
     # The audit run that produced it, by id: runs sit above the catalog, so the catalog never
     # points at their table; a finished run is never deleted.
     audit_run_id = models.UUIDField(null=True, blank=True, db_index=True)
+    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   help_text="The evidence this row corrects")
+    correction_reason = models.TextField(blank=True)
+    recorded_by = models.CharField(max_length=200, blank=True, help_text='The trail\'s actor: "worker", "user:carla"')
     kind = models.CharField(max_length=32)
     summary = models.TextField()
     outcome = models.CharField(max_length=16, choices=EvidenceOutcome.choices)

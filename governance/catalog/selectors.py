@@ -4,26 +4,59 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 
-from governance.catalog.models import Control, ControlAssessment, Framework
+from django.db.models import Prefetch
+
+from governance.catalog.evidence import derive_status
+from governance.catalog.models import AssessmentStatus, Control, ControlAssessment, Evidence, Framework
 from governance.registry.models import AISystem
 
+# Evidence with the version it speaks for, newest first (the pages label each row with it).
+EVIDENCE = Prefetch("evidence", queryset=Evidence.objects.select_related("version").order_by("-created_at", "-pk"))
 
-def system_assessments_grouped(*, system: AISystem) -> dict:
-    """{framework: OrderedDict(group_ref -> {"title", "assessments": [...]})} with evidence prefetched."""
+
+def scoped(assessment: ControlAssessment, version=None) -> ControlAssessment:
+    """Set `shown_evidence` and `shown_status` on a prefetched assessment: for a version, its own
+    evidence and the system-wide evidence, and the status they alone give (another version's
+    results never show as this one's); with no version, everything, and the stored status."""
+    evidence = list(assessment.evidence.all())
+    if version is None:
+        assessment.shown_evidence, assessment.shown_status = evidence, assessment.status
+        return assessment
+    mine = [ev for ev in evidence if ev.version_id in (None, version.pk)]
+    latest: dict = {}
+    for ev in reversed(mine):  # oldest first, so the newest of each kind wins
+        latest[ev.kind] = ev.outcome
+    if assessment.status == AssessmentStatus.NOT_APPLICABLE or not evidence:
+        status = assessment.status  # a waiver, or a status set by hand before any evidence
+    else:
+        status = derive_status(list(latest.values()), AssessmentStatus.NOT_STARTED)
+    assessment.shown_evidence, assessment.shown_status = mine, status
+    return assessment
+
+
+def status_label(status: str) -> str:
+    return AssessmentStatus(status).label if status in AssessmentStatus.values else status
+
+
+def system_assessments_grouped(*, system: AISystem, version=None) -> dict:
+    """{framework: OrderedDict(group_ref -> {"title", "assessments": [...]})} with evidence
+    prefetched, scoped to `version` when given (`scoped`)."""
     assessments = (
         ControlAssessment.objects.filter(system=system)
         .select_related("control", "owner")
-        .prefetch_related("evidence")
+        .prefetch_related(EVIDENCE)
         .order_by("control__framework", "control__sort_key")
     )
     grouped: dict[str, OrderedDict] = {fw.value: OrderedDict() for fw in Framework}
     for a in assessments:
+        scoped(a, version)
+        a.shown_status_label = status_label(a.shown_status)
         groups = grouped[a.control.framework]
         group = groups.setdefault(
             a.control.group_ref, {"ref": a.control.group_ref, "title": a.control.group_title, "assessments": [], "counts": defaultdict(int)}
         )
         group["assessments"].append(a)
-        group["counts"][a.status] += 1
+        group["counts"][a.shown_status] += 1
     for groups in grouped.values():
         for group in groups.values():
             group["counts"] = dict(group["counts"])
@@ -43,13 +76,16 @@ def control_partners(control: Control) -> list[Control]:
     return [link.ai_rmf for link in control.ai_rmf_links.all()]
 
 
-def assessment_detail(*, system: AISystem, framework: str, ref: str) -> ControlAssessment:
-    return (
+def assessment_detail(*, system: AISystem, framework: str, ref: str, version=None) -> ControlAssessment:
+    assessment = (
         ControlAssessment.objects.filter(system=system, control__framework=framework, control__ref=ref)
         .select_related("control", "owner", "system")
-        .prefetch_related("evidence", "control__iso_links__iso", "control__ai_rmf_links__ai_rmf")
+        .prefetch_related(EVIDENCE, "control__iso_links__iso", "control__ai_rmf_links__ai_rmf")
         .get()
     )
+    scoped(assessment, version)
+    assessment.shown_status_label = status_label(assessment.shown_status)
+    return assessment
 
 
 def partner_assessments(*, system: AISystem, control: Control) -> list[ControlAssessment]:

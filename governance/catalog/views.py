@@ -22,6 +22,7 @@ from governance.core import glossary
 from governance.core.exceptions import ApplicationError
 from governance.core.roles import can
 from governance.registry.models import AISystem
+from governance.registry.selectors import version_scope
 
 
 @login_required
@@ -29,8 +30,9 @@ def system_control(request, slug, framework, ref):
     """Drill-down from a heatmap cell: one control on one system, with all its evidence; a
     compliance or risk officer records a status and notes here (governance/catalog/services.py)."""
     system = get_object_or_404(AISystem, slug=slug)
+    scope = version_scope(system=system, label=request.GET.get("version"))
     try:
-        assessment = assessment_detail(system=system, framework=framework, ref=ref)
+        assessment = assessment_detail(system=system, framework=framework, ref=ref, version=scope)
     except ControlAssessment.DoesNotExist:
         raise Http404("No such control on this system") from None
     if request.method == "POST":
@@ -44,9 +46,10 @@ def system_control(request, slug, framework, ref):
                                       f"{assessment.get_status_display().lower()}.")
         return redirect(request.path)
     return render(request, "catalog/assessment.html", {
-        "system": system, "a": assessment, "control": assessment.control,
+        "system": system, "a": assessment, "control": assessment.control, "scope": scope,
+        "versions": system.versions.order_by("-created_at").only("id", "version"),
         "partners": partner_assessments(system=system, control=assessment.control),
-        "status_text": glossary.status_text(assessment.status),
+        "status_text": glossary.status_text(assessment.shown_status),
         "statuses": AssessmentStatus.choices,
         "can_update": can(request.user, "assessment.update", system),
     })

@@ -131,16 +131,16 @@ def current_reports(*, version_ids: list) -> dict | None:
 
 @_cached_sql
 def _controls_sql(n_systems: int, n_refs: int) -> str:
-    a, c, e, r = _t(ControlAssessment), _t(Control), _t(Evidence), _t(AuditRun)
-    same_scope = f"(r2.version_id = {r}.version_id OR (r2.version_id IS NULL AND {r}.version_id IS NULL))"
+    a, c, e = _t(ControlAssessment), _t(Control), _t(Evidence)
+    same_scope = f"(e2.version_id = {e}.version_id OR (e2.version_id IS NULL AND {e}.version_id IS NULL))"
     systems = _in(range(n_systems))
     return (
-        # A failed control, with each version whose latest evidence of a kind on it failed.
-        f"SELECT {a}.system_id, {r}.version_id, {c}.ref, {c}.framework, {c}.sort_key, {a}.status, {a}.notes "
+        # A failed control, with each version whose latest evidence of a kind on it failed (the
+        # version the evidence speaks for; none: the whole system).
+        f"SELECT {a}.system_id, {e}.version_id, {c}.ref, {c}.framework, {c}.sort_key, {a}.status, {a}.notes "
         f"FROM {e} JOIN {a} ON {a}.id = {e}.assessment_id JOIN {c} ON {c}.id = {a}.control_id "
-        f"LEFT JOIN {r} ON {r}.id = {e}.audit_run_id "
         f"WHERE {a}.system_id IN ({systems}) AND {a}.status = %s AND {e}.outcome = %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {e} e2 LEFT JOIN {r} r2 ON r2.id = e2.audit_run_id "
+        f"AND NOT EXISTS (SELECT 1 FROM {e} e2 "
         f"WHERE e2.assessment_id = {e}.assessment_id AND e2.kind = {e}.kind AND e2.created_at > {e}.created_at "
         f"AND {same_scope}) "
         # A control failed by hand (no failing evidence behind it) concerns the whole system.

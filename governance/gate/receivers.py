@@ -17,7 +17,7 @@ def rollback_after_revocation(sender, *, request, was_approved, **kwargs):
         return None
     system, version = request.version.system, request.version
     target = rollback_target(system=system, environment=request.environment, exclude=version)
-    evidence_record(system=system, kind="rollback", outcome="info",
+    evidence_record(system=system, kind="rollback", outcome="info", version=version,
                     summary=f"{system.slug}@{version.version} may no longer ship to {request.environment}; "
                             + (f"roll back to {target.version} (last version still allowed)." if target
                                else "no other version is allowed there."),

@@ -46,7 +46,7 @@ from governance.portfolio.selectors import (
     system_audit_history,
 )
 from governance.registry.models import AISystem, LifecycleStage, RiskTier
-from governance.registry.selectors import system_versions, version_lineage
+from governance.registry.selectors import system_versions, version_lineage, version_scope
 
 PAGE_SIZES = {"50": 50, "200": 200, "all": None}
 
@@ -133,7 +133,8 @@ def history_chart(kind: str, runs: list[dict]) -> dict | None:
 @login_required
 def system_detail(request, slug):
     system = get_object_or_404(AISystem.objects.select_related("owner"), slug=slug)
-    grouped = system_assessments_grouped(system=system)
+    scope = version_scope(system=system, label=request.GET.get("version"))
+    grouped = system_assessments_grouped(system=system, version=scope)
     versions = list(system_versions(system=system))
     history = system_audit_history(system=system)
     watched = [k for k, spec in KINDS.items() if spec.watched]
@@ -144,6 +145,7 @@ def system_detail(request, slug):
             charts.append({"kind": kind, "label": glossary.audit(kind).label, "runs": len(history[kind]), **chart})
     context = {
         "system": system,
+        "scope": scope,
         "grouped": grouped,
         "heatmap": controls_heatmap(grouped),
         "frameworks": Framework.choices,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pandas as pd
+from django.shortcuts import get_object_or_404
 
 from governance.registry.datafiles import read_table
 from governance.registry.models import AISystem, Dataset, ModelVersion
@@ -41,3 +42,11 @@ def version_lineage(versions) -> list[dict]:
         return {"version": v, "depth": depth, "children": [node(c, depth + 1) for c in children.get(v.pk, [])]}
 
     return [node(v, 0) for v in reversed(roots)]
+
+
+def version_scope(*, system: AISystem, label: str | None) -> ModelVersion | None:
+    """The version a page is scoped to (?version=1.2.0), or None for the whole system; an
+    unknown label is a 404, so a scoped page never silently shows the whole system."""
+    if not label:
+        return None
+    return get_object_or_404(ModelVersion.objects.select_related("system"), system=system, version=label)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
+from django.apps import apps
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +31,7 @@ from governance.trail.hashchain import (
     verify_chain,
 )
 from governance.trail.models import AuditLogEntry, AuditLogHead
+from governance.trail.seals import row_digest, seals
 
 HEAD_PK = 1
 
@@ -72,9 +74,15 @@ def _advance_head() -> AuditLogHead:
     return AuditLogHead.objects.get(pk=HEAD_PK)
 
 
-def trail_append(*, actor, action: str, obj: models.Model, payload: dict | None = None) -> AuditLogEntry:
-    """Append one row to the trail, inside the caller's transaction (or its own)."""
+def trail_append(*, actor, action: str, obj: models.Model, payload: dict | None = None, seal=()) -> AuditLogEntry:
+    """Append one row to the trail, inside the caller's transaction (or its own).
+
+    `seal`: records the row speaks of that are never edited; their content hashes go into
+    the payload ("sealed"), so verification finds a record changed later (trail/seals.py)."""
     object_type, object_id = object_label(obj)
+    payload = dict(payload or {})
+    if seal:
+        payload["sealed"] = seals(seal)
     fields = {
         "actor": actor_label(actor)[:200], "action": action[:64], "object_type": object_type, "object_id": object_id,
         "payload": _plain_json(payload),
@@ -98,6 +106,8 @@ class TrailVerification:
     head_hash: str
     last_hash: str
     problem: str = ""
+    sealed: int = 0  # records whose content was checked against their seal
+    changed_records: list = field(default_factory=list)  # "app.model:pk (sealed in row N)"
 
     @property
     def ok(self) -> bool:
@@ -120,19 +130,24 @@ def trail_verify(*, batch: int = 2000, expect_head: str | None = None,
     anchors = dict(anchors or {})
     seen: dict[int, str] = {}
 
+    sealed: dict[str, tuple[int, str]] = {}  # the newest seal of each record
+
     def counting(rows):
         for row in rows:
             counted["rows"] += 1
             counted["last"] = row["hash"]
             if row["seq"] in anchors:
                 seen[row["seq"]] = row["hash"]
+            for key, digest in (row["payload"].get("sealed") or {}).items():
+                sealed[key] = (row["seq"], digest)
             yield row
 
     broken = verify_chain(counting(_rows(batch)))
     head = AuditLogHead.objects.filter(pk=HEAD_PK).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     result = TrailVerification(rows=counted["rows"], first_broken_seq=broken, head_seq=head_seq, head_hash=head_hash,
-                               last_hash=counted["last"])
+                               last_hash=counted["last"], sealed=len(sealed))
+    result.changed_records = _changed_records(sealed, batch)
     if broken is not None:
         entry = AuditLogEntry.objects.filter(seq=broken).first()
         if entry is None:
@@ -159,7 +174,37 @@ def trail_verify(*, batch: int = 2000, expect_head: str | None = None,
                                   + f", but an attestation recorded {expected}: the trail was rewritten or cut "
                                   "off after it.")
                 break
+    if not result.problem and result.changed_records:
+        result.problem = (f"{len(result.changed_records)} record(s) no longer match the content sealed in the trail "
+                          f"(changed behind the application's back): {', '.join(result.changed_records[:10])}"
+                          + (" ..." if len(result.changed_records) > 10 else ""))
     return result
+
+
+def _changed_records(sealed: dict, batch: int) -> list[str]:
+    """Re-read every sealed record and compare its content hash with its newest seal."""
+    by_model: dict = {}
+    for key, (seq, digest) in sealed.items():
+        label, _, pk = key.rpartition(":")
+        by_model.setdefault(label, {})[pk] = (seq, digest)
+    changed = []
+    for label, wanted in sorted(by_model.items()):
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            changed += [f"{label}:{pk} (model gone, sealed in row {seq})" for pk, (seq, _) in wanted.items()]
+            continue
+        found = set()
+        pks = list(wanted)
+        for start in range(0, len(pks), batch):
+            for obj in model.objects.filter(pk__in=pks[start:start + batch]):
+                key = str(obj.pk)
+                found.add(key)
+                seq, digest = wanted[key]
+                if row_digest(obj) != digest:
+                    changed.append(f"{label}:{key} (sealed in row {seq})")
+        changed += [f"{label}:{pk} (deleted; sealed in row {wanted[pk][0]})" for pk in pks if pk not in found]
+    return sorted(changed)
 
 
 def trail_jsonl(*, since_seq: int = 0, batch: int = 2000) -> Iterator[str]:

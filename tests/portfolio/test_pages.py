@@ -52,12 +52,15 @@ def make_version(system, version="1.0.0", *, parent=None, created_by=None) -> Mo
         parent=parent, created_by=created_by or system.owner)
 
 
-def finished_run(version, *, kind="fairness", outcome="pass", checks=None, days_ago=0) -> AuditRun:
-    """A succeeded run with its evidence, as audits.runs.services._finish leaves it."""
+def finished_run(version, *, kind="fairness", outcome="pass", checks=None, days_ago=0, results=None,
+                 params=None) -> AuditRun:
+    """A succeeded run with its evidence, as audits.runs.services._finish leaves it (a finished run is
+    never changed afterwards: the database refuses it)."""
     at = timezone.now() - timedelta(days=days_ago)
     run = AuditRun.objects.create(system=version.system, version=version, kind=kind, status=RunStatus.SUCCEEDED,
                                   progress=100, outcome=outcome, checks=PASSING_CHECKS if checks is None else checks,
-                                  log=f"{kind} summary", started_at=at, finished_at=at)
+                                  log=f"{kind} summary", started_at=at, finished_at=at, results=results or {},
+                                  params=params or {})
     evidence_record(system=version.system, kind=kind, outcome=outcome, summary=f"{kind} {outcome}", audit_run=run)
     return run
 
@@ -246,10 +249,9 @@ def test_the_system_page_charts_drift_from_the_reviews_results(personas):
     system = make_system(personas["alice"], "drifty")
     version = make_version(system)
     for days, psi in ((20, 0.05), (10, 0.18), (0, 0.31)):
-        run = finished_run(version, kind="drift", outcome="pass" if psi < 0.25 else "fail", checks=[], days_ago=days)
-        AuditRun.objects.filter(pk=run.pk).update(results={
-            "features": [{"name": "income", "psi": psi}, {"name": "age", "psi": psi / 2}],
-            "prediction": {"psi": psi / 3}, "performance": None})
+        finished_run(version, kind="drift", outcome="pass" if psi < 0.25 else "fail", checks=[], days_ago=days,
+                     results={"features": [{"name": "income", "psi": psi}, {"name": "age", "psi": psi / 2}],
+                              "prediction": {"psi": psi / 3}, "performance": None})
     html = login(personas["carla"]).get("/systems/drifty/").content.decode()
     assert "Drift review: worst slice per run over time" in html
     assert "Population stability index (PSI) (3 points, Value from 0.05 to 0.31)" in html
@@ -319,8 +321,7 @@ def test_the_requester_cannot_decide_their_own_request(personas, pending):
 
 def test_the_run_page_shows_parameters_checks_explained_and_the_log(personas):
     version = make_version(make_system(personas["alice"], "runpage"))
-    run = finished_run(version)
-    AuditRun.objects.filter(pk=run.pk).update(params={"n_bootstrap": 200, "mitigation": True})
+    run = finished_run(version, params={"n_bootstrap": 200, "mitigation": True})
     html = login(personas["aude"]).get(f"/runs/{run.pk}/").content.decode()
     assert '<th scope="row" class="mono">n_bootstrap</th><td class="mono">200</td>' in html
     assert "The policy allows at most 0.1." in html and "The policy requires at least 0.8." in html
