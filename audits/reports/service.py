@@ -33,7 +33,7 @@ from django.utils.safestring import mark_safe
 
 from audits.reports.context import report_context
 from audits.reports.models import Report, ReportStatus
-from audits.reports.signing import DEV_LABEL, create_dev_pki, sign_pdf
+from audits.reports.signing import DEV_LABEL, create_dev_pki, is_development_signer, sign_pdf
 from audits.reports.verify import verify_pdf
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError, ConflictError
@@ -214,6 +214,11 @@ def report_render(*, report: Report, generated_at) -> bytes:
 
     context = report_context(report=report, generated_at=generated_at)
     context["base_css"] = mark_safe(REPORT_CSS_BASE)  # a constant of ours, not user input
+    try:  # a development signer marks every page, so the PDF cannot pass for the organisation's
+        config = signing_config()
+        context["development_signer"] = is_development_signer(config.pkcs12_path, config.passphrase)
+    except SigningNotConfigured:
+        context["development_signer"] = False
     html = render_to_string("reports/report.html", context)
     return render_pdf(
         html, variant="pdf/a-3b", lang="en", created=generated_at,

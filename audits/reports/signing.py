@@ -142,6 +142,13 @@ def _load_pkcs12(pkcs12_path, passphrase):
     return key, cert, chain
 
 
+def is_development_signer(pkcs12_path, passphrase) -> bool:
+    """Whether the signing certificate is a development one (its subject carries DEV_LABEL):
+    such reports carry a visible marking on every page."""
+    _, cert, _ = _load_pkcs12(pkcs12_path, passphrase)
+    return DEV_LABEL in cert.subject.rfc4514_string()
+
+
 def _root_of(cert, chain):
     """The self-signed certificate of the chain (PKCS#12 does not fix the order)."""
     roots = [c for c in chain if c.subject == c.issuer]

@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from audits.runs.models import AuditRun, RunStatus
 from audits.reports.models import Report, ReportStatus
+from governance.registry.models import ModelVersion
 from audits.reports.models import REPORT_NOT_DELETABLE, SIGNED_REPORT_IMMUTABLE
 from audits.runs.registry import KINDS
 from audits.reports import service
@@ -245,6 +246,11 @@ def test_the_full_report_is_signed_stored_recorded_and_has_a_section_for_every_a
     assert {label for _, label in sections} == set(labels) and {n for n, _ in sections} == {"1", "2", "3", "4"}
     assert report.report_number in text and version.artifact_sha256 in text
     assert "worker-7" in text  # the worker host of the stored runs, from the stored rows
+    # signed by a development certificate: every page says so, in its top margin
+    pages = text.split("\f")[:report.page_count]
+    assert len(pages) == report.page_count
+    marked = re.compile(r"DEVELOPMENT SIGNER\s*—\s*NOT FOR REGULATORS")
+    assert [i for i, page in enumerate(pages, 1) if not marked.search(page)] == []
     # Evidence on the report's controls, and the audit trail.
     evidence = Evidence.objects.filter(kind="report", assessment__system=system)
     assert set(evidence.values_list("assessment__control__ref", flat=True)) == {"MEASURE 2.1", "GOVERN 4.2",
@@ -406,6 +412,36 @@ def test_each_audit_kind_gets_its_section_only_its_latest_succeeded_run_counts(
     # a probe's own named checks become findings; its parameters are not "key numbers"
     assert "Label errors" in html and "12 rows look mislabelled." in html
     assert "n rows · train" in html and "leakage auc" not in html
+
+
+def test_a_report_for_a_version_shows_its_own_and_system_wide_evidence_never_another_versions(
+        credit_system, personas, signing, enqueued):
+    system, old = credit_system
+    old_runs = [stored_run(old, "robustness", results=ROBUSTNESS), stored_run(old, "drift", outcome="fail")]
+    new = ModelVersion.objects.create(
+        system=system, version="1.2.0", artifact=old.artifact.name, artifact_sha256="1" * 64,
+        artifact_format="safetensors", created_by=old.created_by, train_dataset=old.train_dataset,
+        eval_dataset=old.eval_dataset, parent=old,
+        spec={**old.spec, "input": {**old.spec["input"], "numeric": ["credit_amount", "duration"],
+                                    "categorical": ["job", "saving_accounts", "checking_account", "purpose"]}})
+    mine = stored_run(new, "poisoning", outcome="pass")
+    report = service.report_generate(actor=personas["alice"], version=new)
+    html, context = _html(report)
+
+    assert [s["kind"] for s in context["audits"]] == ["poisoning"]
+    register = context["coverage"]["register"]
+    assert {e["run_id"] for e in register if e["run_id"]} == {mine.pk}
+    assert not {r.pk for r in old_runs} & {e["run_id"] for e in register}
+    assert {e["scope"] for e in register} == {"version 1.2.0", "system-wide"}
+    statuses = {c["ref"]: c["status"] for fw in context["coverage"]["frameworks"] for c in fw["controls"]}
+    assert statuses["MEASURE 2.4"] == "not_started"  # 1.0.0's drift breach is not 1.2.0's finding
+    assert statuses["MEASURE 2.7"] == "satisfied"
+    for run in old_runs:
+        assert str(run.pk) not in html
+    # provenance: the data's columns, and the ones this version reads
+    evaluation = next(d for d in context["provenance"]["datasets"] if d["used_as"] == "Evaluation")
+    assert {"sex", "age", "housing"} <= set(evaluation["not_read"])
+    assert "Not read by this version: " in html
 
 
 def test_the_summary_says_pass_or_fail_per_threshold_and_what_it_means(credit_system, personas, signing, enqueued):

@@ -41,6 +41,7 @@ from audits.reports.verify import (
     MSG_UNSIGNED,
     MSG_UNTRUSTED,
     MSG_VALID,
+    MSG_VALID_DEVELOPMENT,
     TRUST_ROOT_INVALID,
     _parse_pdfsig,
     pdfsig_check,
@@ -100,15 +101,29 @@ def first_signed_range_middle(data):
 
 # --- verify_pdf ------------------------------------------------------------------
 
-def test_a_signed_report_is_valid(pki, ca_pem, signed):
+def test_a_signed_report_is_valid_and_says_its_signer_is_the_development_one(pki, ca_pem, signed):
     result = verify_pdf(signed, trust_roots=[ca_pem])
 
-    assert (result.status, result.message) == ("valid", MSG_VALID)
+    assert (result.status, result.message, result.development) == ("valid", MSG_VALID_DEVELOPMENT, True)
     assert result.sha256 == hashlib.sha256(signed).hexdigest()
     assert result.signer_fingerprint == pki["signer_fingerprint"]
     assert result.coverage == "entire_file"
     assert datetime.datetime.fromisoformat(result.signed_at).tzinfo is not None
     assert json.loads(json.dumps(result.to_dict()))["status"] == "valid"
+
+
+def test_a_report_signed_by_an_organisations_certificate_is_valid_with_no_development_marking(
+        tmp_path, unsigned, monkeypatch):
+    from audits.reports import signing
+
+    monkeypatch.setattr(signing, "DEV_LABEL", "Example Org report signing")  # a certificate like an org's own
+    org = create_dev_pki(tmp_path, organisation="Example Org", passphrase=PASSPHRASE)
+    monkeypatch.undo()
+    with open(org["ca_cert_path"], "rb") as handle:
+        root = handle.read()
+    signed = sign_pdf(unsigned, pkcs12_path=org["pkcs12_path"], passphrase=PASSPHRASE, reason="Audit report")
+    result = verify_pdf(signed, trust_roots=[root])
+    assert (result.status, result.message, result.development) == ("valid", MSG_VALID, False)
 
 
 @pytest.mark.parametrize("where", ["header comment", "stream in the first range", "DocMDP /P after /Contents"])

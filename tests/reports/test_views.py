@@ -111,7 +111,8 @@ def test_the_verify_page_answers_and_names_the_record(client, personas, signed):
     response = client.post("/reports/verify/", {"file": upload(pdf_bytes(signed), "mine.pdf")})
     body = response.content.decode()
     assert response.status_code == 200
-    assert "mine.pdf: <span class=\"chip pass\">valid</span>" in body and signed.report_number in body
+    assert "mine.pdf: <span class=\"chip pass\">valid, development signer</span>" in body
+    assert signed.report_number in body and "not for regulators" in body
     body = client.post("/reports/verify/", {"file": upload(_append_incremental_update(pdf_bytes(signed)))}).content.decode()
     assert ">tampered<" in body and "content appended after signing" in body
 

@@ -39,7 +39,9 @@ class Command(BaseCommand):
 
     def _print(self, path, result, record):
         style = self.style.SUCCESS if result["status"] == "valid" else self.style.ERROR
-        self.stdout.write(style(f"{path}: {result['status'].upper()}"))
+        verdict = result["status"].upper() + (", DEVELOPMENT SIGNER (not for regulators)"
+                                              if result["status"] == "valid" and result.get("development") else "")
+        self.stdout.write(style(f"{path}: {verdict}"))
         self.stdout.write(f"  {result['message']}")
         self.stdout.write(f"  sha256:  {result['sha256']}")
         if record is None:
