@@ -17,7 +17,7 @@ from django.utils import timezone
 from governance.gate import attestation
 
 __all__ = [
-    "GATE_KEY", "gate_key", "make_system", "make_version", "passing_run", "make_run", "signed_report", "approve",
+    "policy_met", "request_approval", "decide", "eyes_open", "EYES_OPEN", "GATE_KEY", "gate_key", "make_system", "make_version", "passing_run", "make_run", "signed_report", "approve",
     "with_roles", "medium", "high", "STRICT_CHECKS", "UNDECIDED_CHECKS", "ACCEPTANCE_WHY",
     "inconclusive_approved",
 ]
@@ -96,16 +96,51 @@ def with_roles(user, *roles):
     return user
 
 
+# What a person writes when they request or approve a version that misses its policy, eyes open.
+EYES_OPEN = "Shipping despite the listed gaps: they are understood, tracked and accepted for this release."
+
+
+def eyes_open(version, environment) -> dict:
+    """The keywords a request or an approval needs for this version now: an acknowledgement and
+    a written reason when it misses its policy (governance/approvals/services.py), else none."""
+    from governance.approvals.services import policy_gaps
+
+    return {"acknowledge": True} if policy_gaps(version=version, environment=environment) else {}
+
+
+def request_approval(*, actor, version, environment, justification="", **kwargs):
+    """approval_request_create, acknowledging in writing what the version misses of its policy."""
+    from governance.approvals.services import approval_request_create
+
+    ack = eyes_open(version, environment)
+    return approval_request_create(actor=actor, version=version, environment=environment,
+                                   justification=justification or (EYES_OPEN if ack else ""), **ack, **kwargs)
+
+
+def decide(*, actor, request, decision="approve", comment="", **kwargs):
+    """approval_decide, acknowledging in writing what the version misses of its policy when approving."""
+    from governance.approvals.services import approval_decide
+
+    ack = eyes_open(request.version, request.environment) if decision == "approve" else {}
+    return approval_decide(actor=actor, request=request, decision=decision,
+                           comment=comment if len(comment) >= 20 or not ack else EYES_OPEN, **ack, **kwargs)
+
+
 def approve(version, environment, personas, *, requester="alice"):
-    """Take a request through every stage of its policy with one persona per role."""
+    """Take a request through every stage of its policy with one persona per role (acknowledging,
+    in writing, whatever the version misses of its policy)."""
     from governance.approvals.services import approval_decide, approval_request_create
 
     by_role = {"risk_officer": "bob", "security_reviewer": "sam", "compliance_officer": "carla",
                "executive_approver": "erik"}
-    req = approval_request_create(actor=personas[requester], version=version, environment=environment)
+    ack = eyes_open(version, environment)
+    req = approval_request_create(actor=personas[requester], version=version, environment=environment,
+                                  justification=EYES_OPEN if ack else "", **ack)
     for stage in req.stages:
         for role in stage:
-            approval_decide(actor=personas[by_role[role]], request=req, decision="approve", comment="ok")
+            ack = eyes_open(version, environment)
+            approval_decide(actor=personas[by_role[role]], request=req, decision="approve",
+                            comment=EYES_OPEN if ack else "ok", **ack)
     req.refresh_from_db()
     return req
 
@@ -124,3 +159,16 @@ def inconclusive_approved(personas):
     version = make_version(medium(personas))
     run = make_run(version, outcome="inconclusive", checks=UNDECIDED_CHECKS)
     return approve(version, "production", personas), run
+
+
+@pytest.fixture
+def policy_met():
+    """For tests of the workflow's mechanics (stages, roles, segregation of duties, expiry): every
+    version meets its policy, so requests and approvals need no acknowledgement. What happens when
+    a version does not is tested in tests/approvals/test_eyes_open.py."""
+    from governance.approvals import services
+
+    saved = services._policy_gaps
+    services.register_policy_gaps(lambda version, environment: [])
+    yield
+    services.register_policy_gaps(saved)

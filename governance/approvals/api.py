@@ -33,6 +33,7 @@ class DecisionOut(serializers.Serializer):
     name = serializers.SerializerMethodField()
     decision = serializers.CharField()
     comment = serializers.CharField()
+    acknowledged_gaps = serializers.ListField(child=serializers.CharField())
     decided_at = serializers.DateTimeField()
 
     def get_name(self, obj):
@@ -49,7 +50,7 @@ class ApprovalOut(serializers.ModelSerializer):
     class Meta:
         model = ApprovalRequest
         fields = ["id", "system", "version", "version_label", "environment", "status", "current_stage", "stages",
-                  "policy", "justification", "requested_by", "created_at", "submitted_at", "decided_at",
+                  "policy", "justification", "acknowledged_gaps", "requested_by", "created_at", "submitted_at", "decided_at",
                   "approved_at", "expires_at", "revoked_at", "revoked_reason", "decisions"]
 
 
@@ -58,12 +59,17 @@ class ApprovalIn(serializers.Serializer):
     environment = serializers.ChoiceField(choices=Environment.choices)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
     submit = serializers.BooleanField(required=False, default=True)
+    acknowledge = serializers.BooleanField(required=False, default=False, help_text=(
+        "Needed when the version misses its policy (a 400 lists what): you have read it, and the justification "
+        "says why it should go ahead"))
 
 
 class DecisionIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     role = serializers.CharField(required=False, allow_blank=True, default="")
+    acknowledge = serializers.BooleanField(required=False, default=False, help_text=(
+        "Needed to approve a version that misses its policy: you have read what it misses, and the comment says why"))
 
 
 class RevokeIn(serializers.Serializer):
@@ -99,7 +105,8 @@ class ApprovalListView(APIView):
         if version is None:
             raise ApplicationError(f"version: no such model version ({v['version']}).", field="version")
         req = services.approval_request_create(actor=request.user, version=version, environment=v["environment"],
-                                               justification=v["justification"], submit=v["submit"])
+                                               justification=v["justification"], submit=v["submit"],
+                                               acknowledge=v["acknowledge"])
         return Response(_out(req.pk), status=status.HTTP_201_CREATED)
 
 
@@ -126,7 +133,7 @@ class ApprovalDecisionView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         services.approval_decide(actor=request.user, request=_request(pk), decision=v["decision"],
-                                  comment=v["comment"], role=v["role"] or None)
+                                 comment=v["comment"], role=v["role"] or None, acknowledge=v["acknowledge"])
         return Response(_out(pk), status=status.HTTP_201_CREATED)
 
 

@@ -43,6 +43,9 @@ class ApprovalRequest(models.Model):
     status = models.CharField(max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.DRAFT, db_index=True)
     current_stage = models.PositiveSmallIntegerField(default=0)
     justification = models.TextField(blank=True)
+    # What the version missed of its policy when it was requested (the gate's reasons, the approval
+    # aside), which the requester acknowledged in writing; empty when it met its policy.
+    acknowledged_gaps = models.JSONField(default=list, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +92,8 @@ class ApprovalDecision(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_decisions")
     decision = models.CharField(max_length=8, choices=Decision.choices)
     comment = models.TextField(blank=True)
+    acknowledged_gaps = models.JSONField(default=list, blank=True, help_text="What the version missed of its "
+                                         "policy when this person approved it, acknowledged in writing")
     decided_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

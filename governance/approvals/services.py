@@ -61,6 +61,41 @@ ROLE_NOT_NEEDED = "role: stage {stage} does not need {role} (it still needs {nee
 BAD_STAGES = "The policy '{policy}' has no valid approval stages ({stages!r}); fix it in the admin."
 NOT_REVOCABLE = "This request is {status}; only a pending or approved request can be revoked."
 REASON_REQUIRED = "reason: say why the approval is revoked."
+MIN_GAP_JUSTIFICATION = 20
+ACKNOWLEDGE_GAPS = ("acknowledge: {name} does not meet its {env} policy ({gaps}). Confirm that you have read what "
+                    "it misses, and say why in {field}.")
+JUSTIFY_GAPS = ("{field}: {name} does not meet its {env} policy; write at least {n} characters on why you "
+                "{verb} it anyway.")
+
+# The gate (an app above this one) says what a version misses of its policy: it registers its
+# answer here when Django starts (governance/gate/apps.py). Without it nothing is missing.
+_policy_gaps = None
+
+
+def register_policy_gaps(function) -> None:
+    """function(version, environment) -> [reason, ...] (empty when the policy is met)."""
+    global _policy_gaps
+    _policy_gaps = function
+
+
+def policy_gaps(*, version: ModelVersion, environment: str) -> list[str]:
+    return list(_policy_gaps(version, environment)) if _policy_gaps else []
+
+
+def _eyes_open(*, version, environment: str, acknowledge: bool, text: str, field: str, verb: str) -> list[str]:
+    """The version's policy gaps, once the person has acknowledged them and said why; else a 400."""
+    gaps = policy_gaps(version=version, environment=environment)
+    if not gaps:
+        return []
+    name = f"{version.system.slug}@{version.version}"
+    if not acknowledge:
+        shown = "; ".join(gaps[:3]) + (f"; and {len(gaps) - 3} more" if len(gaps) > 3 else "")
+        raise ApplicationError(ACKNOWLEDGE_GAPS.format(name=name, env=environment, gaps=shown, field=field),
+                               field="acknowledge", extra={"gaps": gaps})
+    if len(text) < MIN_GAP_JUSTIFICATION:
+        raise ApplicationError(JUSTIFY_GAPS.format(field=field, name=name, env=environment, n=MIN_GAP_JUSTIFICATION,
+                                                   verb=verb), field=field, extra={"gaps": gaps})
+    return gaps
 
 
 def _labels(roles) -> str:
@@ -130,8 +165,13 @@ def _submit(request: ApprovalRequest, *, actor) -> None:
 
 def approval_request_create(
     *, actor, version: ModelVersion, environment: str, justification: str = "", submit: bool = True,
+    acknowledge: bool = False,
 ) -> ApprovalRequest:
-    """Open a request for `version` in `environment` and, by default, submit it at once."""
+    """Open a request for `version` in `environment` and, by default, submit it at once.
+
+    A version that does not meet its policy (a failed, missing, inconclusive or stale required
+    audit, a missing signed report, an open finding) can be requested only with eyes open:
+    `acknowledge` and a written justification, both stored and shown to the approvers."""
     system = version.system
     require(actor, "approval.request", system)
     if environment not in Environment.values:
@@ -144,15 +184,19 @@ def approval_request_create(
         raise ConflictError(ALREADY_OPEN.format(name=f"{system.slug}@{version.version}", env=environment,
                                                 status=open_one.get_status_display().lower()),
                             extra={"request": str(open_one.pk)})
+    justification = (justification or "").strip()
+    gaps = _eyes_open(version=version, environment=environment, acknowledge=acknowledge, text=justification,
+                      field="justification", verb="request")
     policy = _policy(risk_tier=system.risk_tier, environment=environment)
     request = ApprovalRequest(version=version, environment=environment, policy=policy,
-                              justification=justification.strip(), requested_by=actor)
+                              justification=justification, requested_by=actor, acknowledged_gaps=gaps)
     request.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             request.save()
             trail_append(actor=actor, action="approval.requested", obj=request, payload={
                 "version": str(version.pk), "system": system.slug, "environment": environment,
+                "justification": justification, "acknowledged_gaps": gaps,
             })
             if submit:
                 _submit(request, actor=actor)
@@ -215,8 +259,12 @@ def eligibility(user, request: ApprovalRequest, decisions: list[ApprovalDecision
 
 def approval_decide(
     *, actor, request: ApprovalRequest, decision: str, comment: str = "", role: str | None = None,
+    acknowledge: bool = False,
 ) -> ApprovalDecision:
-    """Record one person's decision at the current stage; move the request on."""
+    """Record one person's decision at the current stage; move the request on.
+
+    Approving a version that does not meet its policy needs `acknowledge` and a comment saying
+    why (stored with the decision); a rejection always needs a comment."""
     require(actor, "approval.decide", request.version.system)
     if decision not in Decision.values:
         raise ApplicationError(BAD_DECISION, field="decision")
@@ -238,13 +286,15 @@ def approval_decide(
             raise ApplicationError(ROLE_NOT_NEEDED.format(stage=request.current_stage, role=role_label(role),
                                                           needed=_labels(pending_roles(request, decisions))),
                                    field="role")
+        gaps = (_eyes_open(version=request.version, environment=request.environment, acknowledge=acknowledge,
+                           text=comment, field="comment", verb="approve") if decision == Decision.APPROVE else [])
         row = ApprovalDecision.objects.create(request=request, stage=request.current_stage, role=role, user=actor,
-                                              decision=decision, comment=comment)
+                                              decision=decision, comment=comment, acknowledged_gaps=gaps)
         decisions.append(row)
         _advance(request, row, decisions)
         trail_append(actor=actor, action="approval.decision", obj=request, seal=[row], payload={
             "stage": row.stage, "role": role, "decision": decision, "comment": comment, "status": request.status,
-            "version": str(request.version_id), "environment": request.environment,
+            "version": str(request.version_id), "environment": request.environment, "acknowledged_gaps": gaps,
         })
         approval_notify(event="approval.decided", request=request, extra={
             "decision": {"stage": row.stage, "role": role, "user": actor.get_username(), "decision": decision,

@@ -37,7 +37,7 @@ def approval_create(request, slug):
     try:
         req = services.approval_request_create(
             actor=request.user, version=version, environment=request.POST.get("environment", ""),
-            justification=request.POST.get("justification", ""))
+            justification=request.POST.get("justification", ""), acknowledge=request.POST.get("acknowledge") == "on")
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("system-detail", slug=slug)
@@ -62,7 +62,8 @@ def approval_decide(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
     try:
         services.approval_decide(actor=request.user, request=req, decision=request.POST.get("decision", ""),
-                                  comment=request.POST.get("comment", ""), role=request.POST.get("role") or None)
+                                 comment=request.POST.get("comment", ""), role=request.POST.get("role") or None,
+                                 acknowledge=request.POST.get("acknowledge") == "on")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -7,4 +7,4 @@ class GateConfig(AppConfig):
     verbose_name = "Deploy gate"
 
     def ready(self):
-        from governance.gate import receivers  # noqa: F401 - connects to the approvals' signals
+        from governance.gate import receivers  # noqa: F401 - connects the gate to the approvals' signals and hooks

@@ -87,24 +87,38 @@ def policies(*, risk_tier: str, environments: list[str]) -> dict:
 
 @_cached_sql
 def _runs_sql(n_versions: int, n_kinds: int) -> str:
-    fields = ["id", "version", "kind", "outcome", "finished_at", "checks"]
+    fields = ["id", "version", "kind", "status", "outcome", "finished_at", "checks", "error"]
     return (f"SELECT {_cols(AuditRun, fields)} FROM {_t(AuditRun)} "
-            f"WHERE version_id IN ({_in(range(n_versions))}) AND status = %s AND kind IN ({_in(range(n_kinds))}) "
-            "ORDER BY finished_at DESC")
+            f"WHERE version_id IN ({_in(range(n_versions))}) AND status IN (%s, %s) "
+            f"AND kind IN ({_in(range(n_kinds))}) ORDER BY finished_at DESC")
+
+
+def latest_runs_and_errors(*, version_ids: list, kinds: list[str]) -> tuple[dict, dict]:
+    """({version_id: {kind: the latest succeeded AuditRun}}, {version_id: {kind: a run that
+    could not run (status failed), newer than that one}}): an audit that ran and failed, and one
+    that could not run, read differently. One statement, only the fields the gate reads."""
+    runs: dict = {v: {} for v in version_ids}
+    errors: dict = {v: {} for v in version_ids}
+    if not kinds or not version_ids:
+        return runs, errors
+    sql = _runs_sql(len(version_ids), len(kinds))
+    rows = _rows(sql, [*map(_uuid_param, version_ids), "succeeded", "failed", *kinds])
+    for pk, vid, kind, status, outcome, finished, checks, error in rows:
+        vid = _uuid(vid)
+        if kind in runs[vid]:
+            continue
+        run = AuditRun(id=_uuid(pk), version_id=vid, kind=kind, status=status, outcome=outcome,
+                       finished_at=_dt(finished), checks=_json(checks), error=error or "")
+        if status == "succeeded":
+            runs[vid][kind] = run
+        else:
+            errors[vid].setdefault(kind, run)
+    return runs, errors
 
 
 def latest_runs(*, version_ids: list, kinds: list[str]) -> dict:
-    """{version_id: {kind: the latest succeeded AuditRun}} (only the fields the gate reads)."""
-    runs: dict = {v: {} for v in version_ids}
-    if not kinds or not version_ids:
-        return runs
-    sql = _runs_sql(len(version_ids), len(kinds))
-    for pk, vid, kind, outcome, finished, checks in _rows(sql, [*map(_uuid_param, version_ids), "succeeded", *kinds]):
-        vid = _uuid(vid)
-        if kind not in runs[vid]:
-            runs[vid][kind] = AuditRun(id=_uuid(pk), version_id=vid, kind=kind, outcome=outcome,
-                                       finished_at=_dt(finished), checks=_json(checks))
-    return runs
+    """{version_id: {kind: the latest succeeded AuditRun}}."""
+    return latest_runs_and_errors(version_ids=version_ids, kinds=kinds)[0]
 
 
 @_cached_sql
@@ -220,7 +234,7 @@ def risk_acceptances(*, runs: dict, environments: list[str]) -> dict:
 
 REQUEST_FIELDS = ["id", "version", "environment", "status", "current_stage", "stages", "policy_snapshot",
                   "created_at", "submitted_at", "decided_at", "approved_at", "expires_at", "revoked_at",
-                  "revoked_reason", "requested_by"]
+                  "revoked_reason", "requested_by", "justification", "acknowledged_gaps"]
 
 
 @_cached_sql
@@ -235,7 +249,7 @@ def _requests_sql(n_versions: int, n_envs: int) -> str:
 @_cached_sql
 def _decisions_sql(n_requests: int) -> str:
     User = get_user_model()
-    fields = ["request", "stage", "role", "decision", "comment", "decided_at", "user"]
+    fields = ["request", "stage", "role", "decision", "comment", "decided_at", "acknowledged_gaps", "user"]
     return (f"SELECT {_cols(ApprovalDecision, fields)}, {_cols(User, ['username', 'first_name', 'last_name'])} "
             f"FROM {_t(ApprovalDecision)} JOIN {_t(User)} ON {_t(User)}.id = {_t(ApprovalDecision)}.user_id "
             f"WHERE request_id IN ({_in(range(n_requests))}) ORDER BY decided_at, {_t(ApprovalDecision)}.id")
@@ -254,17 +268,18 @@ def approval_requests(*, version_ids: list, environments: list[str]) -> dict:
             created_at=_dt(v["created_at"]), submitted_at=_dt(v["submitted_at"]), decided_at=_dt(v["decided_at"]),
             approved_at=_dt(v["approved_at"]), expires_at=_dt(v["expires_at"]), revoked_at=_dt(v["revoked_at"]),
             revoked_reason=v["revoked_reason"], requested_by=User(id=v["requested_by"], username=row[-1]),
+            justification=v["justification"], acknowledged_gaps=_json(v["acknowledged_gaps"]) or [],
         )
         req.gate_decisions = []
         by_id[req.pk] = req
         out.setdefault((req.version_id, req.environment), []).append(req)
     if by_id:
-        for rid, stage, role, decision, comment, decided, uid, uname, first, last in _rows(
+        for rid, stage, role, decision, comment, decided, gaps, uid, uname, first, last in _rows(
                 _decisions_sql(len(by_id)), [_uuid_param(pk) for pk in by_id]):
             user = User(id=uid, username=uname, first_name=first, last_name=last)
             by_id[_uuid(rid)].gate_decisions.append(ApprovalDecision(
                 request_id=_uuid(rid), stage=stage, role=role, decision=decision, comment=comment,
-                decided_at=_dt(decided), user=user))
+                decided_at=_dt(decided), user=user, acknowledged_gaps=_json(gaps) or []))
     return out
 
 

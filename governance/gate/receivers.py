@@ -1,13 +1,17 @@
 """The gate reacts to the approvals: when an approved version may no longer ship, it names the
-version to roll back to (the newest one still allowed) and records that as evidence."""
+version to roll back to (the newest one still allowed) and records that as evidence; and it
+tells the approvals what a version misses of its policy, so nobody requests or approves it blind."""
 
 from __future__ import annotations
 
 from django.dispatch import receiver
 
+from governance.approvals.services import register_policy_gaps
 from governance.approvals.signals import approval_revoked
 from governance.catalog.evidence import evidence_record
-from governance.gate.services import rollback_target
+from governance.gate.services import policy_gaps, rollback_target
+
+register_policy_gaps(policy_gaps)
 
 
 @receiver(approval_revoked)

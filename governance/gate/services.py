@@ -23,7 +23,7 @@ written to the audit trail once) and a signed attestation (governance/gate/attes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -50,6 +50,8 @@ NO_ALLOWED_VERSION = "No version of {system} is currently allowed in {env}."
 
 # Reasons, in words a release engineer understands. Each names what to do next.
 R_NO_AUDIT = "No successful {kind} audit on this version; run one."
+R_AUDIT_ERROR = ("The latest {kind} audit could not run ({when}): {error} It did not fail the policy; fix the "
+                 "cause and run it again.")
 R_AUDIT_FAILED = "The latest {kind} audit ({when}) failed the policy: {details}"
 R_AUDIT_INCONCLUSIVE = ("The latest {kind} audit ({when}) was inconclusive ({n} could not be decided), and "
                         "inconclusive does not meet the policy: evaluate on more data, or a risk officer or "
@@ -86,6 +88,7 @@ class Facts:
     requests: dict  # (version_id, env) -> [ApprovalRequest, newest first]
     states: dict  # (version_id, env) -> GateState
     acceptances: dict  # (run_id, env) -> RiskAcceptance of an inconclusive latest run
+    errors: dict = field(default_factory=dict)  # version_id -> {kind: newer run that could not run}
 
 
 def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list[str]) -> Facts:
@@ -97,10 +100,11 @@ def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list
             policies[env] = policy_for(risk_tier=system.risk_tier, environment=env)
     kinds = sorted({k for p in policies.values() for k in (p.audit_requirements or {})})
     needs_report = any(p.require_signed_report for p in policies.values())
-    runs = reads.latest_runs(version_ids=ids, kinds=kinds)
+    runs, errors = reads.latest_runs_and_errors(version_ids=ids, kinds=kinds)
     return Facts(
         policies=policies,
         runs=runs,
+        errors=errors,
         reports=reads.current_reports(version_ids=ids) if needs_report else {},
         **_controls(reads.control_facts(system_ids=[system.pk])[system.pk]),
         requests=reads.approval_requests(version_ids=ids, environments=environments),
@@ -134,15 +138,23 @@ def _audits(version, policy: Policy, env: str, facts: Facts, now) -> tuple[list[
         spec = spec or {}
         max_age = spec.get("max_age_days")
         run = facts.runs.get(version.pk, {}).get(kind)
+        error = facts.errors.get(version.pk, {}).get(kind)
         row = {"kind": kind, "required": True, "max_age_days": max_age, "run": None, "outcome": None,
-               "finished_at": None, "age_days": None, "met": False, "accepted": None, "not_applicable": None}
+               "finished_at": None, "age_days": None, "met": False, "accepted": None, "not_applicable": None,
+               "error": ({"run": str(error.pk), "message": error.error, "finished_at": error.finished_at.isoformat()}
+                         if error is not None and error.finished_at else None)}
         rows.append(row)
         control = KINDS[kind].defining_control
         if control in facts.not_applicable:  # waived for this system, in writing
             row.update(met=True, not_applicable={"control": control, "reason": facts.not_applicable[control]})
             continue
         if run is None:
-            reasons.append(R_NO_AUDIT.format(kind=kind))
+            if row["error"]:
+                reasons.append(R_AUDIT_ERROR.format(kind=kind, when=f"run {row['error']['run'][:8]}, "
+                                                    f"{_day(error.finished_at)}",
+                                                    error=(error.error or "no message").rstrip(".") + "."))
+            else:
+                reasons.append(R_NO_AUDIT.format(kind=kind))
             continue
         age = (now - run.finished_at).total_seconds() / 86400
         row.update(run=str(run.pk), outcome=run.outcome, finished_at=run.finished_at.isoformat(),
@@ -209,9 +221,12 @@ def _approval(requests: list, env: str, now) -> tuple[dict | None, list[str], da
         "approved_at": req.approved_at.isoformat() if req.approved_at else None,
         "expires_at": req.expires_at.isoformat() if req.expires_at else None,
         "revoked_reason": req.revoked_reason or None,
+        # What the version missed of its policy when it was requested, acknowledged in writing.
+        "justification": req.justification or None, "acknowledged_gaps": req.acknowledged_gaps or [],
         "decisions": [{"stage": d.stage, "role": d.role, "user": d.user.get_username(),
                        "name": d.user.get_full_name() or d.user.get_username(), "decision": d.decision,
-                       "comment": d.comment, "decided_at": d.decided_at.isoformat()} for d in decisions],
+                       "comment": d.comment, "decided_at": d.decided_at.isoformat(),
+                       "acknowledged_gaps": d.acknowledged_gaps or []} for d in decisions],
     }
     status = req.status
     if status == ApprovalStatus.APPROVED and req.expires_at and req.expires_at > now:
@@ -249,6 +264,9 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
     if findings:
         refs = ", ".join(findings[:8]) + (" ..." if len(findings) > 8 else "")
         reasons.append(R_FINDINGS.format(n=len(findings), refs=refs))
+    # What the version misses of its policy, the approval aside: whoever requests or approves it
+    # must acknowledge these in writing (governance/approvals/services.py).
+    policy_gaps = list(reasons)
     approval, approval_reasons, approval_expiry = _approval(facts.requests.get((version.pk, env), []), env, now)
     reasons += approval_reasons
     decision = DENY if reasons else ALLOW
@@ -260,7 +278,7 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
         "reasons": reasons, "artifact_sha256": version.artifact_sha256,
         "policy": {"id": policy.pk, "name": policy.name, "risk_tier": policy.risk_tier, "environment": env,
                    "updated_at": policy.updated_at.isoformat() if policy.updated_at else None},
-        "approval": approval, "approvals": approval["decisions"] if approval else [],
+        "approval": approval, "approvals": approval["decisions"] if approval else [], "policy_gaps": policy_gaps,
         "audits": audits, "report": report, "report_sha256": report["sha256"] if report else None,
         "open_findings": findings, "evaluated_at": iso_timestamp(now), "expires_at": iso_timestamp(expires),
         "was_allowed": _was_allowed(version, env, facts), "rollback": None,
@@ -390,3 +408,9 @@ def rollback_answer(*, system: AISystem, environment: str, actor=None) -> dict:
     if target is None:
         raise NotFoundError(NO_ALLOWED_VERSION.format(system=system.slug, env=environment))
     return gate_answer(system=system, version=target, environment=environment, actor=actor)
+
+
+def policy_gaps(version: ModelVersion, environment: str) -> list[str]:
+    """What `version` misses of its `environment` policy, its approval aside (the gate's reasons
+    about audits, the signed report and open findings); empty when the policy is met."""
+    return gate_evaluate(system=version.system, version=version, environment=environment)["policy_gaps"]

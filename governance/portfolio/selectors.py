@@ -5,14 +5,21 @@ reads in a fixed number of queries whatever the number of systems, versions or r
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
+from audits.drift.models import RetrainingRecommendation
+from audits.drift.selectors import UNRESOLVED
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
-from governance.approvals.models import ApprovalDecision, ApprovalRequest
+from governance.approvals.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    RiskAcceptance,
+)
 from governance.approvals.selectors import approval_requests_list, approvals_awaiting
 from governance.catalog.models import (
     AssessmentStatus,
@@ -233,19 +240,39 @@ def system_audit_history(*, system: AISystem) -> dict:
     return dict(history)
 
 
+def _gate_answers(requests) -> dict:
+    """{request pk: the gate's answer now} for approval requests: what each version misses of its
+    policy, for the person about to decide (one batch of the gate's reads per system)."""
+    by_system: dict = defaultdict(list)
+    for r in requests:
+        by_system[r.version.system_id].append(r)
+    answers = {}
+    for rows in by_system.values():
+        system = rows[0].version.system
+        versions = list({r.version_id: r.version for r in rows}.values())
+        envs = sorted({r.environment for r in rows})
+        found = gate_evaluate_many(system=system, versions=versions, environments=envs)
+        answers.update({r.pk: found[(r.version_id, r.environment)] for r in rows})
+    return answers
+
+
 def inbox(*, user) -> dict:
-    """What waits for `user`: approvals to decide (with the evidence that matters to their role),
-    their own requests, and failed audits on their systems. Constant query count."""
+    """Everything that waits for `user`: approvals to decide (with the gate's answer and the
+    evidence that matters to their role), their own requests, failed audits and open findings on
+    their systems, retraining recommendations to act on, risk acceptances about to end, and the
+    controls assigned to them. A fixed number of queries, plus the gate's reads per system awaiting."""
     roles = user_roles(user)
     awaiting = approvals_awaiting(user=user)
     version_ids = {r.version_id for r in awaiting}
     runs = _latest_runs(version_ids) if version_ids else {}
     system_ids = {r.version.system_id for r in awaiting}
     coverage = {s.pk: s for s in _systems_with_coverage(ids=system_ids)} if system_ids else {}
+    gates = _gate_answers(awaiting)
     for r in awaiting:
         r.runs = runs.get(r.version_id, {})
         r.system_row = coverage.get(r.version.system_id)
         r.prior = [d for d in r.decisions.all()]
+        r.gate = gates[r.pk]
     mine = list(
         ApprovalRequest.objects.filter(requested_by=user).select_related("version__system")
         .prefetch_related(Prefetch("decisions", queryset=ApprovalDecision.objects.select_related("user")))
@@ -255,7 +282,22 @@ def inbox(*, user) -> dict:
         AuditRun.objects.filter(system__owner=user).filter(Q(status="failed") | Q(outcome="fail"))
         .select_related("system", "version").order_by("-created_at")[:10]
     )
-    return {"awaiting": awaiting, "mine": mine, "failed_runs": failed, "roles": roles}
+    findings = list(ControlAssessment.objects.filter(system__owner=user, status=AssessmentStatus.FAILED)
+                    .select_related("system", "control").order_by("system__name", "control__sort_key")[:50])
+    assigned = list(ControlAssessment.objects.filter(owner=user).exclude(
+        status__in=[AssessmentStatus.SATISFIED, AssessmentStatus.NOT_APPLICABLE])
+        .select_related("system", "control").order_by("system__name", "control__sort_key")[:50])
+    may_dismiss = can(user, "approval.revoke")  # independent reviewers dismiss or approve retraining
+    recommendations = RetrainingRecommendation.objects.filter(status__in=UNRESOLVED).select_related(
+        "version__system").order_by("-created_at")
+    if not may_dismiss:
+        recommendations = recommendations.filter(version__system__owner=user)
+    horizon = timezone.now() + timedelta(days=settings.APPROVAL_EXPIRY_WARNING_DAYS)
+    ending = list(RiskAcceptance.objects.filter(expires_at__gt=timezone.now(), expires_at__lte=horizon).filter(
+        Q(accepted_by=user) | Q(audit_run__version__system__owner=user))
+        .select_related("audit_run__version__system", "accepted_by").order_by("expires_at")[:20])
+    return {"awaiting": awaiting, "mine": mine, "failed_runs": failed, "roles": roles, "findings": findings,
+            "assigned": assigned, "recommendations": list(recommendations[:20]), "ending_acceptances": ending}
 
 
 def system_approval_timeline(*, system: AISystem, limit: int = 40) -> list[dict]:

@@ -211,6 +211,8 @@ def approval_detail(request, pk):
         })
     return render(request, "portfolio/approval_detail.html", {
         "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
+        "latest_report": next((r for r in reports_for_system(system=system) if r.version_id == req.version_id
+                               and r.status == "signed"), None),
         "inconclusive": inconclusive_audits(user=request.user, version=req.version, environment=req.environment,
                                                   answer=answer),
         "role_labels": {r: role_label(r) for r in options.roles},
@@ -255,7 +257,8 @@ def inbox_decide(request, pk):
     decision = request.POST.get("decision", "")
     try:
         approval_decide(actor=request.user, request=req, decision=decision,
-                                  comment=request.POST.get("comment", ""), role=request.POST.get("role") or None)
+                        comment=request.POST.get("comment", ""), role=request.POST.get("role") or None,
+                        acknowledge=request.POST.get("acknowledge") == "on")
     except ApplicationError as exc:
         messages.error(request, f"{req.version.system.name} {req.version.version}: {exc.message}")
     else:

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from audits.runs.models import AuditRun
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
-from governance.approvals.services import approval_request_create
+from governance.approvals.services import approval_request_create, policy_gaps
 from governance.core import glossary
 from governance.core.exceptions import ApplicationError
 from governance.core.roles import can
@@ -296,13 +296,13 @@ def wizard_approval(request, slug, version_id):
     system = version.system
     if not can(request.user, "approval.request", system):
         return _forbidden(request, "approval", f"Only the owner of {system.name} requests its approval.")
-    form = {"environment": "production", "justification": ""}
+    form = {"environment": "production", "justification": "", "acknowledge": ""}
     error = None
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip() for k in form}
         try:
             req = approval_request_create(actor=request.user, version=version, environment=form["environment"],
-                                          justification=form["justification"])
+                                          justification=form["justification"], acknowledge=form["acknowledge"] == "on")
         except ApplicationError as exc:
             error = exc
         else:
@@ -313,6 +313,9 @@ def wizard_approval(request, slug, version_id):
     for value, label in Environment.choices:
         policy = policy_for(risk_tier=system.risk_tier, environment=value)
         envs.append({"value": value, "label": label, "help": ENV_HELP.get(value, ""), "stages": policy.approval_stages,
-                     "report": policy.require_signed_report})
+                     "report": policy.require_signed_report,
+                     "gaps": policy_gaps(version=version, environment=value)})
     return _page(request, "approval", "approval", {"system": system, "version": version, "form": form,
-                                                   "error": error, "envs": envs}, status=400 if error else 200)
+                                                   "error": error, "envs": envs,
+                                                   "any_gaps": any(e["gaps"] for e in envs)},
+                 status=400 if error else 200)

@@ -118,7 +118,7 @@ def test_segregation_of_duties(personas, django_user_model):
 
     other = make_version(system, "1.1.0", creator=personas["alice"])
     other_run = make_run(other, outcome="inconclusive", checks=UNDECIDED)
-    approval_request_create(actor=builder, version=other, environment="production")
+    request_approval(actor=builder, version=other, environment="production")
     with pytest.raises(PermissionDeniedError, match="requested this version's production approval"):
         risk_accept(actor=builder, run=other_run, environment="production", justification=WHY)
     # ...and whoever accepted a risk never requests the approval afterwards.
@@ -127,7 +127,7 @@ def test_segregation_of_duties(personas, django_user_model):
                 justification=WHY)
     with pytest.raises(PermissionDeniedError, match="You accepted a risk on this version for staging"):
         approval_request_create(actor=builder, version=third, environment="staging")
-    assert approval_request_create(actor=builder, version=third, environment="production").pk
+    assert request_approval(actor=builder, version=third, environment="production").pk
 
 
 @pytest.mark.parametrize("kwargs,field", [

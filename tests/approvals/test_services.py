@@ -24,7 +24,8 @@ from governance.policies.models import Policy
 from tests.approval_fixtures import *  # noqa: F401,F403
 from tests.approval_fixtures import approve, high, make_run, make_version, medium, with_roles
 
-pytestmark = pytest.mark.django_db
+# The workflow's mechanics; what a version misses of its policy is tests/approvals/test_eyes_open.py's.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policy_met")]
 
 
 @pytest.fixture

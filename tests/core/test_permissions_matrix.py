@@ -14,7 +14,8 @@ from governance.core.roles import PERMISSIONS, can
 from tests.approval_fixtures import *  # noqa: F401,F403
 from tests.approval_fixtures import make_version, medium
 
-pytestmark = pytest.mark.django_db
+# The workflow's mechanics; what a version misses of its policy is tests/approvals/test_eyes_open.py's.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("policy_met")]
 
 PERSONAS = ["alice", "oscar", "bob", "sam", "carla", "erik", "aude", "root"]
 # alice owns the system; oscar is a model owner who does not.

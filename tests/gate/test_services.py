@@ -58,7 +58,8 @@ def test_a_new_high_risk_version_is_denied_with_every_missing_piece(personas):
     assert answer["policy"]["name"] == "High risk - production"
     assert answer["audits"][0] == {"kind": "fairness", "required": True, "max_age_days": 90, "run": None,
                                    "outcome": None, "finished_at": None, "age_days": None, "met": False,
-                                   "accepted": None, "not_applicable": None}
+                                   "accepted": None, "not_applicable": None,
+                                   "error": None}
 
 
 def test_a_version_meeting_the_policy_is_allowed_until_the_attestation_ttl(personas, settings):
@@ -190,9 +191,9 @@ def test_a_failing_audit_is_a_finding_of_its_own_version_only(personas):
 def test_an_unfinished_or_rejected_approval_denies(personas, state, reason):
     system = high(personas)
     version = make_version(system)
-    req = approval_request_create(actor=personas["alice"], version=version, environment="production")
+    req = request_approval(actor=personas["alice"], version=version, environment="production")
     if state == "pending":
-        approval_decide(actor=personas["bob"], request=req, decision="approve")
+        decide(actor=personas["bob"], request=req, decision="approve")
     else:
         approval_decide(actor=personas["bob"], request=req, decision="reject", comment="Not enough evaluation data")
     answer = gate_evaluate(system=system, version=version, environment="production")

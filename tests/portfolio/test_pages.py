@@ -19,6 +19,7 @@ from governance.registry.models import AISystem, Dataset, ModelVersion
 from governance.approvals.models import ApprovalRequest
 from governance.catalog.models import ControlAssessment
 from governance.registry.services import system_create
+from tests.approval_fixtures import decide, request_approval
 from tests.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +80,9 @@ def populate(personas, count, start=0):
         v1 = make_version(system, "1.0.0")
         v2 = make_version(system, "1.1.0", parent=v1)
         finished_run(v2, outcome="pass" if i % 2 else "fail")
-        request = approval_request_create(actor=alice, version=v2, environment="staging")
+        request = request_approval(actor=alice, version=v2, environment="staging")
         if i % 2:  # some live approvals (the gate answers in full), some pending (the inbox badge)
-            approval_decide(actor=personas["bob"], request=request, decision="approve")
+            decide(actor=personas["bob"], request=request, decision="approve")
 
 
 def test_the_portfolio_costs_the_same_queries_for_one_or_ten_systems(personas, django_assert_num_queries):
@@ -130,8 +131,8 @@ def test_the_portfolio_shows_the_gate_flip_once_the_approvers_decide(personas):
     finished_run(version)
     carla = login(personas["carla"])
     assert "Production: deny" in portfolio_row(carla.get("/systems/").content.decode(), "Flip")
-    request = approval_request_create(actor=alice, version=version, environment="production")
-    approval_decide(actor=bob, request=request, decision="approve", comment="Fairness within policy.")
+    request = request_approval(actor=alice, version=version, environment="production")
+    decide(actor=bob, request=request, decision="approve", comment="Fairness within policy.")
     row = portfolio_row(carla.get("/systems/").content.decode(), "Flip")
     assert "Production: allow" in row and "Staging: deny" in row
     timeline = carla.get("/systems/flip/").content.decode()
@@ -160,8 +161,8 @@ def test_the_portfolio_agrees_with_the_gate_on_waivers_and_other_versions_findin
     finished_run(new)
     finished_run(old, outcome="fail")
     for version in (reads, new):
-        approval_decide(actor=bob, request=approval_request_create(actor=alice, version=version,
-                                                                   environment="production"), decision="approve")
+        decide(actor=bob, request=request_approval(actor=alice, version=version, environment="production"),
+               decision="approve")
     html = login(personas["carla"]).get("/systems/").content.decode()
     for system, version, name in ((digits, reads, "Digits"), (loans, new, "Loans")):
         assert gate_evaluate(system=system, version=version, environment="production")["decision"] == "allow"
@@ -267,8 +268,8 @@ def pending(personas):
     system = make_system(alice, "credit", tier="high")
     version = make_version(system, created_by=alice)
     finished_run(version)
-    return approval_request_create(actor=alice, version=version, environment="production",
-                                   justification="Retrained on 2026 data.")
+    return request_approval(actor=alice, version=version, environment="production",
+                            justification="Retrained on 2026 data.")
 
 
 def test_the_inbox_shows_the_risk_officer_fairness_evidence_first(personas, pending):
@@ -284,8 +285,8 @@ def test_the_inbox_shows_the_security_reviewer_security_audits(personas, pending
 
     Policy.objects.filter(risk_tier="high", environment="production").update(
         approval_stages=[["security_reviewer"], ["executive_approver"]])
-    other = approval_request_create(actor=personas["alice"], version=make_version(pending.version.system, "1.1.0"),
-                                    environment="production")
+    other = request_approval(actor=personas["alice"], version=make_version(pending.version.system, "1.1.0"),
+                             environment="production")
     html = login(personas["sam"]).get("/inbox/").content.decode()
     assert f'action="/inbox/{other.pk}/decide/"' in html
     assert "Adversarial robustness: not run" in html and "Privacy: not run" in html
@@ -293,8 +294,13 @@ def test_the_inbox_shows_the_security_reviewer_security_audits(personas, pending
 
 def test_deciding_in_the_inbox_takes_one_step_with_a_comment(personas, pending):
     bob = login(personas["bob"])
+    # the version misses its policy (no signed report yet): approving it blind is refused
     response = bob.post(f"/inbox/{pending.pk}/decide/", {"decision": "approve", "comment": "Disparities within policy."},
                         follow=True)
+    assert "acknowledge: credit@1.0.0 does not meet its production policy" in response.content.decode()
+    assert not pending.decisions.exists()
+    response = bob.post(f"/inbox/{pending.pk}/decide/", {"decision": "approve", "comment": "Disparities within policy.",
+                                                        "acknowledge": "on"}, follow=True)
     assert response.redirect_chain == [("/inbox/", 302)]
     assert "You approved Credit 1.0.0 for production." in response.content.decode()
     decision = pending.decisions.get()
@@ -303,6 +309,59 @@ def test_deciding_in_the_inbox_takes_one_step_with_a_comment(personas, pending):
     # stage 2 now waits for the executive, with the earlier decision shown
     html = login(personas["erik"]).get("/inbox/").content.decode()
     assert "“Disparities within policy.”" in html
+
+
+def test_the_inbox_card_shows_the_gate_now_and_asks_to_acknowledge_what_the_version_misses(personas, pending):
+    html = login(personas["bob"]).get("/inbox/").content.decode()
+    card = html[html.index(f'id="req-{pending.pk}"'):html.index("</article>")]
+    assert "this version does not meet its production policy" in card
+    assert "The policy requires a signed report for this version; none is signed." in card
+    assert f'id="ack-{pending.pk}" name="acknowledge"' in card
+
+
+def test_the_inbox_lists_findings_recommendations_ending_acceptances_and_assigned_controls(personas, pending):
+    from audits.drift.models import RetrainingRecommendation
+    from governance.approvals.models import RiskAcceptance
+
+    alice, bob = personas["alice"], personas["bob"]
+    version = pending.version
+    finished_run(version, kind="data_quality", outcome="fail")
+    drift = finished_run(version, kind="drift", outcome="fail")
+    RetrainingRecommendation.objects.create(version=version, audit_run=drift, reason="PSI 0.31 on income.")
+    inconclusive = finished_run(version, kind="robustness", outcome="inconclusive")
+    RiskAcceptance.objects.create(audit_run=inconclusive, environment="staging", role="risk_officer",
+                                  accepted_by=bob, justification="Small evaluation set; retest in a week.",
+                                  expires_at=timezone.now() + timedelta(days=3))
+    assessment = ControlAssessment.objects.filter(system=version.system).exclude(status="failed").first()
+    assessment.owner = alice
+    assessment.save()
+
+    html = login(alice).get("/inbox/").content.decode()
+    findings = html[html.index('id="findings-h"'):html.index("</section>", html.index('id="findings-h"'))]
+    assert ControlAssessment.objects.filter(system=version.system, status="failed").exists()
+    for a in ControlAssessment.objects.filter(system=version.system, status="failed"):
+        assert f">{a.control.ref}</a>" in findings
+    assert "PSI 0.31 on income." in html
+    assert "Risk acceptances about to end" in html and "Adversarial robustness on Credit 1.0.0</a> for Staging" in html
+    assigned = html[html.index('id="assigned-h"'):]
+    assert f">{assessment.control.ref}</a>" in assigned
+    # another owner sees none of it; the risk officer sees the recommendation to decide on
+    oscar = login(personas["oscar"]).get("/inbox/").content.decode()
+    assert 'id="findings-h"' not in oscar and "PSI 0.31" not in oscar
+    assert "PSI 0.31 on income." in login(bob).get("/inbox/").content.decode()
+
+
+def test_the_inbox_costs_a_fixed_number_of_queries_per_system_awaiting(personas, pending,
+                                                                       django_assert_max_num_queries):
+    bob = login(personas["bob"])
+    bob.get("/inbox/")
+    with django_assert_max_num_queries(40) as one:
+        bob.get("/inbox/")
+    for i in range(3):
+        request_approval(actor=personas["alice"], version=make_version(pending.version.system, f"1.{i + 1}.0"),
+                         environment="production")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert bob.get("/inbox/").status_code == 200
 
 
 def test_rejecting_without_a_comment_is_refused_and_writes_nothing(personas, pending):

@@ -6,7 +6,7 @@ from governance.core.dbguards import append_only
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0002_sweep_schedule")]
+    dependencies = [("approvals", "0003_acknowledged_gaps")]
     operations = [
         append_only("approvals_approvaldecision", message="approval decisions are append-only"),
         append_only("approvals_riskacceptance", message="risk acceptances are append-only"),
