@@ -193,7 +193,7 @@ def main() -> None:
     ]
     import django as dj
 
-    print(f"## Dashboard pages\n")
+    print("## Dashboard pages\n")
     print(f"Command: `.venv/bin/python tests/benchmarks/bench_pages.py` (Django {dj.get_version()}, SQLite "
           f"{connection.Database.sqlite_version}, Python {platform.python_version()}). Data: "
           + ", ".join(f"{v:,} {k}" for k, v in data.items())

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.gate import attestation
-from governance.approvals.services import approval_decide, approval_request_create, approvals_revoke_for_version
+from governance.approvals.services import approval_decide, approvals_revoke_for_version
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError
 from governance.gate.services import gate_answer, gate_evaluate, gate_evaluate_many

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audits.runs.models import AuditRun, RunStatus
+from audits.runs.models import RunStatus
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from audits.runs.tasks import run_audit

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from audits.runs.models import AuditRun, RunStatus
 from governance.core import glossary
-from governance.approvals.services import approval_decide, approval_request_create
 from governance.catalog.evidence import evidence_record
 from governance.registry.models import AISystem, Dataset, ModelVersion
 from governance.approvals.models import ApprovalRequest
