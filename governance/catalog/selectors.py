@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 
 from governance.catalog.evidence import derive_status
 from governance.catalog.models import AssessmentStatus, Control, ControlAssessment, Evidence, Framework
+from governance.core.roles import Role
 from governance.registry.models import AISystem
 
 # Evidence with the version it speaks for, newest first (the pages label each row with it).
@@ -112,3 +114,9 @@ def controls_heatmap(grouped: dict) -> list[dict]:
                            "total": len(g["assessments"])})
         out.append({"framework": fw.value, "label": fw.label, "groups": groups})
     return out
+
+
+def owner_choices():
+    """Active accounts with a role, by name: the people who can answer for a control."""
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=Role.values).distinct()
+            .order_by("first_name", "last_name", "username"))

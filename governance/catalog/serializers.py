@@ -10,7 +10,7 @@ from governance.catalog.models import (
     ControlAssessment,
     Evidence,
 )
-from governance.catalog.selectors import control_partners
+from governance.catalog.selectors import control_partners, owner_choices
 
 
 class ControlOut(serializers.ModelSerializer):
@@ -47,4 +47,6 @@ class AssessmentOut(serializers.ModelSerializer):
 
 class AssessmentIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=AssessmentStatus.choices, required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    owner = serializers.SlugRelatedField(slug_field="username", queryset=owner_choices(), required=False,
+                                         allow_null=True, help_text="Username of who answers for the control")

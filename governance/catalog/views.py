@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from governance.catalog.models import AssessmentStatus, Control, ControlAssessment
+from governance.catalog.forms import AssessmentForm
+from governance.catalog.models import Control, ControlAssessment
 from governance.catalog.selectors import (
     assessment_detail,
     control_partners,
@@ -20,6 +21,7 @@ from governance.catalog.selectors import (
 from governance.catalog.services import assessment_update
 from governance.core import glossary
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.core.roles import can
 from governance.registry.models import AISystem
 from governance.registry.selectors import version_scope
@@ -36,21 +38,27 @@ def system_control(request, slug, framework, ref):
     except ControlAssessment.DoesNotExist:
         raise Http404("No such control on this system") from None
     if request.method == "POST":
+        # Post, then redirect: the page is reloaded with the status, or the error, as a message.
+        form = AssessmentForm(request.POST)
         try:
-            assessment_update(actor=request.user, assessment=assessment, status=request.POST.get("status") or None,
-                              notes=request.POST.get("notes", "").strip())
+            if not form.is_valid():
+                raise ApplicationError(form_error(form))
+            assessment_update(actor=request.user, assessment=assessment, **form.cleaned_data)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
+            who = assessment.owner
+            owner = f", owned by {who.get_full_name() or who.get_username()}" if who else ""
             messages.success(request, f"{assessment.control.ref} on {system.name} is now "
-                                      f"{assessment.get_status_display().lower()}.")
-        return redirect(request.path)
+                                      f"{assessment.get_status_display().lower()}{owner}.")
+        return redirect(request.get_full_path())
+    form = AssessmentForm(initial={"status": assessment.status, "notes": assessment.notes, "owner": assessment.owner_id})
     return render(request, "catalog/assessment.html", {
         "system": system, "a": assessment, "control": assessment.control, "scope": scope,
         "versions": system.versions.order_by("-created_at").only("id", "version"),
         "partners": partner_assessments(system=system, control=assessment.control),
         "status_text": glossary.status_text(assessment.shown_status),
-        "statuses": AssessmentStatus.choices,
+        "form": form,
         "can_update": can(request.user, "assessment.update", system),
     })
 

@@ -225,6 +225,29 @@ def test_a_compliance_officer_records_a_status_on_the_drill_down_and_an_auditor_
     assert (a.status, a.notes) == ("not_applicable", "No third-party suppliers.")
 
 
+def test_a_compliance_officer_assigns_a_control_owner_who_then_sees_it_in_their_inbox(personas):
+    from governance.trail.models import AuditLogEntry
+
+    make_system(personas["alice"], "heat")
+    url = reverse("system-control", args=["heat", "iso42001", "A.6.2.4"])
+    carla = login(personas["carla"])
+    assert '<option value="{}">Alice</option>'.format(personas["alice"].pk) in carla.get(url).content.decode()
+    r = carla.post(url, {"status": "in_progress", "notes": "Verification plan drafted.",
+                         "owner": personas["alice"].pk}, follow=True)
+    assert "A.6.2.4 on Heat is now in progress, owned by Alice." in r.content.decode()
+    assigned = login(personas["alice"]).get("/inbox/").content.decode()
+    assert ">A.6.2.4</a>" in assigned[assigned.index('id="assigned-h"'):]
+    # handing it over is recorded, from whom to whom
+    carla.post(url, {"status": "in_progress", "notes": "Verification plan drafted.", "owner": personas["bob"].pk})
+    entry = AuditLogEntry.objects.filter(action="assessment.updated").order_by("-seq").first()
+    assert (entry.payload["owner_from"], entry.payload["owner"]) == ("alice", "bob")
+    # an account without a role cannot own a control; the form says so and nothing changes
+    stranger = type(personas["alice"]).objects.create_user("stranger")
+    r = carla.post(url, {"status": "in_progress", "owner": stranger.pk}, follow=True)
+    assert "owner: Select a valid choice." in r.content.decode()
+    assert ControlAssessment.objects.get(system__slug="heat", control__ref="A.6.2.4").owner == personas["bob"]
+
+
 def test_an_unknown_control_on_a_system_is_a_404(personas):
     make_system(personas["alice"], "heat")
     assert login(personas["aude"]).get("/systems/heat/controls/ai-rmf/NOPE 9.9/").status_code == 404

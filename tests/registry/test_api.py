@@ -67,6 +67,10 @@ def test_round_trip_register_upload_and_audit(api, credit_frames, credit_model, 
     r = carla.patch(f"/api/v1/assessments/{assessment.pk}/", {"status": "not_applicable", "notes": "n/a"},
                     format="json")
     assert r.status_code == 200 and r.json()["status"] == "not_applicable"
+    r = carla.patch(f"/api/v1/assessments/{assessment.pk}/", {"owner": "alice"}, format="json")
+    assert r.status_code == 200 and r.json()["owner"] == "alice"
+    r = carla.patch(f"/api/v1/assessments/{assessment.pk}/", {"owner": "nobody-here"}, format="json")
+    assert r.status_code == 400 and r.json()["extra"]["field"] == "owner"
 
 
 def test_validation_errors_are_400_and_name_the_field(api):
