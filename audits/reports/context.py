@@ -317,17 +317,22 @@ def _coverage(system, version) -> dict:
 
 def _approvals(version) -> dict:
     """Approval decisions so far, and the inconclusive results accepted in writing."""
-    requests = list(ApprovalRequest.objects.filter(version=version).order_by("created_at"))
+    requests = list(ApprovalRequest.objects.filter(version=version).select_related("requested_by")
+                    .order_by("created_at"))
     decisions = list(ApprovalDecision.objects.filter(request__version=version)
                      .select_related("request", "user").order_by("decided_at"))
     roles = dict(Role.choices)
     return {
         "available": True,
-        "requests": [{"environment": getattr(r, "environment", ""), "status": getattr(r, "status", ""),
-                      "created_at": getattr(r, "created_at", None)} for r in requests],
+        # With the justification, and what the version missed of its policy when it was
+        # requested or approved regardless (acknowledged in writing, governance/approvals/services.py).
+        "requests": [{"environment": r.environment, "status": r.status, "created_at": r.created_at,
+                      "name": _display_name(r.requested_by), "justification": r.justification,
+                      "acknowledged_gaps": r.acknowledged_gaps or []} for r in requests],
         "decisions": [{"role": roles.get(d.role, d.role), "name": _display_name(d.user), "decision": d.decision,
-                       "stage": d.stage, "environment": getattr(d.request, "environment", ""),
-                       "comment": d.comment, "decided_at": d.decided_at} for d in decisions],
+                       "stage": d.stage, "environment": d.request.environment, "comment": d.comment,
+                       "decided_at": d.decided_at, "acknowledged_gaps": d.acknowledged_gaps or []}
+                      for d in decisions],
         # Inconclusive audits a named person accepted in writing (governance/approvals/risk.py).
         "accepted_risks": [{"kind": a.audit_run.kind, "run": a.audit_run_id, "environment": a.environment,
                             "role": roles.get(a.role, a.role), "name": _display_name(a.accepted_by),

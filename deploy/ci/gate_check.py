@@ -32,6 +32,8 @@ Attestation: a DSSE envelope (https://github.com/secure-systems-lab/dsse,
                           "evaluated_at", "expires_at"}  (times: ISO 8601 with offset),
                          "accepted_risks" when an allow rests on a risk acceptance,
                          "not_applicable" when a required audit is waived,
+                         "acknowledged_gaps" when the version was requested or
+                         approved while it missed its policy,
                          and "audit_trail" {"seq", "hash"}: the trail's newest row
 Checks:    a signature verifies with the pinned public key; the subject is
            <system>@<version> with digest artifact_sha256 (and --artifact-sha256
@@ -384,6 +386,15 @@ def _summary(predicate, *, name, environment, artifact_sha256, public_key):
             if isinstance(risk, dict):
                 lines.append("  - %s audit, run %s: accepted by %s (%s) until %s: %s" % tuple(
                     risk.get(k) for k in ("audit", "run", "by", "role", "expires_at", "justification")))
+    acknowledged = predicate.get("acknowledged_gaps")
+    if isinstance(acknowledged, list) and acknowledged:
+        lines.append("Acknowledged gaps (requested or approved knowing the version missed its policy):")
+        for item in acknowledged:
+            if isinstance(item, dict):
+                lines.append("  - %s (%s) on %s: %s" % tuple(item.get(k) for k in ("by", "as", "at", "justification")))
+                gaps = item.get("gaps")
+                if isinstance(gaps, list):
+                    lines.extend("      missed: %s" % gap for gap in gaps)
     return "\n".join(lines)
 
 

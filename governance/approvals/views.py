@@ -58,21 +58,6 @@ def approval_submit(request, pk):
 
 @login_required
 @require_POST
-def approval_decide(request, pk):
-    req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
-    try:
-        services.approval_decide(actor=request.user, request=req, decision=request.POST.get("decision", ""),
-                                 comment=request.POST.get("comment", ""), role=request.POST.get("role") or None,
-                                 acknowledge=request.POST.get("acknowledge") == "on")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Your decision is recorded.")
-    return redirect("approval-detail", pk=pk)
-
-
-@login_required
-@require_POST
 def approval_revoke(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
     try:

@@ -152,7 +152,8 @@ def gate_subject_name(*, system_slug, version):
 
 def make_gate_statement(
     *, system_slug, version, artifact_sha256, decision, reasons, environment,
-    policy, evaluated_at, expires_at, accepted_risks=(), not_applicable=(), audit_trail=None,
+    policy, evaluated_at, expires_at, accepted_risks=(), not_applicable=(), acknowledged_gaps=(),
+    audit_trail=None,
 ):
     """Return the Statement for one gate decision, in the documented contract.
 
@@ -164,6 +165,8 @@ def make_gate_statement(
     empty, so a pipeline and an auditor see what the allow rests on.
     ``not_applicable`` lists the required audits waived for the system because a compliance
     officer marked the control that defines them not applicable, with the reason given.
+    ``acknowledged_gaps`` lists who requested or approved the version while it missed its policy,
+    what it missed then and their written justification; in the predicate only when not empty.
     ``audit_trail`` ({"seq", "hash"}) is the audit trail's newest row when the answer was
     given: every stored attestation anchors the trail outside the database, so rows cut off
     or rewritten later show (`manage.py verify_audit_log --anchor SEQ:HASH`).
@@ -184,6 +187,8 @@ def make_gate_statement(
         predicate["accepted_risks"] = list(accepted_risks)
     if not_applicable:
         predicate["not_applicable"] = list(not_applicable)
+    if acknowledged_gaps:
+        predicate["acknowledged_gaps"] = list(acknowledged_gaps)
     if audit_trail:
         predicate["audit_trail"] = dict(audit_trail)
     return make_statement(

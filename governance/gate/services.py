@@ -370,6 +370,20 @@ def _record(version: ModelVersion, answer: dict, state: GateState | None, *, act
         })
 
 
+def acknowledged_gaps(approval: dict | None) -> list[dict]:
+    """Who asked for or gave the approval knowing the version missed its policy: what it missed
+    then, and why they went ahead (the request's justification, the approver's comment)."""
+    if not approval:
+        return []
+    found = []
+    if approval["acknowledged_gaps"]:
+        found.append({"by": approval["requested_by"], "as": "requester", "at": approval["submitted_at"],
+                      "gaps": approval["acknowledged_gaps"], "justification": approval["justification"]})
+    found += [{"by": d["user"], "as": d["role"], "at": d["decided_at"], "gaps": d["acknowledged_gaps"],
+               "justification": d["comment"]} for d in approval["decisions"] if d["acknowledged_gaps"]]
+    return found
+
+
 def gate_attest(answer: dict) -> dict:
     """Sign the answer as an in-toto Statement in a DSSE envelope (deploy/ci/README.md)."""
     key = signing_key()
@@ -382,6 +396,7 @@ def gate_attest(answer: dict) -> dict:
         accepted_risks=[{"audit": a["kind"], "run": a["run"], **a["accepted"]} for a in answer["audits"]
                         if a["accepted"]],
         not_applicable=[{"audit": a["kind"], **a["not_applicable"]} for a in answer["audits"] if a["not_applicable"]],
+        acknowledged_gaps=acknowledged_gaps(answer["approval"]),
         audit_trail=answer.get("audit_trail"),
     )
     return attestation.sign_envelope(statement, private_pem=key.private_pem)

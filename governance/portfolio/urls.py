@@ -10,4 +10,5 @@ urlpatterns = [
     path("inbox/<uuid:pk>/decide/", views.inbox_decide, name="inbox-decide"),
     path("approvals/", views.approval_list, name="approval-list"),
     path("approvals/<uuid:pk>/", views.approval_detail, name="approval-detail"),
+    path("approvals/<uuid:pk>/decide/", views.approval_decide_page, name="approval-decide"),
 ]

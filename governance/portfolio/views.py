@@ -18,6 +18,7 @@ from audits.drift.selectors import system_drift_panel
 from audits.reports.selectors import reports_for_system
 from audits.runs.registry import KINDS
 from audits.runs.selectors import runs_for_system
+from governance.approvals.forms import DecisionForm
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.risk import inconclusive_audits
 from governance.approvals.selectors import (
@@ -32,6 +33,7 @@ from governance.catalog.selectors import controls_heatmap, system_assessments_gr
 from governance.core import glossary
 from governance.core.charts import line_chart
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.core.roles import Role, can, role_label
 from governance.gate.services import gate_evaluate
 from governance.portfolio.selectors import (
@@ -194,9 +196,7 @@ def approval_list(request):
     })
 
 
-@login_required
-def approval_detail(request, pk):
-    req = _detail(pk)
+def _approval_page(request, req, *, status=200, posted=None):
     system = req.version.system
     answer = gate_evaluate(system=system, version=req.version, environment=req.environment)
     options = approval_options(user=request.user, request=req)
@@ -210,7 +210,7 @@ def approval_detail(request, pk):
                       for r in roles],
         })
     return render(request, "portfolio/approval_detail.html", {
-        "req": req, "system": system, "gate": answer, "options": options, "stages": stages,
+        "req": req, "system": system, "gate": answer, "options": options, "stages": stages, "posted": posted or {},
         "latest_report": next((r for r in reports_for_system(system=system) if r.version_id == req.version_id
                                and r.status == "signed"), None),
         "inconclusive": inconclusive_audits(user=request.user, version=req.version, environment=req.environment,
@@ -219,7 +219,39 @@ def approval_detail(request, pk):
         "can_revoke": can(request.user, "approval.revoke", system) and req.status in {
             "draft", "submitted", "in_review", "approved"},
         "can_submit": req.status == "draft" and can(request.user, "approval.request", system),
-    })
+    }, status=status)
+
+
+@login_required
+def approval_detail(request, pk):
+    return _approval_page(request, _detail(pk))
+
+
+def _decide(request, req) -> str | None:
+    """Record the posted decision on `req`; the service enforces roles, stages, segregation of
+    duties and the acknowledgement of policy gaps. None, or what was refused and why."""
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return form_error(form)
+    data = form.cleaned_data
+    try:
+        approval_decide(actor=request.user, request=req, decision=data["decision"], comment=data["comment"],
+                        role=data["role"] or None, acknowledge=data["acknowledge"])
+    except ApplicationError as exc:
+        return exc.message
+    return None
+
+
+@login_required
+@require_POST
+def approval_decide_page(request, pk):
+    """A decision from the approval page. Refused: the page again, 400, the error and what was typed."""
+    error = _decide(request, _detail(pk))
+    if error:
+        messages.error(request, error)
+        return _approval_page(request, _detail(pk), status=400, posted=request.POST)
+    messages.success(request, "Your decision is recorded.")
+    return redirect("approval-detail", pk=pk)
 
 
 def _focus(roles: set[str]) -> tuple[list[str], bool]:
@@ -232,8 +264,7 @@ def _focus(roles: set[str]) -> tuple[list[str], bool]:
     return kinds, Role.EXECUTIVE_APPROVER in roles or not kinds
 
 
-@login_required
-def inbox_page(request):
+def _inbox(request, *, status=200, posted=None, refused=None):
     data = inbox(user=request.user)
     kinds, summary = _focus(data["roles"])
     for r in data["awaiting"]:
@@ -242,27 +273,29 @@ def inbox_page(request):
         r.others = [run for kind, run in sorted(r.runs.items()) if kind not in kinds]
         r.role_choices = [(role, Role(role).label) for role in approval_options(
             user=request.user, request=r).roles]
+        r.posted = posted if r.pk == refused else {}
     return render(request, "portfolio/inbox.html", {
         **data, "focus_kinds": [glossary.audit(k).label for k in kinds], "summary": summary,
         "role_labels": [Role(r).label for r in sorted(data["roles"])],
         "kind_labels": {k: v.label for k, v in KINDS.items()},
-    })
+    }, status=status)
+
+
+@login_required
+def inbox_page(request):
+    return _inbox(request)
 
 
 @login_required
 @require_POST
 def inbox_decide(request, pk):
-    """Approve or reject in one step; the service enforces roles, stages and segregation of duties."""
+    """Approve or reject in one step. Refused: the inbox again, 400, the error on top and what was typed kept."""
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
-    decision = request.POST.get("decision", "")
-    try:
-        approval_decide(actor=request.user, request=req, decision=decision,
-                        comment=request.POST.get("comment", ""), role=request.POST.get("role") or None,
-                        acknowledge=request.POST.get("acknowledge") == "on")
-    except ApplicationError as exc:
-        messages.error(request, f"{req.version.system.name} {req.version.version}: {exc.message}")
-    else:
-        verb = "approved" if decision == "approve" else "rejected"
-        messages.success(request, f"You {verb} {req.version.system.name} {req.version.version} for "
-                                  f"{req.environment}. The owner and the next approvers were told.")
+    error = _decide(request, req)
+    name = f"{req.version.system.name} {req.version.version}"
+    if error:
+        messages.error(request, f"{name}: {error}")
+        return _inbox(request, status=400, posted=request.POST, refused=req.pk)
+    verb = "approved" if request.POST.get("decision") == "approve" else "rejected"
+    messages.success(request, f"You {verb} {name} for {req.environment}. The owner and the next approvers were told.")
     return redirect("inbox")

@@ -319,7 +319,9 @@ def test_deciding_in_the_inbox_takes_one_step_with_a_comment(personas, pending):
     # the version misses its policy (no signed report yet): approving it blind is refused
     response = bob.post(f"/inbox/{pending.pk}/decide/", {"decision": "approve", "comment": "Disparities within policy."},
                         follow=True)
+    assert response.status_code == 400
     assert "acknowledge: credit@1.0.0 does not meet its production policy" in response.content.decode()
+    assert "Disparities within policy.</textarea>" in response.content.decode()  # what was typed is kept
     assert not pending.decisions.exists()
     response = bob.post(f"/inbox/{pending.pk}/decide/", {"decision": "approve", "comment": "Disparities within policy.",
                                                         "acknowledge": "on"}, follow=True)
@@ -388,6 +390,7 @@ def test_the_inbox_costs_a_fixed_number_of_queries_per_system_awaiting(personas,
 
 def test_rejecting_without_a_comment_is_refused_and_writes_nothing(personas, pending):
     response = login(personas["bob"]).post(f"/inbox/{pending.pk}/decide/", {"decision": "reject"}, follow=True)
+    assert response.status_code == 400
     assert "Credit 1.0.0: comment: say why you reject, so the owner can act on it." in response.content.decode()
     assert not pending.decisions.exists()
 

@@ -509,6 +509,28 @@ def test_accepted_risks_are_listed_with_who_why_and_until(credit_system, persona
     assert "Accepted risks" in html and why in html
 
 
+def test_an_approval_given_knowing_the_gaps_shows_them_with_the_justification(credit_system, personas, signing,
+                                                                                 enqueued):
+    from governance.approvals.models import ApprovalDecision, ApprovalRequest
+    from governance.policies.models import Policy
+
+    _, version = credit_system
+    policy = Policy.objects.get(risk_tier="high", environment="production")
+    gap = "The policy requires a signed report for this version; none is signed. Generate and sign one."
+    why = "Fairness reviewed by hand; the report follows this one."
+    request = ApprovalRequest.objects.create(version=version, environment="production", requested_by=personas["alice"],
+                                             policy=policy, status="in_review", current_stage=2, justification=why,
+                                             acknowledged_gaps=[gap])
+    ApprovalDecision.objects.create(request=request, stage=1, role="risk_officer", user=personas["bob"],
+                                    decision="approve", comment="Accepted until the report is signed.",
+                                    acknowledged_gaps=[gap])
+    html, context = _html(service.report_generate(actor=personas["alice"], version=version))
+    assert context["approvals"]["requests"][0]["justification"] == why
+    assert context["approvals"]["decisions"][0]["acknowledged_gaps"] == [gap]
+    assert f"Requested knowing the version missed its policy: {gap}" in html
+    assert f"Approved knowing the version missed its policy: {gap}" in html
+
+
 def test_the_context_reads_a_constant_number_of_queries(credit_system, personas, signing, enqueued):
     _, version = credit_system
     report = service.report_generate(actor=personas["alice"], version=version)
