@@ -39,7 +39,7 @@ from audits.runs.models import AuditRun, RunStatus
 from audits.runs.services import audit_run_create
 from governance.approvals.models import ApprovalRequest, ApprovalStatus, RiskAcceptance
 from governance.approvals.risk import risk_accept
-from governance.approvals.services import approval_decide, approval_request_create
+from governance.approvals.services import approval_decide, approval_request_create, policy_gaps
 from governance.demo.datasets import CREDIT_CATEGORICAL, CREDIT_NUMERIC, DATA_DIR
 from governance.demo.drift import shift_credit_batch
 from governance.gate.keys import gate_key_ensure
@@ -126,9 +126,14 @@ def _approved(version, run, *, log):
     """Olivia requests; Rachel accepts the inconclusive result and signs stage 1; Erik stage 2."""
     req = ApprovalRequest.objects.filter(version=version, environment=ENV).order_by("-created_at").first()
     if req is None:
+        # The inconclusive result is not accepted yet: Olivia acknowledges it, in writing.
+        gaps = policy_gaps(version=version, environment=ENV)
         req = approval_request_create(actor=_user("olivia"), version=version, environment=ENV,
-                                      justification=f"{version.notes} Fairness audit and signed report attached.")
-        log(f"  olivia (model owner) requested {ENV} approval of {version.version}: {req.stage_count} stages")
+                                      justification=f"{version.notes} Fairness audit and signed report attached; "
+                                                    "the inconclusive fairness result goes to the risk officer.",
+                                      acknowledge=bool(gaps))
+        log(f"  olivia (model owner) requested {ENV} approval of {version.version}: {req.stage_count} stages"
+            + (f", acknowledging: {' '.join(gaps)}" if gaps else ""))
     if run.outcome == "inconclusive" and not RiskAcceptance.objects.filter(audit_run=run, environment=ENV).exists():
         acceptance = risk_accept(actor=_user("rachel"), run=run, environment=ENV, justification=ACCEPTANCE)
         log(f"  rachel (risk officer) accepted the inconclusive fairness result until {acceptance.expires_at:%Y-%m-%d}")
@@ -136,7 +141,8 @@ def _approved(version, run, *, log):
         req.refresh_from_db()
         if req.status in (ApprovalStatus.SUBMITTED, ApprovalStatus.IN_REVIEW) and req.current_stage == stage:
             decision = approval_decide(actor=_user(person), request=req, decision="approve",
-                                       comment="Evidence reviewed: fairness (accepted residual risk), signed report.")
+                                       comment="Evidence reviewed: fairness (accepted residual risk), signed report.",
+                                       acknowledge=bool(policy_gaps(version=version, environment=ENV)))
             log(f"  {person} approved stage {stage} as {decision.role.replace('_', ' ')}")
     req.refresh_from_db()
     return req

@@ -187,7 +187,7 @@ def test_the_portfolio_reads_at_a_glance_with_many_systems(page, personas):
     no version), screenshotted and scanned, and the filters driven from the keyboard."""
     from selenium.webdriver.common.keys import Keys
 
-    from governance.approvals.services import approval_decide, approval_request_create
+    from tests.approval_fixtures import decide, request_approval
     from tests.portfolio.test_pages import PASSING_CHECKS, finished_run, make_system, make_version
 
     alice, bob = personas["alice"], personas["bob"]
@@ -204,13 +204,13 @@ def test_the_portfolio_reads_at_a_glance_with_many_systems(page, personas):
                                                            "outcome": "fail"}])
         elif i == 1:
             finished_run(version)
-            request = approval_request_create(actor=alice, version=version, environment="production")
-            approval_decide(actor=bob, request=request, decision="approve", comment="ok")
+            request = request_approval(actor=alice, version=version, environment="production")
+            decide(actor=bob, request=request, decision="approve", comment="ok")
         elif i == 2:
             finished_run(version, days_ago=120)
         elif i == 3:
             finished_run(version, outcome="inconclusive", checks=[{**PASSING_CHECKS[0], "outcome": "inconclusive"}])
-            approval_request_create(actor=alice, version=version, environment="staging")
+            request_approval(actor=alice, version=version, environment="staging")
     page.sign_in("carla").go("/systems/")
     rows = page.find_all("table.portfolio tbody tr")
     assert len(rows) == 6

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from governance.approvals.services import approval_request_create
 from governance.approvals.models import ApprovalRequest, RiskAcceptance
 from tests.e2e.conftest import dump
 from tests.e2e.test_dashboard import _scan
-from tests.approval_fixtures import STRICT_CHECKS, make_run, make_version, medium
+from tests.approval_fixtures import STRICT_CHECKS, make_run, make_version, medium, request_approval
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +22,7 @@ WHY = "300 held-out rows: the interval straddles 0.10 and no check failed; re-ev
 def test_a_risk_officer_accepts_an_inconclusive_result_and_the_gate_opens(page, personas):
     version = make_version(medium(personas))
     run = make_run(version, outcome="inconclusive", checks=UNDECIDED)
-    request = approval_request_create(actor=personas["alice"], version=version, environment="production")
+    request = request_approval(actor=personas["alice"], version=version, environment="production")
     problems: dict = {}
 
     page.sign_in("bob").go(f"/approvals/{request.pk}/")

@@ -18,7 +18,7 @@ from governance.approvals.models import ApprovalDecision, ApprovalRequest
 from governance.trail.models import AuditLogEntry
 from governance.policies.models import Policy
 from governance.trail.services import trail_append, trail_verify
-from tests.approval_fixtures import make_version, medium
+from tests.approval_fixtures import make_version, medium, passing_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -62,9 +62,16 @@ def decide_as(user, request_id, decision, comment="ok"):
     return lambda: client.post(url, {"decision": decision, "comment": comment}, content_type="application/json")
 
 
+def _meets_its_policy(personas):
+    """A medium-risk version with the passing fairness audit its policy asks for, so approvers
+    need no acknowledgement and the race is the only thing tested."""
+    version = make_version(medium(personas))
+    passing_run(version)
+    return version
+
+
 def test_parallel_approvals_of_one_stage_record_exactly_one(personas, django_user_model):
-    system = medium(personas)
-    req = approval_request_create(actor=personas["alice"], version=make_version(system), environment="production")
+    req = approval_request_create(actor=personas["alice"], version=_meets_its_policy(personas), environment="production")
     officers = risk_officers(django_user_model, 4)
     responses = in_parallel([decide_as(u, req.pk, "approve") for u in officers])
     codes = sorted(getattr(r, "status_code", repr(r)) for r in responses)
@@ -79,8 +86,7 @@ def test_parallel_approvals_of_one_stage_record_exactly_one(personas, django_use
 def test_an_approval_racing_a_rejection_leaves_a_consistent_request(personas):
     Policy.objects.filter(risk_tier="medium", environment="production").update(
         approval_stages=[["risk_officer", "security_reviewer"]])
-    system = medium(personas)
-    req = approval_request_create(actor=personas["alice"], version=make_version(system), environment="production")
+    req = approval_request_create(actor=personas["alice"], version=_meets_its_policy(personas), environment="production")
     responses = in_parallel([decide_as(personas["bob"], req.pk, "approve"),
                              decide_as(personas["sam"], req.pk, "reject", "Robustness not yet reviewed")])
     decisions = list(ApprovalDecision.objects.filter(request=req).order_by("decided_at", "pk")
