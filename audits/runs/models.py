@@ -12,7 +12,8 @@ class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    # The audit could not run (an error): not the same as a failed check, which is an outcome.
+    FAILED = "failed", "Could not run"
 
 
 class AuditRun(models.Model):

@@ -191,3 +191,23 @@ def outcome_text(outcome: str) -> str:
 
 def status_text(status: str) -> str:
     return STATUSES.get(status, str(status or "").replace("_", " ").capitalize())
+
+
+def _field(run, name):
+    return run.get(name) if isinstance(run, dict) else getattr(run, name, None)
+
+
+def run_state(run) -> str:
+    """An audit run's state for a chip: its outcome once it ran; "error" when it could not run
+    (the audit said nothing about the model, which is not the same as failing); else queued or
+    running. `run` is an AuditRun or a dict with its status and outcome."""
+    status = _field(run, "status")
+    if status == "succeeded":
+        return _field(run, "outcome") or "info"
+    return "error" if status == "failed" else str(status)
+
+
+def run_label(run) -> str:
+    """The words for `run_state`: "pass", "fail", "inconclusive", "could not run", "running"..."""
+    state = run_state(run)
+    return "could not run" if state == "error" else state

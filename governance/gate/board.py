@@ -32,14 +32,15 @@ class GateBoard:
     and for allow candidates (after `focus()` read their failed controls).
     """
 
-    def __init__(self, *, systems, versions: dict, now):
+    def __init__(self, *, systems, versions: dict, now, others=()):
         # The gate's own batched readers (by version ids, across systems): the same rows, read
-        # the same way, as the gate API's answer.
+        # the same way, as the gate API's answer. `others`: more versions (an older one still
+        # approved, say) that `answer_for` may be asked about, read in the same queries.
         self.now, self.versions = now, versions
         self.systems = {s.pk: s for s in systems if s.pk in versions}
         self.policies = _policies({s.risk_tier for s in self.systems.values()})
         kinds = sorted({k for p in self.policies.values() for k in (p.audit_requirements or {})})
-        ids = [v.pk for v in versions.values()]
+        ids = list({v.pk for v in [*versions.values(), *others]})
         envs = list(ENVIRONMENTS)
         self.runs = reads.latest_runs(version_ids=ids, kinds=kinds)
         needs_report = any(p.require_signed_report for p in self.policies.values())
@@ -67,7 +68,11 @@ class GateBoard:
 
     def answer(self, system, env) -> dict:
         """The gate's full answer (decision and reasons) for the system's latest version."""
-        key = (system.pk, env)
+        return self.answer_for(system, self.versions[system.pk], env)
+
+    def answer_for(self, system, version, env) -> dict:
+        """The gate's full answer for one of the system's versions given to the board."""
+        key = (version.pk, env)
         if key not in self._answers:
             self.focus([system])  # normally done already, for the whole page at once
             facts = gate.Facts(
@@ -75,7 +80,7 @@ class GateBoard:
                 **gate._controls(self.controls[system.pk]), requests=self.requests, states=self.states,
                 acceptances=self.acceptances,
             )
-            self._answers[key] = gate.gate_decide(system, self.versions[system.pk], env, facts, self.now)
+            self._answers[key] = gate.gate_decide(system, version, env, facts, self.now)
         return self._answers[key]
 
     def decision(self, system, env) -> str | None:

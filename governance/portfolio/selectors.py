@@ -18,6 +18,7 @@ from audits.runs.registry import KINDS
 from governance.approvals.models import (
     ApprovalDecision,
     ApprovalRequest,
+    ApprovalStatus,
     RiskAcceptance,
 )
 from governance.approvals.selectors import approval_requests_list, approvals_awaiting
@@ -27,6 +28,7 @@ from governance.catalog.models import (
     ControlAssessment,
     Framework,
 )
+from governance.core import glossary
 from governance.core.roles import can, user_roles
 from governance.gate.board import ENVIRONMENTS, GateBoard
 from governance.gate.services import gate_evaluate_many
@@ -51,9 +53,11 @@ def _latest_version_ids(systems) -> dict:
 def _systems(*, search: str = "", risk_tier: str = "", stage: str = "", ids=None) -> list[AISystem]:
     """Systems with their owner's name and latest version id, and how many of their controls
     failed (open findings): two queries."""
-    latest = ModelVersion.objects.filter(system=OuterRef("pk")).order_by("-created_at").values("pk")[:1]
+    latest = ModelVersion.objects.filter(system=OuterRef("pk")).order_by("-created_at")
     # The owner's name as columns rather than select_related: no second model per row.
-    qs = AISystem.objects.annotate(latest_version_id=Subquery(latest), owner_first=F("owner__first_name"),
+    qs = AISystem.objects.annotate(latest_version_id=Subquery(latest.values("pk")[:1]),
+                                   latest_parent_id=Subquery(latest.values("parent_id")[:1]),
+                                   owner_first=F("owner__first_name"),
                                    owner_last=F("owner__last_name"), owner_username=F("owner__username"))
     if ids is not None:
         qs = qs.filter(pk__in=ids)
@@ -143,13 +147,46 @@ def _latest_runs(version_ids) -> dict:
 
 
 def _chip(run: dict) -> dict:
-    if run["status"] == "succeeded":
-        state = run["outcome"] or "info"
-    elif run["status"] == "failed":
-        state = "error"
-    else:
-        state = run["status"]
-    return {"kind": run["kind"], "state": state, "run": run}
+    return {"kind": run["kind"], "state": glossary.run_state(run), "run": run}
+
+
+# The worst of a version's latest results first: failed, then could not run, then undecided.
+WORST = {"fail": 0, "error": 1, "inconclusive": 2}
+
+
+def _open_requests(system_ids, now) -> list[dict]:
+    """Live approvals and requests in review of these systems' versions (None: all systems),
+    oldest version first: one query."""
+    qs = ApprovalRequest.objects.filter(
+        Q(status=ApprovalStatus.APPROVED, expires_at__gt=now)
+        | Q(status__in=[ApprovalStatus.SUBMITTED, ApprovalStatus.IN_REVIEW]))
+    if system_ids is not None:
+        qs = qs.filter(version__system_id__in=system_ids)
+    return list(qs.order_by("version__created_at").values("version_id", "version__system_id", "environment", "status"))
+
+
+class Shipped:
+    """The newest version approved (and unexpired) for an environment, and what the gate says of
+    it now, worked out when its row is shown."""
+
+    def __init__(self, board, system, version, env):
+        self.board, self.system, self.version, self.environment = board, system, version, env
+
+    @property
+    def decision(self) -> str:
+        return self.board.answer_for(self.system, self.version, self.environment)["decision"]
+
+
+def _worst(candidates, runs) -> dict | None:
+    """The worst latest result across `candidates` ([(version, why)]): what a new, unaudited
+    version must not hide of the versions still shipped, in review, or its parent."""
+    found = []
+    for order, (version, why) in enumerate(candidates):
+        for kind, run in sorted(runs.get(version.pk, {}).items()):
+            chip = _chip(run)
+            if chip["state"] in WORST:
+                found.append((WORST[chip["state"]], order, {**chip, "version": version.version, "why": why}))
+    return min(found, key=lambda f: f[:2])[2] if found else None
 
 
 def portfolio(*, search: str = "", risk_tier: str = "", stage: str = "", gate: str = "", attention: bool = False,
@@ -161,21 +198,42 @@ def portfolio(*, search: str = "", risk_tier: str = "", stage: str = "", gate: s
     if sort == "coverage":  # otherwise coverage is read for the rows shown only (PortfolioRows.show)
         _coverage(systems, everyone=not (search or risk_tier or stage))
     version_ids = _latest_version_ids(systems)
-    versions = {v.pk: v for v in ModelVersion.objects.filter(pk__in=list(version_ids.values()))
+    filtered = search or risk_tier or stage
+    requests = _open_requests([s.pk for s in systems] if filtered else None, now)
+    wanted = {*version_ids.values(), *(s.latest_parent_id for s in systems if s.latest_parent_id),
+              *(r["version_id"] for r in requests)}
+    versions = {v.pk: v for v in ModelVersion.objects.filter(pk__in=list(wanted))
                 .only("id", "system_id", "version", "artifact_sha256", "created_at")}
     by_system = {sid: versions[vid] for sid, vid in version_ids.items() if vid in versions}
-    board = GateBoard(systems=systems, versions=by_system, now=now)
+    board = GateBoard(systems=systems, versions=by_system, now=now, others=list(versions.values()))
     # Where an approval could allow, the answer needs the controls (findings, waivers): one read.
     board.focus([s for s in systems if board.live_approval(s, "production")])
     runs = _latest_runs(versions)
+    shipped, in_review = {}, defaultdict(list)
+    for r in requests:  # oldest version first: the newest approved one wins
+        version = versions[r["version_id"]]
+        if r["status"] == ApprovalStatus.APPROVED:
+            shipped[(r["version__system_id"], r["environment"])] = version
+        else:
+            in_review[r["version__system_id"]].append((version, r["environment"]))
     warn = getattr(settings, "APPROVAL_EXPIRY_WARNING_DAYS", 14)
     for s in systems:
         s.latest_version = by_system.get(s.pk)
         s.gates = PortfolioGates(board, s)
         s.production = board.decision(s, "production")
         s.chips = [_chip(r) for _, r in sorted(runs.get(s.latest_version.pk, {}).items())] if s.latest_version else []
+        s.shipped = [Shipped(board, s, shipped[(s.pk, env)], env) for env in ENVIRONMENTS if (s.pk, env) in shipped]
+        s.in_review = [{"version": v.version, "environment": env} for v, env in in_review.get(s.pk, [])]
+        candidates = [(x.version, f"approved for {x.environment}") for x in s.shipped]
+        candidates += [(v, f"in review for {env}") for v, env in in_review.get(s.pk, [])]
+        if s.latest_version:
+            candidates.append((s.latest_version, "latest"))
+        if s.latest_parent_id in versions:
+            candidates.append((versions[s.latest_parent_id], "parent of the latest"))
+        s.worst = _worst(candidates, runs)
         s.overdue = board.overdue(s, warn)
-        s.needs_attention = bool(s.open_findings or any(i["level"] == "overdue" for i in s.overdue))
+        s.needs_attention = bool(s.open_findings or any(i["level"] == "overdue" for i in s.overdue)
+                                 or (s.worst and s.worst["state"] == "fail"))
     if gate == "allowed":
         systems = [s for s in systems if s.production == "allow"]
     elif gate == "denied":

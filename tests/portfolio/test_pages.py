@@ -88,14 +88,15 @@ def test_the_portfolio_costs_the_same_queries_for_one_or_ten_systems(personas, d
     carla = login(personas["carla"])
     populate(personas, 1)
     carla.get("/systems/")  # warm the session and content-type caches
-    # session, user, systems (+ latest version, owner), open findings per system, versions,
-    # policies, gate runs, signed reports, approval requests, decisions, gate states, latest
+    # session, user, systems (+ latest version and its parent, owner), open findings per system,
+    # live and in-review requests, versions, policies, gate runs, signed reports, approval
+    # requests, decisions, gate states, latest
     # runs; for the rows shown: control ids, coverage counts, failed controls; roles, and the
     # inbox badge (requests, decisions)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         assert carla.get("/systems/").status_code == 200
     populate(personas, 9, start=1)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         response = carla.get("/systems/")
     assert response.context["page"].paginator.count == 10
 
@@ -115,6 +116,35 @@ def test_the_portfolio_shows_tier_stage_coverage_chips_findings_and_overdue_revi
     assert "fairness audit is 200 days old (policy: 180)" in row
     assert 'aria-label="NIST AI RMF 1.0: 0% covered (0 of 72), 2 failed"' in row
     assert "Production: deny" in row and "Staging: deny" in row
+
+
+def test_a_new_unaudited_version_never_hides_the_failures_of_the_version_still_shipped(personas):
+    alice, bob = personas["alice"], personas["bob"]
+    system = make_system(alice, "credit-scoring", tier="medium")
+    shipped = make_version(system, "1.0.0")
+    finished_run(shipped)
+    approval = request_approval(actor=alice, version=shipped, environment="production")
+    decide(actor=bob, request=approval, decision="approve")
+    # later the shipped version's drift review fails, and an unaudited DP child becomes the latest
+    finished_run(shipped, kind="drift", outcome="fail")
+    child = make_version(system, "1.1.0-dp", parent=shipped)
+    review = request_approval(actor=alice, version=child, environment="staging")
+    row = portfolio_row(login(personas["carla"]).get("/systems/").content.decode(), "Credit Scoring")
+    assert "latest v1.1.0-dp" in row and "v1.1.0-dp not audited" in row
+    assert "Production: v1.0.0 <span class=\"muted\">approved, gate deny</span>" in row
+    assert "Staging: v1.1.0-dp <span class=\"muted\">in review</span>" in row
+    assert "Drift review: fail</a> <span class=\"muted\">on v1.0.0, approved for production</span>" in row
+    assert review.status == "submitted"
+
+
+def test_the_worst_result_reads_could_not_run_apart_from_failed(personas):
+    system = make_system(personas["alice"], "broken", tier="medium")
+    version = make_version(system)
+    AuditRun.objects.create(system=system, version=version, kind="fairness", status=RunStatus.FAILED,
+                            error="The model file is not a safetensors file.", progress=100,
+                            started_at=timezone.now(), finished_at=timezone.now())
+    row = portfolio_row(login(personas["carla"]).get("/systems/").content.decode(), "Broken")
+    assert "Fairness slices: could not run</a> <span class=\"muted\">on v1.0.0, latest</span>" in row
 
 
 def test_a_system_without_versions_says_so_instead_of_a_gate(personas):

@@ -144,6 +144,16 @@ def symbol(status) -> str:
 
 
 @register.filter
+def run_state(run) -> str:
+    return glossary.run_state(run)
+
+
+@register.filter
+def run_label(run) -> str:
+    return glossary.run_label(run)
+
+
+@register.filter
 def explain(metric_name):
     """{{ "demographic_parity_difference"|explain }} -> a glossary Term (label, measures, matters, if_fails)."""
     return glossary.term(metric_name)
