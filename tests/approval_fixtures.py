@@ -65,14 +65,14 @@ def make_version(system, label="1.0.0", *, creator=None, minutes_ago=0):
     return version
 
 
-def make_run(version, *, outcome="pass", checks=None, days_ago=1, kind="fairness"):
+def make_run(version, *, outcome="pass", checks=None, days_ago=1, kind="fairness", params=None):
     from audits.runs.models import AuditRun, RunStatus
 
     finished = timezone.now() - timedelta(days=days_ago)
     return AuditRun.objects.create(
         system=version.system, version=version, kind=kind, status=RunStatus.SUCCEEDED, outcome=outcome,
         checks=STRICT_CHECKS if checks is None else checks, started_at=finished - timedelta(minutes=2),
-        finished_at=finished, progress=100,
+        finished_at=finished, progress=100, params=params or {},
     )
 
 

@@ -5,6 +5,8 @@ Thin: parse, call one service, tell the user what happened, go back to the syste
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_POST
 from audits.drift import services as drift
 from audits.drift.models import RetrainingRecommendation
 from governance.core.exceptions import ApplicationError
-from governance.registry.models import AISystem, ModelVersion
+from governance.registry.models import AISystem, Dataset, ModelVersion
 
 
 def _back(system: AISystem):
@@ -24,6 +26,18 @@ def _back(system: AISystem):
 def _version(request, system: AISystem) -> ModelVersion | None:
     return ModelVersion.objects.select_related("system", "eval_dataset", "train_dataset").filter(
         system=system, pk=request.POST.get("version") or None).first()
+
+
+def _batch(request, system: AISystem) -> Dataset | None:
+    """The production batch posted (a rollback target is reviewed on the batch that breached
+    the version it replaces); none: the latest. An unknown one is refused, not replaced."""
+    value = request.POST.get("batch")
+    if not value:
+        return None
+    try:
+        return Dataset.objects.get(system=system, pk=uuid.UUID(value))
+    except (ValueError, Dataset.DoesNotExist):
+        raise ApplicationError("batch: no such dataset of this system.", field="batch") from None
 
 
 def _missing_version(request, system):
@@ -61,7 +75,7 @@ def review_request(request, slug):
     if version is None:
         return _missing_version(request, system)
     try:
-        run = drift.drift_review_request(actor=request.user, version=version)
+        run = drift.drift_review_request(actor=request.user, version=version, batch=_batch(request, system))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back(system)

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
 from governance.approvals.models import ApprovalStatus
 from governance.approvals.services import pending_roles
@@ -324,13 +325,46 @@ def _evaluate(system, version, environment, now) -> tuple[dict, GateState | None
     answer = answers[(version.pk, environment)]
     if answer["decision"] == DENY and answer["was_allowed"]:
         target = rollback_target(system=system, environment=environment, exclude=version, now=now)
-        answer["rollback"] = ({"version": target.version, "artifact_sha256": target.artifact_sha256,
-                               "gate": f"/api/v1/gate/{system.slug}/{target.version}/?environment={environment}"}
-                              if target else None)
-        answer["reasons"].append(
-            f"Roll back to {target.version}, the last version still allowed in {environment}." if target
-            else f"No other version of {system.slug} is allowed in {environment} to roll back to.")
+        answer["rollback"] = rollback_info(system, target, environment, breached=version) if target else None
+        answer["reasons"].append(answer["rollback"]["sentence"] if target
+                                 else f"No other version of {system.slug} is allowed in {environment} to roll back to.")
     return answer, facts.states.get((version.pk, environment))
+
+
+def _breach(version: ModelVersion) -> AuditRun | None:
+    """The failed drift review of `version` on a production batch, when its latest review is one."""
+    run = (AuditRun.objects.filter(version=version, kind="drift", status=RunStatus.SUCCEEDED)
+           .order_by("-finished_at").only("id", "outcome", "params").first())
+    return run if run and run.outcome == "fail" and (run.params or {}).get("batch") else None
+
+
+def rollback_info(system: AISystem, target: ModelVersion, environment: str, *, breached=None) -> dict:
+    """The version to roll back to (still allowed now, so its own evidence is current) and, when
+    the breach that ended `breached` came from production data, whether `target` was reviewed
+    against that same batch; if not, the request that reviews it."""
+    info = {"version": target.version, "artifact_sha256": target.artifact_sha256,
+            "gate": f"/api/v1/gate/{system.slug}/{target.version}/?environment={environment}"}
+    sentence = f"Roll back to {target.version}, the last version still allowed in {environment}"
+    breach = _breach(breached) if breached is not None else None
+    if breach is None:
+        return {**info, "sentence": sentence + "."}
+    batch = breach.params["batch"]
+    review = (AuditRun.objects.filter(version=target, kind="drift", params__batch=batch)
+              .exclude(status=RunStatus.FAILED).order_by("-created_at").only("id", "status", "outcome").first())
+    info["breach"] = {"version": breached.version, "run": str(breach.pk), "batch": batch}
+    info["reviewed_against_breach"] = (None if review is None else {
+        "run": str(review.pk), "status": review.status, "outcome": review.outcome or None})
+    if review is None:
+        info["review_request"] = {"method": "POST", "url": "/api/v1/audit-runs/", "body": {
+            "version": str(target.pk), "kind": "drift", "params": {"batch": batch}}}
+        sentence += (f"; it has not been reviewed against the production batch that breached {breached.version}:"
+                     " review it first (rollback.review_request)")
+    elif review.status != RunStatus.SUCCEEDED:
+        sentence += f"; its review against the production batch that breached {breached.version} is {review.status}"
+    else:
+        sentence += (f"; reviewed against the production batch that breached {breached.version}: "
+                     f"drift {review.outcome}")
+    return {**info, "sentence": sentence + "."}
 
 
 def gate_evaluate(*, system: AISystem, version: ModelVersion, environment: str, now=None) -> dict:
@@ -422,7 +456,12 @@ def rollback_answer(*, system: AISystem, environment: str, actor=None) -> dict:
     target = rollback_target(system=system, environment=environment)
     if target is None:
         raise NotFoundError(NO_ALLOWED_VERSION.format(system=system.slug, env=environment))
-    return gate_answer(system=system, version=target, environment=environment, actor=actor)
+    answer = gate_answer(system=system, version=target, environment=environment, actor=actor)
+    # The newest version, when it is not the target, is what the pipeline rolls back from.
+    newest = system.versions.order_by("-created_at").first()
+    breached = newest if newest and newest.pk != target.pk else None
+    answer["rollback"] = rollback_info(system, target, environment, breached=breached)
+    return answer
 
 
 def policy_gaps(version: ModelVersion, environment: str) -> list[str]:

@@ -31,7 +31,7 @@ from governance.catalog.models import (
 from governance.core import glossary
 from governance.core.roles import can, user_roles
 from governance.gate.board import ENVIRONMENTS, GateBoard
-from governance.gate.services import gate_evaluate_many
+from governance.gate.services import gate_evaluate_many, rollback_info
 from governance.policies.models import Environment
 from governance.registry.models import AISystem, ModelVersion
 
@@ -391,12 +391,23 @@ def system_approvals_panel(*, system, versions: list, user) -> dict:
     latest = {}
     for req in approval_requests_list(system_slug=system.slug):
         latest.setdefault((req.version_id, req.environment), req)
+    newest_first = sorted(versions, key=lambda v: v.created_at, reverse=True)
+    for v in versions:
+        for env in envs:
+            answer = answers[(v.pk, env)]
+            if answer["decision"] == "deny" and answer["was_allowed"]:
+                # As the gate API says it: the newest other version allowed there now, and
+                # whether it was reviewed on the production batch that breached this one.
+                target = next((t for t in newest_first if t.pk != v.pk and answers[(t.pk, env)]["decision"] == "allow"),
+                              None)
+                answer["rollback"] = rollback_info(system, target, env, breached=v) if target else None
     rows = [
         {"version": v, "envs": [{"env": env, "gate": answers[(v.pk, env)], "request": latest.get((v.pk, env))}
                                 for env in envs]}
         for v in versions
     ]
-    return {"rows": rows, "environments": Environment.choices, "can_request": can(user, "approval.request", system)}
+    return {"rows": rows, "environments": Environment.choices, "can_request": can(user, "approval.request", system),
+            "can_review": can(user, "audit.request", system)}
 
 
 def role_kinds(role: str) -> list[str]:

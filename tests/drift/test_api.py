@@ -203,3 +203,19 @@ def test_the_pages_upload_a_batch_review_it_and_show_the_breach(
     r = client.post("/systems/credit/drift/schedule/", {"version": str(version.pk), "crontab": "custom",
                                                         "custom_crontab": "every monday"}, follow=True)
     assert "crontab: &#x27;every monday&#x27; has 2 field(s), not 5." in r.content.decode()
+
+
+def test_a_review_on_a_chosen_batch_is_requested_from_the_page_and_an_unknown_batch_is_refused(
+        credit_system, credit_frames, personas, client, no_enqueue):
+    system, version = credit_system
+    _, test = credit_frames
+    client.force_login(personas["alice"])
+    client.post("/systems/credit/drift/batches/", {"version": str(version.pk),
+                                                   "file": SimpleUploadedFile("b.csv", csv_bytes(test))})
+    batch = Dataset.objects.get(system=system, role="production")
+    r = client.post("/systems/credit/drift/review/", {"version": str(version.pk), "batch": str(batch.pk)})
+    run = AuditRun.objects.get(kind="drift")
+    assert r.status_code == 302 and run.params["batch"] == str(batch.pk)
+    r = client.post("/systems/credit/drift/review/", {"version": str(version.pk), "batch": "not-a-uuid"}, follow=True)
+    assert "batch: no such dataset of this system." in r.content.decode()
+    assert AuditRun.objects.filter(kind="drift").count() == 1

@@ -357,6 +357,37 @@ def test_a_version_denied_after_being_allowed_names_the_rollback(personas, pipel
     assert r.status_code == 404 and r.json()["message"] == "No version of triage is currently allowed in production."
 
 
+def test_a_rollback_after_a_production_breach_says_whether_the_target_saw_that_batch(personas, pipeline, gate_key):
+    import uuid
+
+    system, old = allowed_medium(personas, label="1.0.0", minutes_ago=60)
+    _, new = allowed_medium(personas, system, label="1.1.0")
+    assert pipeline.get("/api/v1/gate/triage/1.1.0/?environment=production").json()["decision"] == "allow"
+    batch = str(uuid.uuid4())
+    breach = make_run(new, kind="drift", outcome="fail", days_ago=0, params={"batch": batch})
+    evidence_record(system=system, kind="drift", outcome="fail", summary="PSI 0.31 on income", audit_run=breach,
+                    version=new)
+
+    body = pipeline.get("/api/v1/gate/triage/1.1.0/?environment=production").json()
+    assert body["decision"] == "deny" and body["rollback"]["version"] == "1.0.0"
+    assert body["rollback"]["breach"] == {"version": "1.1.0", "run": str(breach.pk), "batch": batch}
+    assert body["rollback"]["reviewed_against_breach"] is None
+    assert body["rollback"]["review_request"] == {"method": "POST", "url": "/api/v1/audit-runs/", "body": {
+        "version": str(old.pk), "kind": "drift", "params": {"batch": batch}}}
+    assert body["reasons"][-1] == ("Roll back to 1.0.0, the last version still allowed in production; it has not "
+                                   "been reviewed against the production batch that breached 1.1.0: review it "
+                                   "first (rollback.review_request).")
+    r = pipeline.get("/api/v1/rollback/triage/?environment=production").json()
+    assert r["version"] == "1.0.0" and r["rollback"]["review_request"]["body"]["version"] == str(old.pk)
+
+    reviewed = make_run(old, kind="drift", outcome="pass", days_ago=0, params={"batch": batch})
+    body = pipeline.get("/api/v1/gate/triage/1.1.0/?environment=production").json()
+    assert body["rollback"]["reviewed_against_breach"] == {"run": str(reviewed.pk), "status": "succeeded",
+                                                          "outcome": "pass"}
+    assert "review_request" not in body["rollback"]
+    assert body["reasons"][-1].endswith("reviewed against the production batch that breached 1.1.0: drift pass.")
+
+
 def test_the_public_key_endpoint_serves_the_verifying_key(pipeline, gate_key):
     body = pipeline.get("/api/v1/gate/public-key/").json()
     assert body["public_key_pem"].encode() == gate_key

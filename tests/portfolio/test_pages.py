@@ -18,7 +18,7 @@ from governance.registry.models import AISystem, Dataset, ModelVersion
 from governance.approvals.models import ApprovalRequest
 from governance.catalog.models import ControlAssessment
 from governance.registry.services import system_create
-from tests.approval_fixtures import decide, request_approval
+from tests.approval_fixtures import decide, gate_key, request_approval  # noqa: F401 - a fixture
 from tests.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +145,30 @@ def test_the_worst_result_reads_could_not_run_apart_from_failed(personas):
                             started_at=timezone.now(), finished_at=timezone.now())
     row = portfolio_row(login(personas["carla"]).get("/systems/").content.decode(), "Broken")
     assert "Fairness slices: could not run</a> <span class=\"muted\">on v1.0.0, latest</span>" in row
+
+
+def test_the_system_page_offers_to_review_the_rollback_target_on_the_batch_that_breached(personas, gate_key):
+    import uuid
+
+    from governance.gate.services import gate_answer
+    from tests.approval_fixtures import approve, make_run, passing_run
+    from tests.approval_fixtures import make_version as gate_version
+
+    alice = personas["alice"]
+    system = make_system(alice, "triage")
+    old, new = gate_version(system, "1.0.0", minutes_ago=60), gate_version(system, "1.1.0")
+    for v in (old, new):
+        passing_run(v)
+        approve(v, "production", personas)
+    gate_answer(system=system, version=new, environment="production")  # a pipeline saw it allowed
+    batch = str(uuid.uuid4())
+    breach = make_run(new, kind="drift", outcome="fail", days_ago=0, params={"batch": batch})
+    evidence_record(system=system, kind="drift", outcome="fail", summary="PSI 0.31", audit_run=breach, version=new)
+    html = login(alice).get("/systems/triage/").content.decode()
+    assert "roll back to 1.0.0" in html and "not reviewed against the batch that breached 1.1.0" in html
+    assert f'<input type="hidden" name="version" value="{old.pk}"><input type="hidden" name="batch" value="{batch}">' in html
+    assert "Review 1.0.0 on that batch" in html
+    assert "Review 1.0.0 on that batch" not in login(personas["aude"]).get("/systems/triage/").content.decode()
 
 
 def test_a_system_without_versions_says_so_instead_of_a_gate(personas):
