@@ -8,11 +8,12 @@ from audits.drift.models import (
     RecommendationStatus,
     RetrainingRecommendation,
 )
-from audits.runs.models import AuditRun
+from audits.runs.models import AuditRun, RunStatus
 from governance.core.exceptions import NotFoundError
 from governance.core.roles import can, require
 from governance.registry.models import AISystem, Dataset, DatasetRole
 
+KIND = "drift"  # a drift review is an AuditRun of this kind
 NO_RECOMMENDATION = "No retraining recommendation {pk}."
 
 UNRESOLVED = [RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED]
@@ -24,6 +25,19 @@ PRESETS = [("@daily", "Daily, 06:00 UTC", "0 6 * * *"), ("@weekly", "Weekly, Mon
 
 def latest_production_batch(*, system: AISystem) -> Dataset | None:
     return Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION).order_by("-created_at").first()
+
+
+def production_breach(*, version) -> AuditRun | None:
+    """The failed drift review of `version` on a production batch, when its latest review is one."""
+    run = (AuditRun.objects.filter(version=version, kind=KIND, status=RunStatus.SUCCEEDED)
+           .order_by("-finished_at").only("id", "outcome", "params").first())
+    return run if run and run.outcome == "fail" and (run.params or {}).get("batch") else None
+
+
+def batch_review(*, version, batch: str) -> AuditRun | None:
+    """The latest review of `version` against production batch `batch` that did not fail to run."""
+    return (AuditRun.objects.filter(version=version, kind=KIND, params__batch=batch)
+            .exclude(status=RunStatus.FAILED).order_by("-created_at").only("id", "status", "outcome").first())
 
 
 def retraining_recommendation_get(*, pk, user) -> RetrainingRecommendation:

@@ -43,7 +43,7 @@ from governance.approvals.services import approval_decide, approval_request_crea
 from governance.demo.datasets import CREDIT_CATEGORICAL, CREDIT_NUMERIC, DATA_DIR
 from governance.demo.drift import shift_credit_batch
 from governance.gate.keys import gate_key_ensure
-from governance.gate.services import rollback_target
+from governance.gate.services import rollback_answer, rollback_target
 from governance.registry import services
 from governance.registry.models import AISystem, Dataset, DatasetRole, ModelVersion
 from governance.registry.selectors import dataset_frame
@@ -251,6 +251,8 @@ def demo_release(*, alive=lambda: True, timeout: float = 600, log=print, serve_u
     target = rollback_target(system=system, environment=ENV)
     exits["rollback"] = target.version if target else None
     log(f"rollback: GET /api/v1/rollback/{SYSTEM}/?environment={ENV} -> {exits['rollback'] or 'no version allowed'}")
+    if target:
+        log("  " + rollback_answer(system=system, environment=ENV)["rollback"]["sentence"])
     log(f"replay against the running app: GOV_GATE_TOKEN=<a gate:read token> python "
         f"{CLIENT.relative_to(settings.BASE_DIR)} --url {serve_url} --system {SYSTEM} "
         f"--version {newest_label} --environment {ENV} --public-key {public_key}")
@@ -279,3 +281,4 @@ def _play(url, token, key, public_key, *, alive, timeout, log) -> dict:
     log(f"gate after the drift breach ({newest.version}):")
     exits["drifted"] = gate_check(url, newest.version, key, public_key, log=log)
     return exits
+

@@ -30,7 +30,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audits.runs.models import AuditRun, RunStatus
+from audits.drift.selectors import KIND as DRIFT
+from audits.drift.selectors import batch_review, production_breach
+from audits.runs.models import RunStatus
 from audits.runs.registry import KINDS
 from governance.approvals.models import ApprovalStatus
 from governance.approvals.services import pending_roles
@@ -331,13 +333,6 @@ def _evaluate(system, version, environment, now) -> tuple[dict, GateState | None
     return answer, facts.states.get((version.pk, environment))
 
 
-def _breach(version: ModelVersion) -> AuditRun | None:
-    """The failed drift review of `version` on a production batch, when its latest review is one."""
-    run = (AuditRun.objects.filter(version=version, kind="drift", status=RunStatus.SUCCEEDED)
-           .order_by("-finished_at").only("id", "outcome", "params").first())
-    return run if run and run.outcome == "fail" and (run.params or {}).get("batch") else None
-
-
 def rollback_info(system: AISystem, target: ModelVersion, environment: str, *, breached=None) -> dict:
     """The version to roll back to (still allowed now, so its own evidence is current) and, when
     the breach that ended `breached` came from production data, whether `target` was reviewed
@@ -345,18 +340,17 @@ def rollback_info(system: AISystem, target: ModelVersion, environment: str, *, b
     info = {"version": target.version, "artifact_sha256": target.artifact_sha256,
             "gate": f"/api/v1/gate/{system.slug}/{target.version}/?environment={environment}"}
     sentence = f"Roll back to {target.version}, the last version still allowed in {environment}"
-    breach = _breach(breached) if breached is not None else None
+    breach = production_breach(version=breached) if breached is not None else None
     if breach is None:
         return {**info, "sentence": sentence + "."}
     batch = breach.params["batch"]
-    review = (AuditRun.objects.filter(version=target, kind="drift", params__batch=batch)
-              .exclude(status=RunStatus.FAILED).order_by("-created_at").only("id", "status", "outcome").first())
+    review = batch_review(version=target, batch=batch)
     info["breach"] = {"version": breached.version, "run": str(breach.pk), "batch": batch}
     info["reviewed_against_breach"] = (None if review is None else {
         "run": str(review.pk), "status": review.status, "outcome": review.outcome or None})
     if review is None:
         info["review_request"] = {"method": "POST", "url": "/api/v1/audit-runs/", "body": {
-            "version": str(target.pk), "kind": "drift", "params": {"batch": batch}}}
+            "version": str(target.pk), "kind": DRIFT, "params": {"batch": batch}}}
         sentence += (f"; it has not been reviewed against the production batch that breached {breached.version}:"
                      " review it first (rollback.review_request)")
     elif review.status != RunStatus.SUCCEEDED:

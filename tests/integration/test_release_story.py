@@ -37,7 +37,9 @@ def test_the_release_story(demo_credit, worker):
     story = "\n".join(lines)
     # The client exits 1 on deny and 0 on allow, after verifying each signed answer.
     assert exits == {"before": 1, "approved": 0, "drifted": 1, "rollback": "1.1.0"}, story
-    assert "Roll back to 1.1.0, the last version still allowed in production." in story
+    # The breach came from a production batch that 1.1.0 was never reviewed on: the answer says so.
+    assert ("Roll back to 1.1.0, the last version still allowed in production; it has not been reviewed "
+            "against the production batch that breached 1.2.0: review it first (rollback.review_request).") in story
     assert RiskAcceptance.objects.filter(environment="production").count() == 2
     revoked = ApprovalRequest.objects.get(version__version="1.2.0")
     assert revoked.status == "revoked" and "drift" in revoked.revoked_reason.lower()
