@@ -5,8 +5,6 @@ Thin: parse, call one service, tell the user what happened, go back to the syste
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
@@ -14,49 +12,36 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits.drift import services as drift
+from audits.drift.forms import BatchUploadForm, ResolveForm, ReviewForm, ScheduleForm
 from audits.drift.models import RetrainingRecommendation
 from governance.core.exceptions import ApplicationError
-from governance.registry.models import AISystem, Dataset, ModelVersion
+from governance.core.forms import form_error
+from governance.registry.models import AISystem
 
 
 def _back(system: AISystem):
     return redirect(reverse("system-detail", args=[system.slug]) + "#drift")
 
 
-def _version(request, system: AISystem) -> ModelVersion | None:
-    return ModelVersion.objects.select_related("system", "eval_dataset", "train_dataset").filter(
-        system=system, pk=request.POST.get("version") or None).first()
-
-
-def _batch(request, system: AISystem) -> Dataset | None:
-    """The production batch posted (a rollback target is reviewed on the batch that breached
-    the version it replaces); none: the latest. An unknown one is refused, not replaced."""
-    value = request.POST.get("batch")
-    if not value:
-        return None
-    try:
-        return Dataset.objects.get(system=system, pk=uuid.UUID(value))
-    except (ValueError, Dataset.DoesNotExist):
-        raise ApplicationError("batch: no such dataset of this system.", field="batch") from None
-
-
-def _missing_version(request, system):
-    messages.error(request, "version: choose one of this system's versions.")
-    return _back(system)
+def _valid(request, form):
+    """The cleaned form, or None after telling the user its first error."""
+    if form.is_valid():
+        return form.cleaned_data
+    messages.error(request, form_error(form))
+    return None
 
 
 @login_required
 @require_POST
 def batch_upload(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
-    version = _version(request, system)
-    if version is None:
-        return _missing_version(request, system)
+    fields = _valid(request, BatchUploadForm(request.POST, request.FILES, system=system))
+    if fields is None:
+        return _back(system)
     try:
         result = drift.production_batch_register(
-            actor_or_token=request.user, system=system, version=version, upload=request.FILES.get("file"),
-            label_column=request.POST.get("label_column", "").strip() or None,
-            name=request.POST.get("name", "").strip(), review=bool(request.POST.get("review")),
+            actor_or_token=request.user, system=system, version=fields["version"], upload=fields["file"],
+            label_column=fields["label_column"] or None, name=fields["name"], review=fields["review"],
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -71,11 +56,11 @@ def batch_upload(request, slug):
 @require_POST
 def review_request(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
-    version = _version(request, system)
-    if version is None:
-        return _missing_version(request, system)
+    fields = _valid(request, ReviewForm(request.POST, system=system))
+    if fields is None:
+        return _back(system)
     try:
-        run = drift.drift_review_request(actor=request.user, version=version, batch=_batch(request, system))
+        run = drift.drift_review_request(actor=request.user, version=fields["version"], batch=fields["batch"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back(system)
@@ -86,15 +71,14 @@ def review_request(request, slug):
 @require_POST
 def schedule_set(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
-    version = _version(request, system)
-    if version is None:
-        return _missing_version(request, system)
-    crontab = request.POST.get("crontab", "")
-    if crontab == "custom":
-        crontab = request.POST.get("custom_crontab", "")
+    form = ScheduleForm(request.POST, system=system)
+    fields = _valid(request, form)
+    if fields is None:
+        return _back(system)
+    version = fields["version"]
     try:
-        schedule = drift.drift_schedule_set(actor=request.user, system=system, version=version, crontab=crontab,
-                                            enabled=request.POST.get("enabled") == "on")
+        schedule = drift.drift_schedule_set(actor=request.user, system=system, version=version,
+                                            crontab=form.expression(), enabled=fields["enabled"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back(system)
@@ -107,10 +91,12 @@ def schedule_set(request, slug):
 @require_POST
 def recommendation_resolve(request, pk):
     rec = get_object_or_404(RetrainingRecommendation.objects.select_related("version__system"), pk=pk)
+    form = ResolveForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ApplicationError(form_error(form))
         drift.retraining_recommendation_resolve(actor=request.user, recommendation=rec,
-                                                status=request.POST.get("status", ""),
-                                                note=request.POST.get("note", "").strip())
+                                                status=form.cleaned_data["status"], note=form.cleaned_data["note"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

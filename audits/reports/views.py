@@ -6,29 +6,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audits.reports.forms import ReportRequestForm, VerifyForm
 from audits.reports.models import Report, ReportStatus
 from audits.reports.selectors import reports_for_system
 from audits.reports.service import report_generate, report_verify
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.core.roles import can
-from governance.registry.models import AISystem, ModelVersion
+from governance.registry.models import AISystem
 
 
 @login_required
 @require_POST
 def report_create(request):
-    try:
-        version = ModelVersion.objects.select_related("system").filter(pk=request.POST.get("version", "")).first()
-    except ValidationError:  # not a UUID
-        version = None
-    if version is None:
-        messages.error(request, "version: choose a registered model version.")
+    form = ReportRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
         return redirect("/systems/")
+    version = form.cleaned_data["version"]
     try:
         report = report_generate(actor=request.user, version=version)
     except ApplicationError as exc:
@@ -82,10 +82,12 @@ def report_panel(request, slug):
 def report_verify_page(request):
     context = {}
     if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+        upload = form.cleaned_data["file"] if form.is_valid() else None
         try:
-            context["result"] = report_verify(upload=request.FILES.get("file"))
+            context["result"] = report_verify(upload=upload)
         except ApplicationError as exc:
             context["error"] = exc.message
             return render(request, "reports/verify.html", context, status=exc.status_code)
-        context["filename"] = request.FILES["file"].name
+        context["filename"] = upload.name
     return render(request, "reports/verify.html", context)

@@ -12,20 +12,22 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from audits.runs.models import AuditRun, RunStatus
+from audits.runs.forms import RunFilterForm, RunRequestForm
 from audits.runs.registry import KINDS
 from audits.runs.selectors import run_list as select_runs
 from audits.runs.services import audit_run_create
 from governance.core import glossary
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.registry.models import ModelVersion
 
 
 @login_required
 def run_list(request):
-    status = request.GET.get("status", "")
-    kind = request.GET.get("kind", "")
-    runs = Paginator(select_runs(status=status if status in RunStatus.values else "",
-                                 kind=kind if kind in KINDS else ""), 50).get_page(request.GET.get("page"))
+    filters = RunFilterForm(request.GET)
+    filters.is_valid()
+    status, kind = filters.cleaned_data.get("status", ""), filters.cleaned_data.get("kind", "")
+    runs = Paginator(select_runs(status=status, kind=kind), 50).get_page(request.GET.get("page"))
     return render(request, "runs/list.html", {"runs": runs, "status": status, "statuses": RunStatus.choices,
                                               "kind": kind, "kinds": [(k, v.label) for k, v in KINDS.items()]})
 
@@ -76,8 +78,11 @@ def run_progress(request, run_id):
 @require_POST
 def run_create(request, version_id):
     version = get_object_or_404(ModelVersion.objects.select_related("system"), pk=version_id)
+    form = RunRequestForm(request.POST)
     try:
-        run = audit_run_create(actor=request.user, version=version, kind=request.POST.get("kind", ""))
+        if not form.is_valid():
+            raise ApplicationError(form_error(form))
+        run = audit_run_create(actor=request.user, version=version, kind=form.cleaned_data["kind"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("system-detail", slug=version.system.slug)

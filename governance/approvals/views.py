@@ -4,7 +4,6 @@ Thin: parse, call one service, tell the user what happened, go back to the appro
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 
@@ -16,28 +15,27 @@ from django.views.decorators.http import require_POST
 
 from audits.runs.models import AuditRun
 from governance.approvals import risk, services
+from governance.approvals.forms import AcceptRiskForm, RequestForm, RevokeForm
 from governance.approvals.models import ApprovalRequest
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.policies.services import policy_for
 from governance.registry.models import AISystem, ModelVersion
-
-
-def _back(request, fallback):
-    return redirect(request.POST.get("next") or fallback)
 
 
 @login_required
 @require_POST
 def approval_create(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
-    version = ModelVersion.objects.filter(system=system, pk=request.POST.get("version") or None).first()
-    if version is None:
-        messages.error(request, "version: choose one of this system's versions.")
+    form = RequestForm(request.POST)
+    version = form.is_valid() and ModelVersion.objects.filter(system=system, pk=form.cleaned_data["version"]).first()
+    if not version:
+        messages.error(request, form_error(form) or f"version: {NO_VERSION}")
         return redirect("system-detail", slug=slug)
     try:
         req = services.approval_request_create(
-            actor=request.user, version=version, environment=request.POST.get("environment", ""),
-            justification=request.POST.get("justification", ""), acknowledge=request.POST.get("acknowledge") == "on")
+            actor=request.user, version=version, environment=form.cleaned_data["environment"],
+            justification=form.cleaned_data["justification"], acknowledge=form.cleaned_data["acknowledge"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("system-detail", slug=slug)
@@ -60,8 +58,11 @@ def approval_submit(request, pk):
 @require_POST
 def approval_revoke(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
+    form = RevokeForm(request.POST)
     try:
-        services.approval_revoke(actor=request.user, request=req, reason=request.POST.get("reason", ""))
+        if not form.is_valid():
+            raise ApplicationError(form_error(form))
+        services.approval_revoke(actor=request.user, request=req, reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -69,19 +70,14 @@ def approval_revoke(request, pk):
     return redirect("approval-detail", pk=pk)
 
 
-BAD_DATE = "accept until: enter a date as YYYY-MM-DD, or leave it empty for the policy's maximum."
 NO_RUN = "No such audit run of this version."
+NO_VERSION = "choose one of this system's versions."
 
 
-def _accept_until(value: str, *, run, policy) -> datetime | None:
+def _accept_until(day: date | None, *, run, policy) -> datetime | None:
     """The end (UTC) of the chosen day; on the last allowed day, the limit itself. Empty: None."""
-    value = (value or "").strip()
-    if not value:
+    if day is None:
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ApplicationError(BAD_DATE, field="expires_at") from None
     end = datetime.combine(day, time.max, tzinfo=dt_timezone.utc)
     limit = risk.acceptance_limit(run, policy)
     return limit if day == limit.astimezone(dt_timezone.utc).date() else end
@@ -91,18 +87,20 @@ def _accept_until(value: str, *, run, policy) -> datetime | None:
 @require_POST
 def approval_accept_risk(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
-    try:
-        run_id = uuid.UUID(request.POST.get("run", ""))
-    except ValueError:
-        raise Http404(NO_RUN) from None
-    run = get_object_or_404(AuditRun.objects.select_related("version__system"), pk=run_id, version=req.version)
+    form = AcceptRiskForm(request.POST)
+    valid = form.is_valid()
+    if "run" not in form.cleaned_data:
+        raise Http404(NO_RUN)
+    run = get_object_or_404(AuditRun.objects.select_related("version__system"), pk=form.cleaned_data["run"],
+                            version=req.version)
     policy = policy_for(risk_tier=req.version.system.risk_tier, environment=req.environment)
     try:
+        if not valid:
+            raise ApplicationError(form_error(form))
+        fields = form.cleaned_data
         acceptance = risk.risk_accept(
-            actor=request.user, run=run, environment=req.environment,
-            justification=request.POST.get("justification", ""),
-            expires_at=_accept_until(request.POST.get("expires_at", ""), run=run, policy=policy),
-            role=request.POST.get("role") or None)
+            actor=request.user, run=run, environment=req.environment, justification=fields["justification"],
+            expires_at=_accept_until(fields["expires_at"], run=run, policy=policy), role=fields["role"] or None)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

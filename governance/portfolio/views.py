@@ -36,6 +36,7 @@ from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import Role, can, role_label
 from governance.gate.services import gate_evaluate
+from governance.portfolio.forms import PAGE_SIZES, PortfolioFilterForm
 from governance.portfolio.selectors import (
     GATE_FILTERS,
     PORTFOLIO_SORTS,
@@ -50,23 +51,16 @@ from governance.portfolio.selectors import (
 from governance.registry.models import AISystem, LifecycleStage, RiskTier
 from governance.registry.selectors import system_versions, version_lineage, version_scope
 
-PAGE_SIZES = {"50": 50, "200": 200, "all": None}
 
 
 @login_required
 def system_list(request):
     """The portfolio: where do we stand, and what needs attention?"""
     g = request.GET
-    filters = {
-        "search": g.get("q", "").strip(),
-        "risk_tier": g.get("tier", "") if g.get("tier", "") in RiskTier.values else "",
-        "stage": g.get("stage", "") if g.get("stage", "") in LifecycleStage.values else "",
-        "gate": g.get("gate", "") if g.get("gate", "") in GATE_FILTERS else "",
-        "attention": g.get("attention") == "1",
-        "sort": g.get("sort", "name") if g.get("sort", "name") in PORTFOLIO_SORTS else "name",
-    }
+    form = PortfolioFilterForm(g)
+    filters = form.filters()
     systems = portfolio(**filters)
-    size = g.get("size", "50") if g.get("size", "50") in PAGE_SIZES else "50"
+    size = form.page_size()
     page = Paginator(systems, PAGE_SIZES[size] or max(len(systems), 1)).get_page(g.get("page"))
     systems.show(page.object_list)  # coverage and the gate's reasons, for the rows shown only
     query = g.copy()

@@ -24,6 +24,7 @@ from audits.runs.services import audit_run_create
 from governance.approvals.services import approval_request_create, policy_gaps
 from governance.core import glossary
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import first_field, form_error, typed
 from governance.core.roles import can
 from governance.policies.models import Environment
 from governance.policies.services import policy_for
@@ -37,6 +38,7 @@ from governance.registry.models import (
     RiskTier,
 )
 from governance.registry.uploads import TOO_LARGE
+from governance.wizard.forms import ApprovalRequestForm, AuditsForm, DataForm, SystemForm, VersionForm
 
 STEPS = [
     ("system", "Describe the system"),
@@ -85,14 +87,13 @@ def wizard_start(request):
     if not can(request.user, "system.create"):
         return _forbidden(request, "system", "Only model owners register AI systems. Ask a model owner, or an "
                                              "administrator to give you that role.")
-    form = {"name": "", "slug": "", "purpose": "", "intended_use": "", "risk_tier": "medium",
-            "lifecycle_stage": "development"}
+    form = SystemForm(request.POST if request.method == "POST" else None)
     error = None
-    if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in form}
-        form["slug"] = form["slug"] or slugify(form["name"])[:80]
+    if form.is_bound:
         try:
-            system = services.system_create(actor=request.user, **form)
+            fields = _cleaned(form)
+            fields["slug"] = fields["slug"] or slugify(fields["name"])[:80]
+            system = services.system_create(actor=request.user, **fields)
         except ApplicationError as exc:
             error = exc
         else:
@@ -101,7 +102,7 @@ def wizard_start(request):
             return redirect("wizard-data", slug=system.slug)
     mine = AISystem.objects.filter(owner=request.user).order_by("name")[:20]
     return _page(request, "system", "system", {
-        "form": form, "error": error, "tiers": [(v, label, TIER_HELP[v]) for v, label in RiskTier.choices],
+        "form": typed(form), "error": error, "tiers": [(v, label, TIER_HELP[v]) for v, label in RiskTier.choices],
         "stages": LifecycleStage.choices, "mine": mine,
     }, status=400 if error else 200)
 
@@ -128,8 +129,11 @@ def _schema_from(data: bytes, *, label: str, sensitive: list[str], categorical: 
     return {"features": features, "label": label, "sensitive": sensitive, "categorical": categorical}
 
 
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+def _cleaned(form) -> dict:
+    """The form's cleaned data, or its first error as the ApplicationError the page shows."""
+    if not form.is_valid():
+        raise ApplicationError(form_error(form), field=first_field(form))
+    return form.cleaned_data
 
 
 def _read(upload, field: str) -> bytes | None:
@@ -147,24 +151,24 @@ def wizard_data(request, slug):
     system, allowed = _owned_system(request, slug, "dataset.register")
     if not allowed:
         return _forbidden(request, "data", f"Only the owner of {system.name} uploads its data.")
-    form = {"label": "", "sensitive": "", "categorical": ""}
+    form = DataForm(request.POST, request.FILES) if request.method == "POST" else DataForm()
     error = None
-    if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in form}
+    if form.is_bound:
         created: list[Dataset] = []
         try:
-            eval_data = _read(request.FILES.get("eval_file"), "eval_file")
+            fields = _cleaned(form)
+            eval_data = _read(fields["eval_file"], "eval_file")
             if eval_data is None:
                 raise ApplicationError("eval_file: choose the evaluation data file (CSV or Parquet).",
                                        field="eval_file")
-            train_data = _read(request.FILES.get("train_file"), "train_file")
-            schema = _schema_from(eval_data, label=form["label"], sensitive=_names(form["sensitive"]),
-                                  categorical=_names(form["categorical"]))
+            train_data = _read(fields["train_file"], "train_file")
+            schema = _schema_from(eval_data, label=fields["label"], sensitive=form.names("sensitive"),
+                                  categorical=form.names("categorical"))
             with transaction.atomic():  # both datasets or neither
                 for field, role, data in (("eval_file", "test", eval_data), ("train_file", "train", train_data)):
                     if data is None:
                         continue
-                    upload = request.FILES[field]
+                    upload = fields[field]
                     try:
                         created.append(services.dataset_register(
                             actor=request.user, system=system, name=upload.name, role=role, upload=data,
@@ -183,7 +187,7 @@ def wizard_data(request, slug):
                                       "Next: the model.")
             return redirect("wizard-model", slug=system.slug)
     datasets = list(system.datasets.order_by("-created_at"))
-    return _page(request, "data", "data", {"system": system, "form": form, "error": error, "datasets": datasets},
+    return _page(request, "data", "data", {"system": system, "form": typed(form), "error": error, "datasets": datasets},
                  status=400 if error else 200)
 
 
@@ -196,20 +200,20 @@ def wizard_model(request, slug):
     datasets = list(system.datasets.order_by("-created_at"))
     tests = [d for d in datasets if d.role == "test"]
     trains = [d for d in datasets if d.role == "train"]
-    form = {"version": "1.0.0" if not system.versions.exists() else "", "notes": "",
-            "eval_dataset": str(tests[0].pk) if tests else "", "train_dataset": str(trains[0].pk) if trains else ""}
+    initial = {"version": "1.0.0" if not system.versions.exists() else "",
+               "eval_dataset": str(tests[0].pk) if tests else "", "train_dataset": str(trains[0].pk) if trains else ""}
+    form = VersionForm(request.POST, request.FILES) if request.method == "POST" else VersionForm(initial=initial)
     error = None
-    if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in form}
+    if form.is_bound:
         by_id = {str(d.pk): d for d in datasets}
         try:
-            artifact = _read(request.FILES.get("artifact"), "artifact")
-            spec_file = request.FILES.get("spec")
-            spec = _read(spec_file, "spec").decode("utf-8", errors="replace") if spec_file else None
+            fields = _cleaned(form)
+            artifact = _read(fields["artifact"], "artifact")
+            spec = _read(fields["spec"], "spec").decode("utf-8", errors="replace") if fields["spec"] else None
             version = services.model_version_register(
-                actor=request.user, system=system, version=form["version"], artifact=artifact, spec=spec,
-                eval_dataset=by_id.get(form["eval_dataset"]), train_dataset=by_id.get(form["train_dataset"]),
-                notes=form["notes"],
+                actor=request.user, system=system, version=fields["version"], artifact=artifact, spec=spec,
+                eval_dataset=by_id.get(fields["eval_dataset"]), train_dataset=by_id.get(fields["train_dataset"]),
+                notes=fields["notes"],
             )
         except ApplicationError as exc:
             error = exc
@@ -218,7 +222,7 @@ def wizard_model(request, slug):
                                       "scored the evaluation data. Next: pick the audits.")
             return redirect("wizard-audits", slug=system.slug, version_id=version.pk)
     return _page(request, "model", "model", {
-        "system": system, "form": form, "error": error, "tests": tests, "trains": trains,
+        "system": system, "form": typed(form), "error": error, "tests": tests, "trains": trains,
         "versions": system.versions.order_by("-created_at")[:10],
     }, status=400 if error else 200)
 
@@ -238,10 +242,9 @@ def wizard_audits(request, slug, version_id):
     required = set(policy_for(risk_tier=system.risk_tier).audit_requirements or {})
     error = None
     if request.method == "POST":
-        chosen = [k for k in request.POST.getlist("kinds") if k]
+        form = AuditsForm(request.POST, kinds=list(KINDS))
         try:
-            if not chosen:
-                raise ApplicationError("kinds: tick at least one audit.", field="kinds")
+            chosen = _cleaned(form)["kinds"]
             with transaction.atomic():  # every audit is queued, or none
                 for kind in chosen:
                     audit_run_create(actor=request.user, version=version, kind=kind)
@@ -296,13 +299,13 @@ def wizard_approval(request, slug, version_id):
     system = version.system
     if not can(request.user, "approval.request", system):
         return _forbidden(request, "approval", f"Only the owner of {system.name} requests its approval.")
-    form = {"environment": "production", "justification": "", "acknowledge": ""}
+    form = ApprovalRequestForm(request.POST if request.method == "POST" else None)
     error = None
-    if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in form}
+    if form.is_bound:
         try:
-            req = approval_request_create(actor=request.user, version=version, environment=form["environment"],
-                                          justification=form["justification"], acknowledge=form["acknowledge"] == "on")
+            fields = _cleaned(form)
+            req = approval_request_create(actor=request.user, version=version, environment=fields["environment"],
+                                          justification=fields["justification"], acknowledge=fields["acknowledge"])
         except ApplicationError as exc:
             error = exc
         else:
@@ -315,7 +318,7 @@ def wizard_approval(request, slug, version_id):
         envs.append({"value": value, "label": label, "help": ENV_HELP.get(value, ""), "stages": policy.approval_stages,
                      "report": policy.require_signed_report,
                      "gaps": policy_gaps(version=version, environment=value)})
-    return _page(request, "approval", "approval", {"system": system, "version": version, "form": form,
+    return _page(request, "approval", "approval", {"system": system, "version": version, "form": typed(form),
                                                    "error": error, "envs": envs,
                                                    "any_gaps": any(e["gaps"] for e in envs)},
                  status=400 if error else 200)
