@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 UNKNOWN_KIND = "kind must be one of: {kinds}."
+WRONG_FORMAT = ("The {label} audit needs a {needs} model ({why}); version {version} is a {fmt} model. "
+                "Audits that take it: {others}.")
+FORMAT_NAMES = {"safetensors": "torch (safetensors + spec)", "skops": "scikit-learn (skops)"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class AuditKind:
     # Offered by the guided wizard as a first audit (a drift review needs production batches, and
     # DP retraining is a remedy that makes a new version).
     in_wizard: bool = True
+    # The artifact formats the kind can audit, and why when it is not all of them: a version of
+    # another format is refused when the run is requested, and the wizard does not offer it.
+    formats: tuple = ("safetensors", "skops")
+    formats_why: str = ""
 
     def load_runner(self):
         module, func = self.runner.rsplit(".", 1)
@@ -57,6 +64,16 @@ class AuditKind:
         compliance officer marks it "not applicable" for a system, with a reason, a policy's
         requirement of this audit is waived for that system (governance/gate/)."""
         return self.controls["ai-rmf"][0]
+
+    def refusal(self, version) -> str | None:
+        """Why this kind cannot audit `version` (its artifact format), or None when it can."""
+        if version.artifact_format in self.formats:
+            return None
+        others = [k.label for k in KINDS.values() if version.artifact_format in k.formats]
+        return WRONG_FORMAT.format(label=self.label, needs=" or ".join(FORMAT_NAMES.get(f, f) for f in self.formats),
+                                   why=self.formats_why, version=version.version,
+                                   fmt=FORMAT_NAMES.get(version.artifact_format, version.artifact_format),
+                                   others=", ".join(others) or "none")
 
     def figures_for(self, results: dict) -> list[dict]:
         return self.figures(results or {}) if self.figures else []

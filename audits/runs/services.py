@@ -38,6 +38,9 @@ def audit_run_create(*, actor, version: ModelVersion, kind: str, params: dict | 
     if params is not None and not isinstance(params, dict):
         raise ApplicationError("params must be a JSON object.", field="params")
     spec = KINDS[kind]
+    refusal = spec.refusal(version)
+    if refusal:
+        raise ApplicationError(refusal, field="kind")
     unknown = set(params or {}) - set(spec.defaults)
     if unknown:
         raise ApplicationError(

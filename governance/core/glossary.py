@@ -73,13 +73,51 @@ METRICS: dict[str, Term] = {
 }
 
 
-AUDITS: dict[str, Term] = {
-    "performance": T(
-        "Performance and validity",
-        "How well the model does its job on held-out data.",
-        "A model must be shown to work before anything else matters.",
-        "Retrain or reconsider the model's intended use.",
-    ),
+# Each audit kind registers its own entry (audits/kinds/<kind>/words.py).
+AUDITS: dict[str, Term] = {}
+
+
+# The product's own words, which pages show beside numbers and buttons: (label, what it means).
+CONCEPTS: dict[str, tuple[str, str]] = {
+    "gate": ("Deploy gate", "The answer a deploy pipeline asks for before it ships a model version to an "
+             "environment: allow or deny, with the reasons, signed so the pipeline can check it came from here. "
+             "It allows a version only when the policy's required audits passed (or their risk was accepted), "
+             "the signed report exists when the policy asks for one, and the approvals are given and current."),
+    "policy": ("Policy", "The rules for one risk tier and environment: which audits are required and how "
+               "recent they must be, their thresholds, whether a signed report is needed, and who approves."),
+    "coverage": ("Control coverage", "The share of a framework's controls (NIST AI RMF subcategories or "
+                 "ISO/IEC 42001 Annex A controls) that have evidence on this system, satisfied or marked not "
+                 "applicable. 7% means 7 in every 100 controls have something to show; the rest have no "
+                 "evidence yet, which is not the same as failing."),
+    "evidence": ("Evidence", "A record that speaks to a control: an audit's result, a document, a waiver. It "
+                 "names the version it describes (or says it is system-wide) and is never edited: a correction "
+                 "is a new row, and the audit trail holds a hash of each one."),
+    "waiver": ("Waiver", "A compliance officer's decision that a control does not apply to this system, with "
+               "the reason. It is recorded as evidence and in the audit trail; withdrawing it is recorded too. "
+               "When the control is the one an audit speaks to first, the policy no longer requires that audit "
+               "for this system."),
+    "risk_acceptance": ("Risk acceptance", "An approver's written decision to go ahead although an audit was "
+                        "inconclusive: who, why, for which environment, and until when (never longer than the "
+                        "policy allows). A failed audit cannot be accepted, only fixed."),
+    "acknowledged_gap": ("Acknowledged gap", "Something a version misses of its policy (a failed, missing or "
+                         "expired audit, no signed report) that the person requesting or approving it has read "
+                         "and explained in writing. Acknowledging a gap does not close it: the gate still denies "
+                         "until it is fixed or its risk accepted."),
+    "inconclusive": ("Inconclusive", "The data cannot decide: the interval around the measurement straddles the "
+                     "policy's threshold. Evaluate on more data, or an approver may accept the risk for a while."),
+    "insufficient_data": ("Insufficient data", "Too few rows (or people in a group) to measure at all; the "
+                          "check neither passes nor fails and says how many it needs."),
+    "could_not_run": ("Could not run", "The audit stopped before it measured anything (missing data, a model "
+                      "it cannot take, a worker error). It is not a failed audit: fix the cause and run it again."),
+    "epsilon": ("ε (epsilon)", "In a robustness audit: how far an attacker may move an input. In differential "
+                "privacy: the privacy budget, where smaller means stronger protection of each training row. "
+                "Each check names the ε it was judged at."),
+    "rollback": ("Rollback target", "The newest other version still allowed in an environment now, with its own "
+                 "evidence current; when the breach came from production data, the answer says whether that "
+                 "version was reviewed on the same batch."),
+    "development_signer": ("Development signer", "Reports signed with the built-in development certificate "
+                           "carry a mark on every page: the signature proves the file is unchanged, not who "
+                           "issued it. Set REPORT_SIGNING_P12 to sign with your organisation's certificate."),
 }
 
 
@@ -137,6 +175,11 @@ def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = 
             raise ValueError(DUPLICATE.format(where=where, key=key))
         table[key] = value
     KIND_LABELS[kind] = label
+
+
+def concept(key: str) -> tuple[str, str]:
+    """The product's own word `key`: (label, what it means)."""
+    return CONCEPTS[key]
 
 
 def term(key: str, kind: str | None = None) -> Term:

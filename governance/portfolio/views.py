@@ -169,6 +169,7 @@ def glossary_page(request):
     return render(request, "portfolio/glossary.html", {
         "audits": sorted(glossary.AUDITS.items(), key=lambda kv: kv[1].label), "metrics": sorted(glossary.METRICS.items(), key=lambda kv: kv[1].label),
         "outcomes": glossary.OUTCOMES.items(), "statuses": glossary.STATUSES.items(),
+        "concepts": sorted(glossary.CONCEPTS.items(), key=lambda kv: kv[1][0].lower()),
     })
 
 

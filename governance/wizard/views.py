@@ -255,7 +255,8 @@ def wizard_audits(request, slug, version_id):
                                       "their progress.")
             return redirect("wizard-results", slug=slug, version_id=version.pk)
     kinds = [{"name": k.name, "label": k.label, "term": glossary.audit(k.name), "required": k.name in required,
-              "queue": k.queue} for k in KINDS.values() if k.in_wizard or k.name in required]
+              "queue": k.queue, "refusal": k.refusal(version)}
+             for k in KINDS.values() if k.in_wizard or k.name in required]
     return _page(request, "audits", "audits", {"system": system, "version": version, "kinds": kinds,
                                                "error": error}, status=400 if error else 200)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audits.runs.models import RunStatus
+from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from audits.runs.tasks import run_audit
+from governance.core.exceptions import ApplicationError
 from governance.registry import services
 from governance.catalog.models import ControlAssessment, Evidence
 from tests.conftest import csv_bytes
@@ -144,11 +145,20 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
     assert all(name.startswith("onehotencoder__") for name in r["fixed_features"])  # categories stay valid
     assert [c["metric"] for c in run.checks] == ["robust_accuracy"]
     assert run.device == "cpu"
-    # The other security audits retrain or differentiate the model: a clear refusal, not a crash.
-    refused = audit_run_create(actor=personas["sam"], version=sk, kind="privacy")
-    assert run_audit(str(refused.pk)) == RunStatus.FAILED
-    refused.refresh_from_db()
-    assert refused.error == TORCH_ONLY.format(kind="privacy", fmt="skops")
+    # The other security audits retrain or differentiate the model: refused when requested, not queued to crash.
+    with pytest.raises(ApplicationError) as refused:
+        audit_run_create(actor=personas["sam"], version=sk, kind="privacy")
+    assert refused.value.message == (
+        "The Privacy audit needs a torch (safetensors + spec) model (ART wraps the torch module for its attacks, "
+        "and model inversion needs its gradients); version 2.0.0-sk is a scikit-learn (skops) model. Audits that "
+        "take it: Fairness, Robustness, Data quality, Drift review.")
+    assert not AuditRun.objects.filter(version=sk, kind="privacy").exists()
+    # The worker still refuses one that got past the request (a run row written by hand).
+    run = AuditRun.objects.create(system=system, version=sk, kind="privacy", queue="gpu", params={},
+                                  created_by=personas["sam"])
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run.refresh_from_db()
+    assert run.error == TORCH_ONLY.format(kind="privacy", fmt="skops")
 
 
 def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas):

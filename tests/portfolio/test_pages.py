@@ -586,6 +586,14 @@ def test_every_main_page_renders_for_every_persona(personas, pending):
     assert 'Inbox <span class="badge" aria-label="1 waiting for you">1</span>' in html
 
 
+@pytest.mark.parametrize("word", ["Deploy gate", "Risk acceptance", "Waiver", "Control coverage", "Inconclusive",
+                                  "Insufficient data", "Could not run", "ε (epsilon)", "Acknowledged gap"])
+def test_the_glossary_page_explains_the_words_the_pages_use(personas, word):
+    html = login(personas["carla"]).get("/glossary/").content.decode()
+    label, meaning = next(c for c in glossary.CONCEPTS.values() if c[0] == word)
+    assert f">{label}</dt><dd>{meaning}</dd>" in html.replace("&#x27;", "'")
+
+
 def test_the_glossary_explains_derived_and_unknown_metrics():
     assert glossary.term("accuracy_difference").label == "Accuracy difference"
     assert glossary.term("accuracy_difference").measures.startswith("The gap between the highest and lowest group")

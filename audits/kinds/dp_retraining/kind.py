@@ -21,6 +21,8 @@ KIND = AuditKind(
     controls={Framework.AI_RMF: ["MEASURE 2.10", "MANAGE 1.3"], Framework.ISO42001: ["A.5.4", "A.7.2"]},
     figures=figures.dp_figures,
     in_wizard=False,
+    formats=("safetensors",),
+    formats_why="it retrains the model with Opacus",
     results_template="kinds/dp_retraining/results.html",
     urls="audits.kinds.dp_retraining.urls",
 )

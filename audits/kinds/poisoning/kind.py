@@ -21,6 +21,8 @@ KIND = AuditKind(
     controls={Framework.AI_RMF: ["MEASURE 2.7"], Framework.ISO42001: ["A.7.5", "A.7.4"]},
     figures=figures.poisoning_figures,
     results_template="kinds/poisoning/results.html",
+    formats=("safetensors",),
+    formats_why="it retrains the model with the version's recipe",
     reviewers=("security_reviewer", "compliance_officer"),
 )
 

@@ -21,6 +21,8 @@ KIND = AuditKind(
     figures=figures.privacy_figures,
     results_template="kinds/privacy/results.html",
     page_context=lambda results: {"inversion_images": figures.inversion_page(results)},
+    formats=("safetensors",),
+    formats_why="ART wraps the torch module for its attacks, and model inversion needs its gradients",
     reviewers=("security_reviewer", "compliance_officer"),
 )
 
