@@ -23,7 +23,7 @@ def audits_page(owner, fmt: str) -> str:
 def test_a_scikit_learn_model_is_not_offered_the_audits_that_need_torch(personas):
     page = audits_page(personas["alice"], "skops")
     assert 'name="kinds" value="poisoning" disabled' in page and 'name="kinds" value="privacy" disabled' in page
-    assert ("Not offered for this model:</strong> The Poisoning audit needs a torch (safetensors + spec) model "
+    assert ("Not offered for this model:</strong> The Data poisoning audit needs a torch (safetensors + spec) model "
             "(it retrains the model with the version&#x27;s recipe); version 1.0.0 is a scikit-learn (skops) model.") \
         in page
     assert 'name="kinds" value="fairness" checked' in page  # required by the high-risk policy
