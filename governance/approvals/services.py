@@ -38,6 +38,7 @@ from governance.core.exceptions import (
     ConflictError,
     PermissionDeniedError,
 )
+from governance.core.glossary import clauses
 from governance.core.roles import DECIDING_ROLES, require, role_label, user_roles
 from governance.policies.models import Environment, Policy
 from governance.policies.services import policies_ensure_defaults
@@ -89,8 +90,7 @@ def _eyes_open(*, version, environment: str, acknowledge: bool, text: str, field
         return []
     name = f"{version.system.slug}@{version.version}"
     if not acknowledge:
-        shown = "; ".join(gaps[:3]) + (f"; and {len(gaps) - 3} more" if len(gaps) > 3 else "")
-        raise ApplicationError(ACKNOWLEDGE_GAPS.format(name=name, env=environment, gaps=shown, field=field),
+        raise ApplicationError(ACKNOWLEDGE_GAPS.format(name=name, env=environment, gaps=clauses(gaps), field=field),
                                field="acknowledge", extra={"gaps": gaps})
     if len(text) < MIN_GAP_JUSTIFICATION:
         raise ApplicationError(JUSTIFY_GAPS.format(field=field, name=name, env=environment, n=MIN_GAP_JUSTIFICATION,

@@ -177,6 +177,13 @@ def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = 
     KIND_LABELS[kind] = label
 
 
+def clauses(parts: list[str], *, limit: int = 3) -> str:
+    """Sentences as the clauses of one: "a; b; c (and 2 more)", without each one's own full stop,
+    so that a reason reads "...rate 0.31; calibration..." rather than "...rate 0.31.; calibration"."""
+    shown = "; ".join(p.strip().rstrip(".").rstrip() for p in parts[:limit])
+    return shown + (f" (and {len(parts) - limit} more)" if len(parts) > limit else "")
+
+
 def concept(key: str) -> tuple[str, str]:
     """The product's own word `key`: (label, what it means)."""
     return CONCEPTS[key]

@@ -37,6 +37,7 @@ from audits.runs.registry import KINDS
 from governance.approvals.models import ApprovalStatus
 from governance.approvals.services import pending_roles
 from governance.core.exceptions import ApplicationError, NotFoundError
+from governance.core.glossary import clauses
 from governance.core.roles import role_label
 from governance.gate import attestation, reads
 from governance.gate.keys import signing_key
@@ -173,9 +174,8 @@ def _audits(version, policy: Policy, env: str, facts: Facts, now) -> tuple[list[
         if run.outcome == "fail":
             failed = [c.get("explanation") or f"{c.get('metric')} on {c.get('feature')}" for c in checks
                       if c.get("outcome") == "fail"]
-            more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
             reasons.append(R_AUDIT_FAILED.format(kind=kind, when=when,
-                                                 details="; ".join(failed[:3]) + more if failed else "see the run."))
+                                                 details=clauses(failed) + "." if failed else "see the run."))
         elif run.outcome == "inconclusive" and acceptance is None:
             n = sum(1 for c in checks if c.get("outcome") == "inconclusive")
             reasons.append(R_AUDIT_INCONCLUSIVE.format(kind=kind, when=when, n=f"{n} check{'s' * (n != 1)}",

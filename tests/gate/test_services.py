@@ -93,8 +93,11 @@ def test_an_allow_expires_with_the_audit_that_supports_it(personas, settings):
      "The latest fairness audit (run {run}, {day}) was inconclusive (1 check could not be decided), and "
      "inconclusive does not meet the policy: evaluate on more data, or a risk officer or executive approver may "
      "accept the result for production in writing."),
-    ("fail", [dict(STRICT_CHECKS[0], outcome="fail", explanation="DP difference on sex 0.25 > 0.1"), *STRICT_CHECKS[1:]], 1,
-     "The latest fairness audit (run {run}, {day}) failed the policy: DP difference on sex 0.25 > 0.1"),
+    # Each check's sentence becomes a clause of the reason: no ".;" between them.
+    ("fail", [dict(STRICT_CHECKS[0], outcome="fail", explanation="DP difference on sex 0.25 > 0.1."),
+              dict(STRICT_CHECKS[1], outcome="fail", explanation="DP ratio on sex 0.7 < 0.8."), *STRICT_CHECKS[2:]], 1,
+     "The latest fairness audit (run {run}, {day}) failed the policy: DP difference on sex 0.25 > 0.1; "
+     "DP ratio on sex 0.7 < 0.8."),
     ("pass", STRICT_CHECKS, 200, "The latest fairness audit is 200 days old; the policy allows 180. Run it again."),
     ("pass", [dict(c, threshold=0.3) for c in STRICT_CHECKS], 1,
      "The latest fairness audit (run {run}, {day}) was judged against other thresholds than the policy now sets; "
