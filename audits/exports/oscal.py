@@ -649,6 +649,13 @@ def _evidence_entry(control: dict, item: dict) -> dict:
     })
 
 
+def _finding_title(control: dict) -> str:
+    """"A.5.4 AI system impact assessment"; an AI RMF subcategory's title is its reference
+    already, so "GOVERN 1.1" once, not twice."""
+    ref, title = control["control_id"], (control["title"] or "").strip()
+    return title if title.startswith(ref) else f"{ref} {title}".strip()
+
+
 def _finding(slug: str, control: dict, observed: dict, tool_uuid: str) -> dict:
     state, reason, implementation = FINDING_STATUS[control["status"]]
     related = list(dict.fromkeys(observed[e["id"]] for e in control["evidence"]))
@@ -661,7 +668,7 @@ def _finding(slug: str, control: dict, observed: dict, tool_uuid: str) -> dict:
     })
     return _compact({
         "uuid": _uuid("finding", slug, control["framework"], control["oscal_id"]),
-        "title": f"{control['control_id']} {control['title'] or ''}".strip(),
+        "title": _finding_title(control),
         "description": (control.get("notes") or "").strip() or f"{label}: {control['status'].replace('_', ' ')}.",
         "props": _props(_prop("framework", control["framework"]), _prop("control-status", control["status"])),
         "origins": [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}],

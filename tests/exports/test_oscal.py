@@ -426,3 +426,10 @@ def _with(index, **changes):
 def test_assessment_inputs_are_checked(overrides, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         _results(**overrides)
+
+
+def test_a_finding_title_names_its_control_once():
+    controls = [dict(c, title=c["control_id"]) if c["framework"] == "ai-rmf" else c for c in _controls()]
+    titles = [f["title"] for f in _results(controls=controls)["assessment-results"]["results"][0]["findings"]]
+    assert "GOVERN 1.1" in titles and not any(t.startswith("GOVERN 1.1 GOVERN") for t in titles)
+    assert all(t.split()[0] != t.split()[1] for t in titles if len(t.split()) > 1)

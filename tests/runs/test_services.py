@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from audits.runs.models import AuditRun, RunStatus
@@ -145,6 +146,12 @@ def test_the_sweeper_requeues_stale_and_abandoned_runs(credit_system, personas, 
     assert dead.status == RunStatus.QUEUED and dead.attempts == 1
     hopeless.refresh_from_db()
     assert hopeless.status == RunStatus.FAILED and "Abandoned" in hopeless.error
+    # The run page says how often a run was re-queued, not a count of "attempts" that reads 0 after a success.
+    client = Client()
+    client.force_login(personas["aude"])
+    assert "<dt>Re-queued</dt><dd>1 time, after a worker stopped answering</dd>" in \
+        client.get(f"/runs/{dead.pk}/").content.decode()
+    assert "<dt>Re-queued</dt><dd>never</dd>" in client.get(f"/runs/{fresh.pk}/").content.decode()
 
 
 def test_the_fairness_audit_reports_a_mitigation_outlook_without_changing_the_model(credit_system, personas,
