@@ -62,6 +62,8 @@ def _send(event: str, request_id, extra: dict | None) -> None:
         lines.append(str(extra["message"]))
     if request.revoked_reason:
         lines.append(f"Reason: {request.revoked_reason}")
+    if extra and extra.get("rollback_to"):
+        lines.append(f"Roll back to {extra['rollback_to']}, the last version still allowed in {request.environment}.")
     lines += ["", body["request"]["url"]]
     notify(event=event, subject=subject, text="\n".join(lines), recipients=_recipients(event, request), body=body,
            urls=list(settings.APPROVAL_WEBHOOK_URLS))

@@ -358,8 +358,10 @@ def _revoke(request: ApprovalRequest, *, actor, reason: str, status=ApprovalStat
         "reason": reason, "was_approved": was_approved, "version": str(request.version_id),
         "environment": request.environment, "rollback_to": target.version if target else None,
     })
+    # A revocation's reason is on the request (the email says it once); an expiry's is the message.
     approval_notify(event=f"approval.{verb}", request=request,
-                    extra={"message": reason, "rollback_to": target.version if target else None})
+                    extra={"message": "" if status == ApprovalStatus.REVOKED else reason,
+                           "rollback_to": target.version if target else None})
 
 
 def approval_revoke(*, actor, request: ApprovalRequest, reason: str) -> ApprovalRequest:

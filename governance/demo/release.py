@@ -215,21 +215,12 @@ def _story_token():
 
 
 @contextmanager
-def _mail_to_files(log):
-    """The story's notifications (console email in the demo) go to files under var/mail/
-    instead of between the story's lines; the worker's alerts still go to its log."""
-    console = "django.core.mail.backends.console.EmailBackend"
-    if settings.EMAIL_BACKEND != console:
-        yield
-        return
-    folder = Path(settings.VAR_DIR) / "mail"
-    folder.mkdir(parents=True, exist_ok=True)
-    before = len(list(folder.iterdir()))
-    settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH = "django.core.mail.backends.filebased.EmailBackend", str(folder)
-    try:
-        yield
-    finally:
-        settings.EMAIL_BACKEND = console
+def _mail_counted(log):
+    """Say how many notifications the story sent, and where they are (var/mail in development)."""
+    folder = Path(settings.EMAIL_FILE_PATH) if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend") else None
+    before = len(list(folder.iterdir())) if folder and folder.is_dir() else 0
+    yield
+    if folder and folder.is_dir():
         sent = len(list(folder.iterdir())) - before
         if sent:
             log(f"notifications: {sent} email(s) to the personas, in {folder}")
@@ -242,7 +233,7 @@ def demo_release(*, alive=lambda: True, timeout: float = 600, log=print, serve_u
     system = AISystem.objects.get(slug=SYSTEM)
     newest_label = RETRAINED[-1][0]
     exits: dict = {}
-    with _story_token() as (token, key), _gate_server() as url, _mail_to_files(log):
+    with _story_token() as (token, key), _gate_server() as url, _mail_counted(log):
         if Dataset.objects.filter(system=system, name=DRIFTED_BATCH.format(version=newest_label)).exists():
             log(f"release story: already played; the gate now says, for {newest_label}:")
             exits["drifted"] = gate_check(url, newest_label, key, public_key, log=log)

@@ -206,6 +206,7 @@ def test_a_failing_audit_revokes_the_approval_and_tells_people(personas, django_
     assert req.revoked_reason == f"The fairness audit (run {run.pk}) failed against the policy; see /runs/{run.pk}/."
     assert mail.outbox[-1].subject == "Approval REVOKED: triage@1.0.0 to production"
     assert "bob@example.org" in mail.outbox[-1].to  # the approver who signed is told
+    assert mail.outbox[-1].body.count(req.revoked_reason) == 1  # the reason, said once
     entry = AuditLogEntry.objects.get(action="approval.revoked")
     assert entry.actor == "audit:fairness" and entry.payload["was_approved"] is True
     assert approvals_audit_finished(run=run, outcome="pass") == []

@@ -4,6 +4,7 @@ the app until Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -41,6 +42,9 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, no_serve, timeout, **options):
         if not no_serve:
             _check_port_free(addrport)  # say so now, not after minutes of setup
+        if not os.environ.get("SITE_URL"):
+            # Links in emails and reports point where this demo serves; the worker inherits it.
+            os.environ["SITE_URL"] = settings.SITE_URL = f"http://{addrport}"
         state = demo_setup(log=self.stdout.write)
         log_path = settings.VAR_DIR / "worker.log"
         worker = start_worker(queues="cpu,gpu", beat=True, log_path=log_path)
