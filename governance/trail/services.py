@@ -51,6 +51,22 @@ def object_label(obj: models.Model) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
+SYSTEM_MODEL = "registry.aisystem"
+
+
+def system_of(obj: models.Model) -> str:
+    """The slug of the AI system a row speaks of ("" when it is about no one system), so the
+    trail can be read per system. Found by shape, as the trail sits below the registry: the
+    system itself, or a record with a `system` or a `version` (whose system it is)."""
+    if obj._meta.label_lower == SYSTEM_MODEL:
+        return obj.slug
+    for path in ("system", "version"):
+        related = getattr(obj, path, None) if hasattr(obj, f"{path}_id") else None
+        if related is not None:
+            return system_of(related)
+    return ""
+
+
 def _plain_json(payload: dict | None) -> dict:
     # Round-trip through JSON so that the dict hashed is exactly the one stored and read back
     # (UUIDs, datetimes and Decimals become strings once, here).
@@ -81,6 +97,9 @@ def trail_append(*, actor, action: str, obj: models.Model, payload: dict | None 
     the payload ("sealed"), so verification finds a record changed later (trail/seals.py)."""
     object_type, object_id = object_label(obj)
     payload = dict(payload or {})
+    payload.setdefault("system", system_of(obj))  # hashed with the rest: the per-system view cannot be edited
+    if not payload["system"]:
+        del payload["system"]
     if seal:
         payload["sealed"] = seals(seal)
     fields = {

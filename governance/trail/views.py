@@ -8,8 +8,10 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.core.roles import can, require
-from governance.trail.models import AuditLogEntry
+from governance.trail.forms import TrailFilterForm
+from governance.trail.selectors import entry_words, trail_entries, trail_systems
 from governance.trail.services import trail_jsonl, trail_verify
 
 
@@ -19,13 +21,17 @@ def trail_list(request):
         require(request.user, "trail.view")
     except ApplicationError as exc:
         return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
-    action = request.GET.get("action", "").strip()
-    rows = AuditLogEntry.objects.order_by("-seq")
-    if action:
-        rows = rows.filter(action__startswith=action)
+    form = TrailFilterForm(request.GET)
+    filters = form.filters()
     verification = trail_verify() if request.GET.get("verify") else None
+    page = Paginator(trail_entries(**filters), 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("verify", None)
     return render(request, "trail/list.html", {
-        "entries": Paginator(rows, 100).get_page(request.GET.get("page")), "action": action,
+        "entries": page, "rows": [entry_words(e) for e in page.object_list], "form": form,
+        "f": {name: request.GET.get(name, "") for name in form.fields}, "systems": trail_systems(),
+        "query": query.urlencode(), "filter_error": form_error(form),
         "verification": verification, "can_export": can(request.user, "trail.export"),
     })
 
