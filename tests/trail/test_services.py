@@ -172,5 +172,6 @@ def test_registration_audits_and_control_changes_are_logged(personas):
                       ("audit.failed", "worker", str(other.pk))]
     assessment = ControlAssessment.objects.get(system=system, control__ref="MEASURE 2.11")
     changed = AuditLogEntry.objects.filter(action="control.status_changed", object_id=str(assessment.pk)).last()
-    assert changed.payload == {"control": "MEASURE 2.11", "from": "not_started", "to": "satisfied", "evidence": "fairness"}
+    assert changed.payload == {"control": "MEASURE 2.11", "from": "not_started", "to": "satisfied", "evidence": "fairness",
+                              "system": "triage"}
     assert trail_verify().ok
