@@ -290,7 +290,9 @@ def test_dp_retraining_registers_a_child_version_with_its_privacy_record(credit_
     assert set(comparison["groups"]) == {"sex", "age"}
     assert run.results["budget"]["epsilon_spent"] == pytest.approx(dp["epsilon_spent"])
     assert run.results["budget"]["warning"] == ""
-    assert {c["metric"] for c in run.checks} == {"accuracy_drop", "membership_auc", "accuracy_gap_increase"}
+    assert {c["metric"] for c in run.checks} == {"accuracy_drop", "membership_auc", "accuracy_gap_increase",
+                                                 "predicted_classes"}
+    assert set(comparison["utility"]["predicted_shares"]["after"]) == {"0", "1"}
     assert run.seeds == {"dp_sgd": 0, "attack": 0}
     assert_evidence_moved(run, system)
     html = page(client, personas["aude"], f"/runs/{run.pk}/")
@@ -329,10 +331,12 @@ def test_the_privacy_budget_adds_up_per_training_dataset_and_warns_past_the_tota
                                  "dp_retraining": {"thresholds": {"accuracy_drop": {"max": -1.0}}}}
     policy.save()
     run = run_through_worker(personas["alice"], version, "dp_retraining", {"target_epsilon": 0.5, "epochs": 1})
-    # The policy's own thresholds win over the defaults; a miss judges the new version, so the
-    # run is inconclusive rather than failed (failing would revoke the parent's approvals).
+    # The policy's own thresholds win over the defaults; a failed check fails the run, as
+    # evidence on the new version it judged, never on the audited parent.
     assert [(c["metric"], c["outcome"]) for c in run.checks] == [("accuracy_drop", "fail")]
-    assert run.outcome == "inconclusive"
+    assert run.outcome == "fail"
+    judged = set(Evidence.objects.filter(audit_run_id=run.pk).values_list("version__version", flat=True))
+    assert judged == {run.results["new_version"]["version"]}
     spent = run.results["dp"]["epsilon_spent"]
     budget = run.results["budget"]
     assert budget["epsilon_before"] == 0.9
