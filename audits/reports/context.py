@@ -254,6 +254,7 @@ def _summary(sections: list[dict], policy: dict) -> dict:
         verdict, headline = "inconclusive", "No audit with policy thresholds has finished for this version yet."
     return {"verdict": verdict, "headline": headline, "counts": counts, "total": len(checks), "checks": checks,
             "missing": missing, "audits": [{"label": s["label"], "outcome": s["run"].outcome, "summary": s["run"].log,
+                                            "outcome_label": glossary.outcome_label(s["run"].outcome, s["kind"]),
                                             "anchor": s["anchor"]} for s in sections]}
 
 

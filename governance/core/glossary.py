@@ -113,6 +113,13 @@ ALIASES = {"true_positive_rate": "tpr", "false_positive_rate": "fpr"}
 KIND_LABELS: dict[str, str] = {}
 
 
+# (kind, stored outcome) -> (label, explanation), where the general words would mislead: a data
+# quality run stores "inconclusive" (no check failed, a person must look; the gate and the
+# controls treat it as undecided) but reads "warning", with its own explanation, not the
+# confidence-interval sentence.
+KIND_OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 UNKNOWN = T(
     "",
     "A measurement recorded by the audit.",
@@ -125,13 +132,14 @@ DUPLICATE = "{where}: {key!r} is explained twice, differently; one audit kind mu
 
 
 def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = None, aliases: dict | None = None,
-                  kind_metrics: dict | None = None) -> None:
+                  kind_metrics: dict | None = None, outcomes: dict | None = None) -> None:
     """Add one audit kind's words (called once per kind when Django starts)."""
     for table, key, value, where in (
         [(AUDITS, kind, audit, "AUDITS")]
         + [(METRICS, k, v, "METRICS") for k, v in (metrics or {}).items()]
         + [(ALIASES, k, v, "ALIASES") for k, v in (aliases or {}).items()]
         + [(KIND_METRICS, (kind, k), v, "KIND_METRICS") for k, v in (kind_metrics or {}).items()]
+        + [(KIND_OUTCOMES, (kind, k), tuple(v), "KIND_OUTCOMES") for k, v in (outcomes or {}).items()]
     ):
         if table.get(key, value) != value:
             raise ValueError(DUPLICATE.format(where=where, key=key))
@@ -185,8 +193,18 @@ def threshold_text(operator: str, threshold) -> str:
     return f"The policy's threshold is {operator} {value}."
 
 
-def outcome_text(outcome: str) -> str:
+def outcome_text(outcome: str, kind: str | None = None) -> str:
+    """What an outcome means, in the kind's own words where it has them."""
+    if (kind, outcome) in KIND_OUTCOMES:
+        return KIND_OUTCOMES[(kind, outcome)][1]
     return OUTCOMES.get(outcome, str(outcome or "").capitalize())
+
+
+def outcome_label(outcome: str, kind: str | None = None) -> str:
+    """The word for an outcome on a chip: "inconclusive", or "warning" for a data quality run."""
+    if (kind, outcome) in KIND_OUTCOMES:
+        return KIND_OUTCOMES[(kind, outcome)][0]
+    return str(outcome or "")
 
 
 def status_text(status: str) -> str:
@@ -208,6 +226,9 @@ def run_state(run) -> str:
 
 
 def run_label(run) -> str:
-    """The words for `run_state`: "pass", "fail", "inconclusive", "could not run", "running"..."""
+    """The words for `run_state`: "pass", "fail", "inconclusive", "warning" (data quality), "could
+    not run", "running"..."""
     state = run_state(run)
-    return "could not run" if state == "error" else state
+    if state == "error":
+        return "could not run"
+    return outcome_label(state, _field(run, "kind")) if _field(run, "status") == "succeeded" else state
