@@ -143,6 +143,8 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
     assert any(name.startswith("standardscaler__") for name in r["attackable_features"])
     assert all(name.startswith("onehotencoder__") for name in r["fixed_features"])  # categories stay valid
     assert [c["metric"] for c in run.checks] == ["robust_accuracy"]
+    # 4 sampled rows: too few to decide, whatever the attack found.
+    assert (run.checks[0]["outcome"], run.checks[0]["status"]) == ("inconclusive", "insufficient_data")
     assert run.device == "cpu"
     # The other security audits retrain or differentiate the model: a clear refusal, not a crash.
     refused = audit_run_create(actor=personas["sam"], version=sk, kind="privacy")
@@ -237,6 +239,9 @@ def test_privacy_on_the_credit_mlp_reports_auc_low_fpr_rates_and_the_roc(credit_
     assert set(checks) == {"membership_auc", "tpr_at_1pct_fpr"}
     assert checks["membership_auc"]["value"] == max(mia["attacks"][a]["auc"] for a in mia["attacks"])
     assert (checks["membership_auc"]["operator"], checks["membership_auc"]["threshold"]) == ("<=", 0.6)
+    tpr = checks["tpr_at_1pct_fpr"]  # 150 evaluated non-members and 350 members: enough to decide
+    assert tpr["status"] == "ok" and tpr["ci"][0] <= tpr["value"] <= tpr["ci"][1]
+    assert tpr["judged_at"] == {"fpr": 0.01}
     assert_evidence_moved(run, system)
     html = page(client, personas["aude"], f"/runs/{run.pk}/")
     assert "Membership inference ROC" in html and "not measurable" in html
