@@ -181,6 +181,27 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(str(kind)) or audit(kind).label
 
 
+SETTING_WORDS = {"epsilon": "ε", "fpr": "false positive rate"}
+
+
+def setting_text(judged_at: dict | None) -> str:
+    """The setting a policy check was judged at, for the words beside its outcome:
+    {"epsilon": 0.1, "norm": "L-inf", "attack": "pgd"} -> "at ε = 0.1 (policy; L-inf, PGD)";
+    {"fpr": 0.01} -> "at false positive rate = 0.01 (policy)"; nothing -> ""."""
+    if not judged_at:
+        return ""
+    main = [(k, v) for k, v in judged_at.items() if k in SETTING_WORDS]
+    rest = [str(v).upper() if k == "attack" else str(v) for k, v in judged_at.items() if k not in SETTING_WORDS]
+    values = ", ".join(f"{SETTING_WORDS[k]} = {v:g}" if isinstance(v, (int, float)) else f"{SETTING_WORDS[k]} = {v}"
+                       for k, v in main)
+    return f"at {values} (policy" + (f"; {', '.join(rest)}" if rest else "") + ")"
+
+
+def check_outcome_label(check: dict) -> str:
+    """A check's chip word: its outcome, or "insufficient data" when too few rows decided it."""
+    return "insufficient data" if check.get("status") == "insufficient_data" else str(check.get("outcome") or "")
+
+
 def threshold_text(operator: str, threshold) -> str:
     """'<=' 0.1 -> 'The policy allows at most 0.1.'; accepts '<=', '>=', 'max', 'min'."""
     if threshold is None:

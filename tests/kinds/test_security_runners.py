@@ -153,7 +153,7 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
     assert refused.error == TORCH_ONLY.format(kind="privacy", fmt="skops")
 
 
-def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas):
+def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas, client):
     system, version = digits_system
     run = run_through_worker(personas["alice"], version, "robustness",
                              {"epsilons": [0.0, 0.3], "attacks": ["fgsm", "pgd"], "pgd_steps": 3, "max_samples": 60})
@@ -166,6 +166,15 @@ def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(dig
         assert points[-1]["mean_linf"] <= 0.3 + 1e-6
     assert [c["metric"] for c in run.checks] == ["robust_accuracy"]  # no sensitive features, no group check
     assert_evidence_moved(run, system)
+    # The pass or fail sits beside the epsilon it was judged at, not beside the grid's 0.3.
+    check = run.checks[0]
+    assert check["judged_at"]["epsilon"] == 0.1 and check["feature"] == "PGD, L-inf ε = 0.1 (policy)"
+    assert "at ε=0.1 (policy, PGD)" in run.log and "largest budget (not judged)" in run.log
+    html = page(client, personas["aude"], f"/runs/{run.pk}/")
+    assert "At ε = 0.1 (policy; L-inf, PGD)." in html and '0.1 <span class="chip info">policy</span>' in html
+    client.force_login(personas["aude"])
+    answer = client.get(f"/api/v1/audit-runs/{run.pk}/").json()
+    assert answer["checks"][0]["judged_at"] == {"epsilon": 0.1, "norm": "L-inf", "attack": "pgd"}
 
 
 # --------------------------------------------------------------------------- poisoning
