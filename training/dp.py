@@ -197,8 +197,9 @@ def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: fl
     our sizes, as long as the whole digits training on a CPU); here secant steps in log-log
     space (log epsilon is nearly linear in log sigma), kept inside a bracket, land in 3-5
     calls. Any sigma in the band meets the contract, so the two answers differ by up to the
-    band's width in sigma (we have seen 5.6e-4) and their epsilons by at most `tolerance`;
-    tests/training/test_dp.py checks both on a grid. The returned sigma always satisfies
+    band's width in sigma (up to 7.3e-3 on the grid of tests/benchmarks/bench_dp_records.py,
+    BENCHMARKS.md) and their epsilons by at most `tolerance`; tests/training/test_dp.py checks
+    both on a grid. The returned sigma always satisfies
     epsilon <= target; raises ValueError when no sigma up to MAX_NOISE_MULTIPLIER does.
     """
     eps_of = lambda sigma: epsilon_for(sigma, sample_rate, steps, delta, accountant)  # noqa: E731
