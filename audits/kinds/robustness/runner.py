@@ -20,7 +20,7 @@ stands; a pass only says HopSkipJump found nothing smaller.
 Every check names the epsilon it was judged at (its `judged_at`, its feature text, the
 summary's first figure), so a page never shows a pass beside some other epsilon's number.
 
-CPU defaults stay small (200 rows, 10 PGD steps: seconds on the demo models). On a GPU
+CPU defaults stay small (200 rows, 10 PGD steps; 200 HopSkipJump rows: seconds on the demo models). On a GPU
 worker raise them per run, e.g. {"max_samples": 10000, "pgd_steps": 40, "batch_size": 1024}.
 """
 
