@@ -268,8 +268,8 @@ def _caveats(data: list[dict], latest: list[dict], coverage: list[dict]) -> list
     for audit in latest:
         if audit.get("outcome") == "inconclusive":  # "warning" for data quality (its words.py)
             word = glossary.outcome_label("inconclusive", audit["kind"])
-            notes.append(f"The latest {audit['kind']} audit {'gave a warning' if word == 'warning' else 'was ' + word}: "
-                         f"{audit['summary']}")
+            said = "gave a warning" if word == "warning" else f"was {word}"
+            notes.append(f"The latest {audit['kind']} audit {said}: {audit['summary']}")
     for row in coverage:
         if row["counts"]["failed"]:
             notes.append(f"{row['counts']['failed']} {row['label']} controls are failed.")

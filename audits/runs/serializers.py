@@ -19,7 +19,8 @@ class AuditRunOut(serializers.ModelSerializer):
         model = AuditRun
         fields = [
             "id", "system", "version", "version_label", "kind", "queue", "params", "status", "progress", "stage",
-            "outcome", "outcome_label", "outcome_text", "error", "results", "checks", "seeds", "package_versions", "device", "worker_host",
+            "outcome", "outcome_label", "outcome_text",
+            "error", "results", "checks", "seeds", "package_versions", "device", "worker_host",
             "attempts", "created_at", "started_at", "finished_at",
         ]
 

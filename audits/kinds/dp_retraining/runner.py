@@ -20,7 +20,8 @@ number of classes the new model still predicts (one for everyone is a collapse),
 membership attack's AUC after retraining, and the growth of the accuracy gap between groups.
 These judge the new version: a missed threshold fails the run, and the run names the new
 version as the one judged (RunOutcome.judged_version), so the failed evidence is the new
-version's and only the new version's approvals are revoked, never the audited parent's. CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
+version's and only the new version's approvals are revoked, never the audited parent's.
+CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
 training: under a minute for the demo models); on a GPU the same settings simply run faster.
 """
 

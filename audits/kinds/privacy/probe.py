@@ -451,8 +451,8 @@ def dp_comparison(
         metric["change"] = metric["after"] - metric["before"]
     # A model that gives everyone the same decision can keep most of its accuracy on skewed
     # data; the share of rows given each class shows it.
-    utility["predicted_shares"] = {
-        when: {str(c): float((pred == i).mean()) for i, c in enumerate(spec["classes"])} for when, pred in preds.items()}
+    utility["predicted_shares"] = {when: {str(c): float((pred == i).mean()) for i, c in enumerate(spec["classes"])}
+                                   for when, pred in preds.items()}
 
     attacks = {when: membership_inference(m, spec, train_frame, test_frame, label_column=label_column,
                                           seed=seed, device=device)
