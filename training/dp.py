@@ -7,6 +7,14 @@ sampling (each row joins a step independently with probability `sample_rate`). T
 accountant turns (noise_multiplier, sample_rate, steps) into the (epsilon, delta) that is
 reported; the noise is the smallest that keeps epsilon <= the target after `epochs`.
 
+What is booked is what ran. Opacus's Poisson loader samples at q = 1/k (k = the plain
+loader's length) but its sampler runs int(1/q) steps per epoch, which floating-point
+rounding makes k - 1 for k = 93, 99, 105, 117, ... (1/(1/93) = 92.99999999999999), and its
+accountant then books q = 1/(k - 1). We build the Poisson loader ourselves with the sampler's
+`steps` given explicitly (`poisson_schedule`), so the noise search, the sampler, Opacus's
+accountant and the record all use the same q and the same number of steps; `dp_retrain`
+counts the steps it takes and refuses a record that does not add up.
+
 Everything but the optimiser's privacy wrapper is the version's own recipe (architecture,
 encoding, Adam, learning rate, seed), so the retrained model differs from the registered
 one only by DP-SGD.
@@ -27,6 +35,7 @@ import pandas as pd
 import torch
 from opacus import PrivacyEngine
 from opacus.accountants import create_accountant
+from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -53,6 +62,8 @@ MISSING_LABEL_COLUMN = "The training data has no label column {column!r}."
 UNKNOWN_LABELS = "The label column {column!r} holds values the model does not know: {values}. Model classes: {classes}."
 NO_NOISE_MULTIPLIER = "No noise multiplier up to {limit:g} reaches epsilon {epsilon}."
 EMPTY_TRAINING_DATA = "The training data has no rows."
+RECORD_MISMATCH = ("The DP-SGD run does not add up: {what}. The record would not describe what ran, so "
+                   "the retraining is refused.")
 EPSILON_UNREACHABLE = (
     "target_epsilon={epsilon} cannot be reached in {epochs} epochs at batch size {batch_size} "
     "(no finite noise is enough); raise epsilon, or train fewer epochs or with smaller batches."
@@ -150,23 +161,46 @@ def _whole_batch(batch):
     return batch  # __getitems__ already returns the stacked (X, y) pair
 
 
+def poisson_schedule(n_rows: int, batch_size: int) -> tuple[float, int]:
+    """(sample_rate, steps per epoch) of the Poisson batches: q = 1/k with k = ceil(N / batch_size).
+
+    The expected batch, qN = N/k, is at most batch_size, as with Opacus's own conversion of a
+    loader of k batches. The k steps are handed to the sampler explicitly: left to itself it
+    runs int(1/q) steps, k - 1 for 141 of the k up to 2000.
+    """
+    steps = -(-int(n_rows) // int(batch_size))
+    return 1 / steps, steps
+
+
+def _poisson_loader(X: np.ndarray, y: np.ndarray, *, sample_rate: float, steps: int, seed: int,
+                    device: torch.device) -> DataLoader:
+    """Opacus's own Poisson sampler, run for exactly `steps` batches of rate `sample_rate`."""
+    sampler = UniformWithReplacementSampler(num_samples=len(y), sample_rate=sample_rate, steps=steps,
+                                            generator=torch.Generator().manual_seed(seed))
+    return DataLoader(_RowTensors(X, y, device), batch_sampler=sampler, collate_fn=_whole_batch)
+
+
 def _row_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, device: torch.device) -> DataLoader:
-    # Opacus replaces the sampler with Poisson sampling at rate 1/len(loader); only the
-    # dataset, the batch size (through len) and the collate function carry over.
-    return DataLoader(_RowTensors(X, y, device), batch_size=batch_size, shuffle=True, collate_fn=_whole_batch,
-                      generator=torch.Generator().manual_seed(seed))
+    """The Poisson loader of `poisson_schedule(len(y), batch_size)`."""
+    sample_rate, steps = poisson_schedule(len(y), batch_size)
+    return _poisson_loader(X, y, sample_rate=sample_rate, steps=steps, seed=seed, device=device)
 
 
 def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: float, steps: int,
                          accountant: str = "prv", tolerance: float = 0.01) -> float:
-    """The noise multiplier whose epsilon after `steps` is <= target and within `tolerance` of it.
+    """A noise multiplier whose epsilon after `steps` is <= target and within `tolerance` of it.
 
-    Same answer as Opacus's get_noise_multiplier (which make_private_with_epsilon calls),
-    in fewer accountant calls: Opacus bisects from sigma=20 with 10-17 calls, ~1 s with PRV
-    at our sizes, as long as the whole digits training on a CPU. log(epsilon) is nearly
-    linear in log(sigma), so secant steps in log-log space, kept inside a bracket, land in
-    3-5 calls. The returned sigma always satisfies epsilon <= target; raises ValueError when
-    no sigma up to MAX_NOISE_MULTIPLIER does.
+    The same contract as Opacus's get_noise_multiplier (opacus/accountants/utils.py, what
+    make_private_with_epsilon calls): target - tolerance <= epsilon(sigma) <= target, with
+    Opacus's default tolerance 0.01. It is not the same sigma. Opacus bisects from sigma = 20
+    and returns the upper end of its last bracket (10-17 accountant calls, ~1 s with PRV at
+    our sizes, as long as the whole digits training on a CPU); here secant steps in log-log
+    space (log epsilon is nearly linear in log sigma), kept inside a bracket, land in 3-5
+    calls. Any sigma in the band meets the contract, so the two answers differ by up to the
+    band's width in sigma (up to 7.3e-3 on the grid of tests/benchmarks/bench_dp_records.py,
+    BENCHMARKS.md) and their epsilons by at most `tolerance`; tests/training/test_dp.py checks
+    both on a grid. The returned sigma always satisfies
+    epsilon <= target; raises ValueError when no sigma up to MAX_NOISE_MULTIPLIER does.
     """
     eps_of = lambda sigma: epsilon_for(sigma, sample_rate, steps, delta, accountant)  # noqa: E731
     lo = hi = None  # (sigma, epsilon): lo misses the target (too little noise), hi meets it
@@ -216,6 +250,10 @@ def _make_private(engine, model, optimizer, loader, *, noise_multiplier, max_gra
     are exact as they come. We take the summed loss and keep the optimiser's division
     ("mean"), which is the same update minus a rescaling of every per-row gradient (~15% of
     the "ew" step here; tests/training/test_dp.py checks the two paths give the same model).
+
+    `loader` is already the Poisson loader (`_poisson_loader`), so Opacus keeps it as it is
+    (poisson_sampling=False) and books 1/len(loader), our q, to its accountant. The divisor
+    is qN itself: Opacus truncates it to int(N/k), 3 instead of 4 for N = 196 at k = 49.
     """
     summed = mode in SUMMED_LOSS_MODES
     private = engine.make_private(
@@ -226,12 +264,15 @@ def _make_private(engine, model, optimizer, loader, *, noise_multiplier, max_gra
         noise_multiplier=float(noise_multiplier),
         max_grad_norm=float(max_grad_norm),
         grad_sample_mode=mode,
-        poisson_sampling=True,
+        poisson_sampling=False,
         loss_reduction="sum" if summed else "mean",
     )
+    expected_batch_size = len(loader.dataset) * loader.batch_sampler.sample_rate
     if mode == "ghost":  # ghost clipping's two backward passes hide in a wrapped criterion
+        private[1].expected_batch_size = expected_batch_size
         return private
     gsm, dp_optimizer, dp_loader = private
+    dp_optimizer.expected_batch_size = expected_batch_size
     dp_optimizer.loss_reduction = "mean"  # divide the noisy sum by the expected batch size
     return gsm, dp_optimizer, nn.CrossEntropyLoss(reduction="sum" if summed else "mean"), dp_loader
 
@@ -248,11 +289,12 @@ def _noise_only_step(optimizer) -> None:
     optimizer.step()
 
 
-def _train_epoch(gsm, optimizer, criterion, loader, mode) -> float:
-    """One pass of Poisson batches; returns the mean training loss per row."""
-    total, count = 0.0, 0
+def _train_epoch(gsm, optimizer, criterion, loader, mode) -> tuple[float, int]:
+    """One pass of Poisson batches; returns (the mean training loss per row, the steps taken)."""
+    total, count, steps = 0.0, 0, 0
     for xb, yb in loader:
         optimizer.zero_grad()
+        steps += 1
         if len(yb) == 0 and mode != "ghost":
             _noise_only_step(optimizer)
             continue
@@ -262,7 +304,7 @@ def _train_epoch(gsm, optimizer, criterion, loader, mode) -> float:
         if len(yb):
             total += float(loss.detach()) * (1 if mode in SUMMED_LOSS_MODES else len(yb))
             count += len(yb)
-    return total / max(count, 1)
+    return total / max(count, 1), steps
 
 
 def dp_retrain(
@@ -299,11 +341,12 @@ def dp_retrain(
     model = build_model(spec).to(device).train()
     X = encode(train_frame, spec["input"])
     y = labels_to_index(train_frame[label_column], spec["classes"])
-    loader = _row_loader(X, y, batch_size=batch_size, seed=seed, device=device)
-    sample_rate = 1 / len(loader)  # what Opacus's Poisson loader uses: expected batch = N / len(loader)
+    sample_rate, steps_per_epoch = poisson_schedule(len(y), batch_size)
+    loader = _poisson_loader(X, y, sample_rate=sample_rate, steps=steps_per_epoch, seed=seed, device=device)
+    planned_steps = epochs * steps_per_epoch
     try:
         sigma = noise_multiplier_for(target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate,
-                                     steps=epochs * len(loader), accountant=accountant)
+                                     steps=planned_steps, accountant=accountant)
     except ValueError as exc:
         message = EPSILON_UNREACHABLE.format(epsilon=target_epsilon, epochs=epochs, batch_size=batch_size)
         raise ValueError(message) from exc
@@ -311,19 +354,24 @@ def dp_retrain(
     engine = PrivacyEngine(accountant=accountant)
     gsm, dp_optimizer, criterion, dp_loader = _make_private(
         engine, model, optimizer, loader, noise_multiplier=sigma, max_grad_norm=max_grad_norm, mode=mode)
-    losses = []
+    losses, steps_taken = [], 0
     for epoch in range(epochs):
-        losses.append(_train_epoch(gsm, dp_optimizer, criterion, dp_loader, mode))
+        loss, taken = _train_epoch(gsm, dp_optimizer, criterion, dp_loader, mode)
+        losses.append(loss)
+        steps_taken += taken
         if progress:
             progress(int(100 * (epoch + 1) / epochs))
 
+    epsilon_spent = booked_epsilon(engine.accountant.history, noise_multiplier=sigma, sample_rate=sample_rate,
+                                   steps=steps_taken, planned_steps=planned_steps, delta=delta,
+                                   target_epsilon=target_epsilon, accountant=accountant)
     record = {
         "epsilon_target": float(target_epsilon),
-        "epsilon_spent": float(engine.get_epsilon(delta)),
+        "epsilon_spent": epsilon_spent,
         "delta": float(delta),
         "noise_multiplier": float(dp_optimizer.noise_multiplier),
         "sample_rate": float(sample_rate),
-        "steps": int(sum(n for _, _, n in engine.accountant.history)),
+        "steps": int(steps_taken),
         "epochs": int(epochs),
         "batch_size": int(batch_size),
         "max_grad_norm": float(max_grad_norm),
@@ -337,6 +385,28 @@ def dp_retrain(
         "loss_per_epoch": [float(v) for v in losses],
     }
     return _unwrap(gsm, spec), record
+
+
+def booked_epsilon(history, *, noise_multiplier: float, sample_rate: float, steps: int, planned_steps: int,
+                   delta: float, target_epsilon: float, accountant: str) -> float:
+    """The epsilon of what ran, once the run is shown to add up; else ValueError(RECORD_MISMATCH).
+
+    It adds up when the steps taken are the steps planned, Opacus's accountant booked exactly
+    those steps at our (sigma, q), and the epsilon of that is within the target.
+    """
+    problems = []
+    if steps != planned_steps:
+        problems.append(f"{steps} steps ran, {planned_steps} were planned")
+    booked = [(float(s), float(q), int(n)) for s, q, n in history]
+    if booked != [(float(noise_multiplier), float(sample_rate), int(steps))]:
+        problems.append(f"the accountant booked {booked}, not {steps} steps at sigma {noise_multiplier!r} "
+                        f"and sample rate {sample_rate!r}")
+    epsilon = epsilon_for(noise_multiplier, sample_rate, steps, delta, accountant)
+    if epsilon > target_epsilon:
+        problems.append(f"epsilon {epsilon:.4f} is above the target {target_epsilon:g}")
+    if problems:
+        raise ValueError(RECORD_MISMATCH.format(what="; ".join(problems)))
+    return float(epsilon)
 
 
 def _unwrap(gsm, spec: dict) -> nn.Module:

@@ -17,6 +17,7 @@ import math
 from datetime import datetime
 
 from audits.exports.timestamps import ERR_TIMESTAMP, parse_aware_time  # noqa: F401 - ERR_TIMESTAMP is part of this API
+from governance.core import glossary
 
 REFERENCE = ("Mitchell, M., Wu, S., Zaldivar, A., Barnes, P., Vasserman, L., Hutchinson, B., Spitzer, E., "
              "Raji, I. D., Gebru, T. Model Cards for Model Reporting. FAT* 2019, 220-229. "
@@ -265,8 +266,10 @@ def _caveats(data: list[dict], latest: list[dict], coverage: list[dict]) -> list
     if not latest:
         notes.append("No audit has finished for this version.")
     for audit in latest:
-        if audit.get("outcome") == "inconclusive":
-            notes.append(f"The latest {audit['kind']} audit was inconclusive: {audit['summary']}")
+        if audit.get("outcome") == "inconclusive":  # "warning" for data quality (its words.py)
+            word = glossary.outcome_label("inconclusive", audit["kind"])
+            said = "gave a warning" if word == "warning" else f"was {word}"
+            notes.append(f"The latest {audit['kind']} audit {said}: {audit['summary']}")
     for row in coverage:
         if row["counts"]["failed"]:
             notes.append(f"{row['counts']['failed']} {row['label']} controls are failed.")

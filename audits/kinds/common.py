@@ -1,9 +1,12 @@
 """What the robustness, poisoning, privacy and DP-retraining runners share.
 
 The device (AUDIT_DEVICE, recorded on the run), the labelled frames of a version, the
-torch-only guard, and policy checks of the form {"min": x} / {"max": x} decided on a point
-value. These audits have no confidence intervals: an attack that succeeds is a proof, one
-that fails is not, so a "pass" reads "no attack in this budget succeeded often enough".
+torch-only guard, and policy checks of the form {"min": x} / {"max": x}: decided on a point
+value (`check`), or, for the proportions robustness and privacy decide on (robust accuracy,
+an attack's true positive rate), on their Clopper-Pearson interval with a minimum sample
+below which the check is "insufficient data" (`interval_check`, audits/kinds/intervals.py).
+An attack that succeeds is a proof, one that fails is not, so a "pass" reads "no attack in
+this budget succeeded often enough".
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from audits.kinds.intervals import decide
 from audits.runs.runner import AuditInputError
 from governance.policies.services import audit_thresholds, policy_for
 from governance.registry.selectors import dataset_frame, version_model
@@ -94,6 +98,36 @@ def check(metric: str, value, spec: dict, *, feature: str = "", explanation: str
         outcome = "pass" if ok else below_bar
     return {"metric": metric, "feature": feature, "value": None if value is None else float(value), "ci": None,
             "threshold": threshold, "operator": operator, "outcome": outcome, "explanation": explanation}
+
+
+INSUFFICIENT = ("Insufficient data: {n} {unit}, fewer than the {minimum} the policy needs to decide this check, so "
+                "it neither passes nor fails. ")
+
+
+def interval_check(metric: str, value, ci, spec: dict, *, n: int, unit: str = "rows", feature: str = "",
+                   explanation: str = "", judged_at: dict | None = None) -> dict:
+    """One policy check decided on a 95% interval, with the policy's minimum sample.
+
+    `spec` is {"min"|"max": x, "min_rows": m, ...}: with fewer than m (`n`) the check is
+    inconclusive with status "insufficient_data"; otherwise pass when the whole interval
+    meets the limit, fail when the whole of it misses, inconclusive in between.
+    `judged_at` names the setting the policy judged it at (robustness: its epsilon), so
+    pages, reports and the API can say so beside the outcome.
+    """
+    operator, threshold = limit(spec)
+    minimum = int(spec.get("min_rows", 0))
+    status = "ok"
+    if n < minimum:
+        outcome, status = "inconclusive", "insufficient_data"
+        explanation = INSUFFICIENT.format(n=n, unit=unit, minimum=minimum) + explanation
+    elif value is None or (isinstance(value, float) and not np.isfinite(value)):
+        outcome = "inconclusive"
+    else:
+        outcome = decide(ci, operator, threshold)
+    return {"metric": metric, "feature": feature, "value": None if value is None else float(value),
+            "ci": None if ci is None else [float(ci[0]), float(ci[1])], "threshold": threshold,
+            "operator": operator, "outcome": outcome, "status": status, "n": int(n), "min_rows": minimum,
+            "judged_at": judged_at or {}, "explanation": explanation}
 
 
 def scaled(progress, start: int, end: int, stage: str):

@@ -171,10 +171,12 @@ def _check_rows(run, label: str) -> list[dict]:
         outcome = check.get("outcome", "")
         limit = (f"{OPERATOR_TEXT.get(check.get('operator'), check.get('operator', ''))} {check['threshold']:g}"
                  if isinstance(check.get("threshold"), (int, float)) else "")
+        if check.get("judged_at"):  # the setting the policy judged it at: "at least 0.6 at ε = 0.1 (policy)"
+            limit = f"{limit} {glossary.setting_text(check['judged_at'])}".strip()
         rows.append({
             "audit": label, "kind": run.kind, "metric": glossary.term(metric).label,
             "feature": check.get("feature", ""), "value": check.get("value"), "ci": check.get("ci"),
-            "limit": limit, "outcome": outcome,
+            "limit": limit, "outcome": outcome, "outcome_label": glossary.check_outcome_label(check),
             "explanation": check.get("explanation") or OUTCOME_MEANING.get(outcome, ""),
         })
     return rows
@@ -254,6 +256,7 @@ def _summary(sections: list[dict], policy: dict) -> dict:
         verdict, headline = "inconclusive", "No audit with policy thresholds has finished for this version yet."
     return {"verdict": verdict, "headline": headline, "counts": counts, "total": len(checks), "checks": checks,
             "missing": missing, "audits": [{"label": s["label"], "outcome": s["run"].outcome, "summary": s["run"].log,
+                                            "outcome_label": glossary.outcome_label(s["run"].outcome, s["kind"]),
                                             "anchor": s["anchor"]} for s in sections]}
 
 

@@ -21,6 +21,10 @@ class RunOutcome:
     checks: list = field(default_factory=list)
     seeds: dict = field(default_factory=dict)
     device: str = "cpu"
+    # The version the checks judge, when it is not the audited one: DP retraining's checks
+    # judge the version it registers, so its "fail" is that version's evidence and revokes
+    # that version's approvals, not the parent's. None: the run's own version.
+    judged_version: object = None
 
 
 def overall_outcome(checks: list[dict]) -> str:

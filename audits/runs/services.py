@@ -136,11 +136,12 @@ def _finish(run: AuditRun, outcome: RunOutcome) -> None:
         package_versions=_package_versions(), log=outcome.summary,
     )
     if updated:
-        # First, for the lock order: a "fail" revokes the version's approvals (governance/approvals/).
-        audit_finished.send(sender=AuditRun, run=run, outcome=outcome.outcome)
+        judged = outcome.judged_version or run.version
+        # First, for the lock order: a "fail" revokes the judged version's approvals (governance/approvals/).
+        audit_finished.send(sender=AuditRun, run=run, outcome=outcome.outcome, version=judged)
         evidence_record(
             system=run.system, kind=run.kind, outcome=outcome.outcome, summary=outcome.summary, audit_run=run,
-            link=f"/runs/{run.pk}/",
+            link=f"/runs/{run.pk}/", version=judged,
         )
         trail_append(actor="worker", action="audit.finished", obj=run, seal=[run],
                      payload={"kind": run.kind, "outcome": outcome.outcome})

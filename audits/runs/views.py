@@ -59,10 +59,18 @@ def run_detail(request, run_id):
         **(shown.page_context(run.results or {}) if shown and shown.page_context else {}),
         "params": [(key, _param_text(value)) for key, value in sorted((run.params or {}).items())],
         "checks": [{**c, "term": glossary.term(c.get("metric"), run.kind),
-                    "threshold_text": glossary.threshold_text(c.get("operator"), c.get("threshold"))}
+                    "threshold_text": " ".join(filter(None, (
+                        glossary.threshold_text(c.get("operator"), c.get("threshold")),
+                        _sentence(glossary.setting_text(c.get("judged_at")))))),
+                    "outcome_label": glossary.check_outcome_label(c)}
                    for c in run.checks or []],
-        "outcome_text": glossary.outcome_text(run.outcome) if run.outcome else "",
+        "outcome_text": glossary.outcome_text(run.outcome, run.kind) if run.outcome else "",
     })
+
+
+def _sentence(text: str) -> str:
+    """'at ε = 0.1 (policy; L-inf, PGD)' -> 'At ε = 0.1 (policy; L-inf, PGD).'; '' stays ''."""
+    return f"{text[0].upper()}{text[1:]}." if text else ""
 
 
 @login_required

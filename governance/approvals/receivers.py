@@ -11,8 +11,8 @@ from governance.approvals import services
 
 
 @receiver(audit_finished)
-def revoke_after_failed_audit(sender, *, run, outcome, **kwargs):
-    services.approvals_audit_finished(run=run, outcome=outcome)
+def revoke_after_failed_audit(sender, *, run, outcome, version=None, **kwargs):
+    services.approvals_audit_finished(run=run, outcome=outcome, version=version)
 
 
 @receiver(drift_breached)

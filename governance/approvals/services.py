@@ -392,12 +392,13 @@ def approvals_revoke_for_version(*, version: ModelVersion, reason: str, actor=No
     return revoked
 
 
-def approvals_audit_finished(*, run, outcome: str) -> list[ApprovalRequest]:
-    """A failing audit revokes the version's approvals (on the runs app's `audit_finished`)."""
+def approvals_audit_finished(*, run, outcome: str, version=None) -> list[ApprovalRequest]:
+    """A failing audit revokes the approvals of the version its checks judged (on the runs
+    app's `audit_finished`): the run's own, or the one it registered (DP retraining)."""
     if outcome != "fail":
         return []
     reason = f"The {run.kind} audit (run {run.pk}) failed against the policy; see /runs/{run.pk}/."
-    return approvals_revoke_for_version(version=run.version, reason=reason, actor=f"audit:{run.kind}")
+    return approvals_revoke_for_version(version=version or run.version, reason=reason, actor=f"audit:{run.kind}")
 
 
 def approvals_expire(*, now=None) -> dict:

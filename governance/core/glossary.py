@@ -151,6 +151,13 @@ ALIASES = {"true_positive_rate": "tpr", "false_positive_rate": "fpr"}
 KIND_LABELS: dict[str, str] = {}
 
 
+# (kind, stored outcome) -> (label, explanation), where the general words would mislead: a data
+# quality run stores "inconclusive" (no check failed, a person must look; the gate and the
+# controls treat it as undecided) but reads "warning", with its own explanation, not the
+# confidence-interval sentence.
+KIND_OUTCOMES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 UNKNOWN = T(
     "",
     "A measurement recorded by the audit.",
@@ -163,13 +170,14 @@ DUPLICATE = "{where}: {key!r} is explained twice, differently; one audit kind mu
 
 
 def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = None, aliases: dict | None = None,
-                  kind_metrics: dict | None = None) -> None:
+                  kind_metrics: dict | None = None, outcomes: dict | None = None) -> None:
     """Add one audit kind's words (called once per kind when Django starts)."""
     for table, key, value, where in (
         [(AUDITS, kind, audit, "AUDITS")]
         + [(METRICS, k, v, "METRICS") for k, v in (metrics or {}).items()]
         + [(ALIASES, k, v, "ALIASES") for k, v in (aliases or {}).items()]
         + [(KIND_METRICS, (kind, k), v, "KIND_METRICS") for k, v in (kind_metrics or {}).items()]
+        + [(KIND_OUTCOMES, (kind, k), tuple(v), "KIND_OUTCOMES") for k, v in (outcomes or {}).items()]
     ):
         if table.get(key, value) != value:
             raise ValueError(DUPLICATE.format(where=where, key=key))
@@ -223,6 +231,27 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(str(kind)) or audit(kind).label
 
 
+SETTING_WORDS = {"epsilon": "ε", "fpr": "false positive rate"}
+
+
+def setting_text(judged_at: dict | None) -> str:
+    """The setting a policy check was judged at, for the words beside its outcome:
+    {"epsilon": 0.1, "norm": "L-inf", "attack": "pgd"} -> "at ε = 0.1 (policy; L-inf, PGD)";
+    {"fpr": 0.01} -> "at false positive rate = 0.01 (policy)"; nothing -> ""."""
+    if not judged_at:
+        return ""
+    main = [(k, v) for k, v in judged_at.items() if k in SETTING_WORDS]
+    rest = [str(v).upper() if k == "attack" else str(v) for k, v in judged_at.items() if k not in SETTING_WORDS]
+    values = ", ".join(f"{SETTING_WORDS[k]} = {v:g}" if isinstance(v, (int, float)) else f"{SETTING_WORDS[k]} = {v}"
+                       for k, v in main)
+    return f"at {values} (policy" + (f"; {', '.join(rest)}" if rest else "") + ")"
+
+
+def check_outcome_label(check: dict) -> str:
+    """A check's chip word: its outcome, or "insufficient data" when too few rows decided it."""
+    return "insufficient data" if check.get("status") == "insufficient_data" else str(check.get("outcome") or "")
+
+
 def threshold_text(operator: str, threshold) -> str:
     """'<=' 0.1 -> 'The policy allows at most 0.1.'; accepts '<=', '>=', 'max', 'min'."""
     if threshold is None:
@@ -235,8 +264,18 @@ def threshold_text(operator: str, threshold) -> str:
     return f"The policy's threshold is {operator} {value}."
 
 
-def outcome_text(outcome: str) -> str:
+def outcome_text(outcome: str, kind: str | None = None) -> str:
+    """What an outcome means, in the kind's own words where it has them."""
+    if (kind, outcome) in KIND_OUTCOMES:
+        return KIND_OUTCOMES[(kind, outcome)][1]
     return OUTCOMES.get(outcome, str(outcome or "").capitalize())
+
+
+def outcome_label(outcome: str, kind: str | None = None) -> str:
+    """The word for an outcome on a chip: "inconclusive", or "warning" for a data quality run."""
+    if (kind, outcome) in KIND_OUTCOMES:
+        return KIND_OUTCOMES[(kind, outcome)][0]
+    return str(outcome or "")
 
 
 def status_text(status: str) -> str:
@@ -258,6 +297,9 @@ def run_state(run) -> str:
 
 
 def run_label(run) -> str:
-    """The words for `run_state`: "pass", "fail", "inconclusive", "could not run", "running"..."""
+    """The words for `run_state`: "pass", "fail", "inconclusive", "warning" (data quality), "could
+    not run", "running"..."""
     state = run_state(run)
-    return "could not run" if state == "error" else state
+    if state == "error":
+        return "could not run"
+    return outcome_label(state, _field(run, "kind")) if _field(run, "status") == "succeeded" else state

@@ -212,6 +212,18 @@ def test_a_failing_audit_revokes_the_approval_and_tells_people(personas, django_
     assert approvals_audit_finished(run=run, outcome="pass") == []
 
 
+def test_a_failing_audit_that_judged_another_version_revokes_that_version_not_the_audited_one(personas):
+    # DP retraining runs on the parent but its checks judge the child it registered.
+    system = medium(personas)
+    parent, child = make_version(system), make_version(system, "1.1.0")
+    parent_request, child_request = approve(parent, "production", personas), approve(child, "production", personas)
+    run = make_run(parent, outcome="fail", kind="dp_retraining")
+    revoked = approvals_audit_finished(run=run, outcome="fail", version=child)
+    assert [r.pk for r in revoked] == [child_request.pk]
+    parent_request.refresh_from_db()
+    assert parent_request.status == "approved"
+
+
 def test_a_drift_breach_revokes_every_environment_and_is_idempotent(personas):
     system = medium(personas)
     version = make_version(system)

@@ -173,6 +173,14 @@ def test_ethical_considerations_and_caveats_say_what_the_registry_shows():
                                    "2 NIST AI RMF 1.0 controls are failed."]
 
 
+def test_a_data_quality_warning_is_a_caveat_in_its_own_words():
+    warned = {"id": "run-dq", "kind": "data_quality", "status": "succeeded", "finished_at": "2026-03-02T01:00:00Z",
+              "summary": "to review: representation", "outcome": "inconclusive", "metrics": {}}
+    card = _card(audits=_audits() + [warned])
+    assert "The latest data_quality audit gave a warning: to review: representation" in card["caveats"]
+    assert "The latest drift audit was inconclusive: PSI unclear" in card["caveats"]
+
+
 def test_an_empty_registry_is_reported_not_left_blank():
     card = _card(datasets=[], audits=[], controls_summary={})
     assert card["caveats"][:3] == [

@@ -144,6 +144,8 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
     assert any(name.startswith("standardscaler__") for name in r["attackable_features"])
     assert all(name.startswith("onehotencoder__") for name in r["fixed_features"])  # categories stay valid
     assert [c["metric"] for c in run.checks] == ["robust_accuracy"]
+    # 4 sampled rows: too few to decide, whatever the attack found.
+    assert (run.checks[0]["outcome"], run.checks[0]["status"]) == ("inconclusive", "insufficient_data")
     assert run.device == "cpu"
     # The other security audits retrain or differentiate the model: refused when requested, not queued to crash.
     with pytest.raises(ApplicationError) as refused:
@@ -162,7 +164,7 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
     assert run.error == TORCH_ONLY.format(kind="privacy", fmt="skops")
 
 
-def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas):
+def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(digits_system, personas, client):
     system, version = digits_system
     run = run_through_worker(personas["alice"], version, "robustness",
                              {"epsilons": [0.0, 0.3], "attacks": ["fgsm", "pgd"], "pgd_steps": 3, "max_samples": 60})
@@ -175,6 +177,15 @@ def test_robustness_on_the_digits_cnn_perturbs_pixels_within_the_image_range(dig
         assert points[-1]["mean_linf"] <= 0.3 + 1e-6
     assert [c["metric"] for c in run.checks] == ["robust_accuracy"]  # no sensitive features, no group check
     assert_evidence_moved(run, system)
+    # The pass or fail sits beside the epsilon it was judged at, not beside the grid's 0.3.
+    check = run.checks[0]
+    assert check["judged_at"]["epsilon"] == 0.1 and check["feature"] == "PGD, L-inf ε = 0.1 (policy)"
+    assert "at ε=0.1 (policy, PGD)" in run.log and "largest budget (not judged)" in run.log
+    html = page(client, personas["aude"], f"/runs/{run.pk}/")
+    assert "At ε = 0.1 (policy; L-inf, PGD)." in html and '0.1 <span class="chip info">policy</span>' in html
+    client.force_login(personas["aude"])
+    answer = client.get(f"/api/v1/audit-runs/{run.pk}/").json()
+    assert answer["checks"][0]["judged_at"] == {"epsilon": 0.1, "norm": "L-inf", "attack": "pgd"}
 
 
 # --------------------------------------------------------------------------- poisoning
@@ -248,6 +259,9 @@ def test_privacy_on_the_credit_mlp_reports_auc_low_fpr_rates_and_the_roc(credit_
     assert set(checks) == {"membership_auc", "tpr_at_1pct_fpr"}
     assert checks["membership_auc"]["value"] == max(mia["attacks"][a]["auc"] for a in mia["attacks"])
     assert (checks["membership_auc"]["operator"], checks["membership_auc"]["threshold"]) == ("<=", 0.6)
+    tpr = checks["tpr_at_1pct_fpr"]  # 150 evaluated non-members and 350 members: enough to decide
+    assert tpr["status"] == "ok" and tpr["ci"][0] <= tpr["value"] <= tpr["ci"][1]
+    assert tpr["judged_at"] == {"fpr": 0.01}
     assert_evidence_moved(run, system)
     html = page(client, personas["aude"], f"/runs/{run.pk}/")
     assert "Membership inference ROC" in html and "not measurable" in html
@@ -301,7 +315,9 @@ def test_dp_retraining_registers_a_child_version_with_its_privacy_record(credit_
     assert set(comparison["groups"]) == {"sex", "age"}
     assert run.results["budget"]["epsilon_spent"] == pytest.approx(dp["epsilon_spent"])
     assert run.results["budget"]["warning"] == ""
-    assert {c["metric"] for c in run.checks} == {"accuracy_drop", "membership_auc", "accuracy_gap_increase"}
+    assert {c["metric"] for c in run.checks} == {"accuracy_drop", "membership_auc", "accuracy_gap_increase",
+                                                 "predicted_classes"}
+    assert set(comparison["utility"]["predicted_shares"]["after"]) == {"0", "1"}
     assert run.seeds == {"dp_sgd": 0, "attack": 0}
     assert_evidence_moved(run, system)
     html = page(client, personas["aude"], f"/runs/{run.pk}/")
@@ -340,10 +356,12 @@ def test_the_privacy_budget_adds_up_per_training_dataset_and_warns_past_the_tota
                                  "dp_retraining": {"thresholds": {"accuracy_drop": {"max": -1.0}}}}
     policy.save()
     run = run_through_worker(personas["alice"], version, "dp_retraining", {"target_epsilon": 0.5, "epochs": 1})
-    # The policy's own thresholds win over the defaults; a miss judges the new version, so the
-    # run is inconclusive rather than failed (failing would revoke the parent's approvals).
+    # The policy's own thresholds win over the defaults; a failed check fails the run, as
+    # evidence on the new version it judged, never on the audited parent.
     assert [(c["metric"], c["outcome"]) for c in run.checks] == [("accuracy_drop", "fail")]
-    assert run.outcome == "inconclusive"
+    assert run.outcome == "fail"
+    judged = set(Evidence.objects.filter(audit_run_id=run.pk).values_list("version__version", flat=True))
+    assert judged == {run.results["new_version"]["version"]}
     spent = run.results["dp"]["epsilon_spent"]
     budget = run.results["budget"]
     assert budget["epsilon_before"] == 0.9

@@ -11,8 +11,10 @@ both ends) unless params["bins"] names others; shares for it are keyed by the bi
 e.g. {"age": {"[25.0, 35.0)": 0.3, ...}}. The binned copy only feeds representation: the
 other checks see the column as it is.
 
-Outcome: any failed check -> "fail"; else any warning -> "inconclusive" (a person should look;
-a compliance officer settles the control after review); else "pass".
+Outcome: any failed check -> "fail"; else any warning -> stored "inconclusive", which the gate
+and the controls treat as undecided (a person should look; a compliance officer settles the
+control after review), and which every page, report and API answer calls a "warning" with its
+own explanation (words.py OUTCOMES), never the confidence-interval sentence; else "pass".
 """
 
 from __future__ import annotations

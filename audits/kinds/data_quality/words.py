@@ -10,6 +10,17 @@ AUDIT = T(
     "Fix the data at its source and register a corrected dataset.",
 )
 
+# How this audit's stored outcomes read (governance/core/glossary.py, KIND_OUTCOMES): a run
+# with warnings and no failure is stored "inconclusive", so the gate and the controls wait for
+# a person, but there is no confidence interval to straddle anything.
+OUTCOMES = {
+    "inconclusive": (
+        "warning",
+        "Warning: no check failed, but some findings need a person to look at the data (each warning says "
+        "why); the controls stay in progress until someone has reviewed them.",
+    ),
+}
+
 METRICS = {
     # --- data quality -------------------------------------------------------------------------
     "missing_values": T(

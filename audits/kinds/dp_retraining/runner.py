@@ -16,10 +16,12 @@ A redelivered run finds the version it already registered and only measures agai
 recommendation is closed with the new version.
 
 Policy (audits/kinds/dp_retraining/thresholds.py): accuracy lost on the evaluation data, the
-stronger membership attack's AUC after retraining, and the growth of the accuracy gap between
-groups. These judge the new version, so a missed threshold makes the run inconclusive (MANAGE
-1.3 stays in progress: the risk response has not worked yet); it never fails the audited
-version or revokes its approvals. CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
+number of classes the new model still predicts (one for everyone is a collapse), the stronger
+membership attack's AUC after retraining, and the growth of the accuracy gap between groups.
+These judge the new version: a missed threshold fails the run, and the run names the new
+version as the one judged (RunOutcome.judged_version), so the failed evidence is the new
+version's and only the new version's approvals are revoked, never the audited parent's.
+CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
 training: under a minute for the demo models); on a GPU the same settings simply run faster.
 """
 
@@ -98,13 +100,10 @@ def run(*, run, progress) -> RunOutcome:
         "recommendation": str(recommendation.pk) if recommendation else None,
     }
     checks = dp_checks(comparison, thresholds)
-    # What misses a threshold here is the new version, not the audited one: the run is then
-    # inconclusive (the risk response has not worked yet), never "fail", which would revoke the
-    # parent's approvals through the shared finish path.
-    outcome = "inconclusive" if overall_outcome(checks) == "fail" else overall_outcome(checks)
-    return RunOutcome(outcome=outcome, summary=_summary(results, checks, policy["name"]),
+    # The checks judge the new version: a fail is its evidence and revokes its approvals only.
+    return RunOutcome(outcome=overall_outcome(checks), summary=_summary(results, checks, policy["name"]),
                       results=results, checks=checks, seeds={"dp_sgd": seed, "attack": seed},
-                      device=device_label(device))
+                      device=device_label(device), judged_version=new)
 
 
 def strongest_auc(attacks: dict) -> tuple[float, str]:
@@ -120,6 +119,8 @@ def dp_checks(comparison: dict, thresholds: dict) -> list[dict]:
             checks.append(check(metric, accuracy["before"] - accuracy["after"], spec, feature="evaluation data",
                                 explanation=f"Accuracy {accuracy['before']:.3f} before, {accuracy['after']:.3f} "
                                             "after DP retraining."))
+        elif metric == "predicted_classes":
+            checks.append(predicted_classes_check(comparison, spec))
         elif metric == "membership_auc":
             auc, attack = strongest_auc(mia["after"])
             before, _ = strongest_auc(mia["before"])
@@ -132,6 +133,22 @@ def dp_checks(comparison: dict, thresholds: dict) -> list[dict]:
                     f"Gap between the best and worst {column} group's accuracy: {entry['accuracy_gap_before']:.3f} "
                     f"before, {entry['accuracy_gap_after']:.3f} after.")))
     return checks
+
+
+def predicted_classes_check(comparison: dict, spec: dict) -> dict:
+    """How many classes the retrained model gives on the evaluation data (one: a collapse)."""
+    shares = comparison["utility"]["predicted_shares"]["after"]
+    given = [c for c, share in shares.items() if share > 0]
+    explanation = f"The retrained model gives {len(given)} of the {len(shares)} classes on the evaluation data"
+    if len(given) == 1:
+        explanation += f": class {given[0]} for everyone"
+        rates = [r["selection_rate_after"] for entry in comparison["groups"].values() for r in entry["groups"]
+                 if r["selection_rate_after"] is not None]
+        if rates:
+            explanation += f" (selection rate {min(rates):.3f} to {max(rates):.3f} across the groups)"
+    else:
+        explanation += " (" + ", ".join(f"{c}: {share:.1%}" for c, share in shares.items()) + " of the rows)"
+    return check("predicted_classes", len(given), spec, feature="evaluation data", explanation=explanation + ".")
 
 
 def _summary(results: dict, checks: list[dict], policy_name: str) -> str:

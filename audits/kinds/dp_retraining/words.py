@@ -33,6 +33,13 @@ KIND_METRICS = {
         "Privacy must not cost the model its ability to do its job.",
         "Try a larger privacy budget (epsilon), more epochs or more data, and compare again.",
     ),
+    "predicted_classes": T(
+        "Decisions the retrained model still makes",
+        "How many different decisions (classes) the DP-retrained model gives on the evaluation data; one means "
+        "everyone gets the same decision.",
+        "Heavy noise can collapse a model to one answer for everyone, which can still look accurate on skewed data.",
+        "Try a larger privacy budget (epsilon), a smaller clipping norm or more epochs, and compare again.",
+    ),
     "membership_auc": T(
         "Membership inference AUC after retraining",
         "How well an attacker can still tell training members apart after DP retraining (0.5 is guessing).",

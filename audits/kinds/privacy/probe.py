@@ -11,6 +11,10 @@ and 0.1%) next to AUC and balanced accuracy: an attack that
 confidently identifies a few members is a privacy failure even when its average accuracy
 is near chance. A rate of 0.1% can only be measured with at least 1000 evaluated
 non-members; below 1/n_non_members we report "insufficient_data" rather than a number.
+Each measured TPR carries the members it found out of those scored and their 95%
+Clopper-Pearson interval (audits/kinds/intervals.py). The interval is conditional on the
+threshold read off the non-members' scores: it covers the uncertainty in the members found,
+not that in the threshold.
 
 Model inversion runs ART's MIFace (Fredrikson et al., CCS 2015) against an image model: it
 ascends the model's class probability from a neutral start and we compare each
@@ -28,6 +32,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
 from torch import nn
 
+from audits.kinds.intervals import clopper_pearson
 from training.encoding import encode, encoded_width
 from training.recipes import labels_to_index
 from training.train import predict_proba, resolve_device, set_seed
@@ -60,18 +65,24 @@ SCORES_MISMATCH = "is_member and scores must be equally long 1-D arrays holding 
 # --- metrics (pure numpy; tested on hand-computed vectors) -------------------------------
 
 
-def tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, *, target_fpr: float, n_negatives: int) -> dict:
+def tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, *, target_fpr: float, n_negatives: int,
+               n_positives: int | None = None) -> dict:
     """Best TPR over ROC points with FPR <= target_fpr (Carlini et al. 2022, Sec. IV).
 
     With n negatives the smallest non-zero FPR is 1/n, so a target below it cannot be
-    measured: "insufficient_data" instead of a TPR read off the FPR = 0 point.
+    measured: "insufficient_data" instead of a TPR read off the FPR = 0 point. Given the
+    number of positives, the TPR comes with the positives found and their 95% interval.
     """
     min_fpr = 1.0 / n_negatives
     if target_fpr * n_negatives < 1 - 1e-9:
         return {"fpr": target_fpr, "tpr": None, "status": "insufficient_data", "min_resolvable_fpr": min_fpr}
     within = np.asarray(fpr) <= target_fpr + 1e-12
     best = float(np.asarray(tpr)[within].max())
-    return {"fpr": target_fpr, "tpr": best, "status": "ok", "min_resolvable_fpr": min_fpr}
+    point = {"fpr": target_fpr, "tpr": best, "status": "ok", "min_resolvable_fpr": min_fpr}
+    if n_positives:
+        found = int(round(best * n_positives))  # roc_curve's TPRs are counts over n_positives
+        point.update(found=found, n_positives=int(n_positives), tpr_ci=clopper_pearson(found, n_positives))
+    return point
 
 
 def downsample_curve(x: np.ndarray, y: np.ndarray, *, max_points: int = MAX_ROC_POINTS) -> dict:
@@ -93,11 +104,12 @@ def attack_metrics(is_member, scores, decisions=None) -> dict:
         raise ValueError(SCORES_MISMATCH)
     decisions = (scores >= 0.5).astype(int) if decisions is None else np.asarray(decisions).astype(int)
     fpr, tpr, _ = roc_curve(is_member, scores)
-    n_negatives = int((is_member == 0).sum())
+    n_negatives, n_positives = int((is_member == 0).sum()), int((is_member == 1).sum())
     return {
         "balanced_accuracy": float(balanced_accuracy_score(is_member, decisions)),
         "auc": float(roc_auc_score(is_member, scores)),
-        "tpr_at_low_fpr": [tpr_at_fpr(fpr, tpr, target_fpr=f, n_negatives=n_negatives) for f in LOW_FPRS],
+        "tpr_at_low_fpr": [tpr_at_fpr(fpr, tpr, target_fpr=f, n_negatives=n_negatives, n_positives=n_positives)
+                           for f in LOW_FPRS],
         "roc": downsample_curve(fpr, tpr),
     }
 
@@ -437,6 +449,10 @@ def dp_comparison(
         utility["train_accuracy"][when] = float((train_pred == y_train).mean())
     for metric in utility.values():
         metric["change"] = metric["after"] - metric["before"]
+    # A model that gives everyone the same decision can keep most of its accuracy on skewed
+    # data; the share of rows given each class shows it.
+    utility["predicted_shares"] = {when: {str(c): float((pred == i).mean()) for i, c in enumerate(spec["classes"])}
+                                   for when, pred in preds.items()}
 
     attacks = {when: membership_inference(m, spec, train_frame, test_frame, label_column=label_column,
                                           seed=seed, device=device)

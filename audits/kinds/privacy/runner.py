@@ -21,6 +21,7 @@ import numpy as np
 from audits.kinds.common import (
     check,
     checks_sentence,
+    interval_check,
     device_label,
     pick_device,
     policy_thresholds,
@@ -80,31 +81,52 @@ def _sample(frame, max_rows: int, seed: int):
     return frame.iloc[np.sort(np.random.default_rng(seed).choice(len(frame), size=max_rows, replace=False))]
 
 
+def _tpr_point(attack: dict) -> dict | None:
+    point = next((p for p in attack["tpr_at_low_fpr"] if abs(p["fpr"] - 0.01) < 1e-12), None)
+    return point if point and point["status"] == "ok" else None
+
+
 def strongest(mia: dict, metric: str):
     """(value, attack name) of the attack that does best on `metric`: the policy judges the worst case."""
     values = []
     for name, attack in mia["attacks"].items():
         if metric == "membership_auc":
             values.append((attack["auc"], name))
-        else:
-            point = next((p for p in attack["tpr_at_low_fpr"] if abs(p["fpr"] - 0.01) < 1e-12), None)
-            if point and point["status"] == "ok":
-                values.append((point["tpr"], name))
+        elif _tpr_point(attack):
+            values.append((_tpr_point(attack)["tpr"], name))
     return max(values) if values else (None, "")
 
 
 def membership_checks(mia: dict, thresholds: dict) -> list[dict]:
+    """AUC and TPR at 1% FPR of the stronger attack, with the policy's minimum evaluated rows.
+
+    The TPR is judged on the upper end of its interval too (a pass needs the whole interval
+    within the limit), at the 1% FPR named in `judged_at`; AUC on its point estimate."""
     checks = []
+    n = mia["attack_eval"]
+    fewest = min(n["members"], n["non_members"])
+    scored = f"scored on {n['members']} members and {n['non_members']} non-members it was not fitted on"
     for metric, spec in thresholds.items():
         if metric not in ("membership_auc", "tpr_at_1pct_fpr"):
             continue
         value, attack = strongest(mia, metric)
-        n = mia["attack_eval"]
-        what = "AUC" if metric == "membership_auc" else "share of members found at 1% false positives"
-        checks.append(check(metric, value, spec, feature=attack.replace("_", "-") or "—", explanation=(
-            f"The stronger attack's {what}, scored on {n['members']} members and {n['non_members']} non-members "
-            "it was not fitted on." if value is not None else
-            f"TPR at 1% FPR needs at least 100 evaluated non-members; there were {n['non_members']}.")))
+        feature = attack.replace("_", "-") or "—"
+        if metric == "membership_auc":
+            explanation = f"The stronger attack's AUC, {scored}."
+            if fewest < int(spec.get("min_rows", 0)):
+                checks.append(interval_check(metric, value, None, spec, n=fewest, unit="evaluated members or "
+                                             "non-members", feature=feature, explanation=explanation))
+            else:
+                checks.append(check(metric, value, spec, feature=feature, explanation=explanation))
+            continue
+        point = _tpr_point(mia["attacks"][attack]) if attack else None
+        explanation = (
+            f"The stronger attack's share of members found at 1% false positives ({point['found']} of "
+            f"{point['n_positives']}), {scored}, with its 95% Clopper-Pearson interval." if point else
+            f"TPR at 1% FPR needs at least 100 evaluated non-members; there were {n['non_members']}.")
+        checks.append(interval_check(metric, value, point.get("tpr_ci") if point else None, spec, n=fewest,
+                                     unit="evaluated members or non-members", feature=feature,
+                                     explanation=explanation, judged_at={"fpr": 0.01}))
     return checks
 
 

@@ -33,6 +33,10 @@ Black box (scikit-learn, `blackbox_robustness_probe`): ART's decision-based
 representation (the output of a Pipeline's preprocessing steps, or the raw
 numeric frame). It searches for the smallest L2 perturbation that flips the
 decision, so its curve reads "robust accuracy within an L2 budget".
+
+Every curve point carries its counts (`count` rows attacked, `robust_count` still right)
+and the 95% Clopper-Pearson interval of its robust accuracy (audits/kinds/intervals.py),
+so a verdict can allow for how few rows were sampled.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from audits.kinds.intervals import clopper_pearson
 from training.encoding import encode, feature_layout
 from training.recipes import labels_to_index
 from training.train import resolve_device
@@ -284,11 +289,18 @@ def _curve_point(epsilon: float, correct: np.ndarray, broken: np.ndarray, x: np.
     linf, l2 = _norms(best[flipped] - x[flipped])
     return {
         "epsilon": epsilon,
-        "robust_accuracy": float((~broken).mean()),
+        **_robust_counts(~broken),
         "attack_success_rate": _ratio(int(flipped.sum()), int(correct.sum())),
         "mean_linf": _mean_or_none(linf),
         "mean_l2": _mean_or_none(l2),
     }
+
+
+def _robust_counts(robust: np.ndarray) -> dict:
+    """Robust accuracy with its counts and its 95% Clopper-Pearson interval."""
+    k, n = int(robust.sum()), int(robust.size)
+    return {"robust_accuracy": float(robust.mean()), "robust_accuracy_ci": clopper_pearson(k, n),
+            "count": n, "robust_count": k}
 
 
 def _attack_curve(classifier, spec, x, y_idx, correct, *, attack, epsilons, pgd_steps, batch_size, tick):
@@ -522,7 +534,7 @@ def blackbox_robustness_probe(
     curve = [
         {
             "epsilon": eps,
-            "robust_accuracy": float((correct & ~(flipped & (l2 <= eps))).mean()),
+            **_robust_counts(correct & ~(flipped & (l2 <= eps))),
             "attack_success_rate": _ratio(int((flipped & (l2 <= eps)).sum()), int(correct.sum())),
         }
         for eps in epsilons

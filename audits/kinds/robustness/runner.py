@@ -7,7 +7,9 @@ one-hot groups untouched. scikit-learn models get HopSkipJump (black box, L2) on
 Robust accuracy per group of each declared sensitive feature shows whether the model is more
 fragile for some people than for others.
 
-Policy (audits/kinds/robustness/thresholds.py): robust accuracy at the policy's epsilon, and
+Policy (audits/kinds/robustness/thresholds.py): robust accuracy at the policy's epsilon,
+decided on its 95% Clopper-Pearson interval with a minimum of `min_rows` attacked rows (below
+it: "insufficient data", neither pass nor fail), and
 the largest gap between groups (with at least `min_group_count` sampled rows) in accuracy
 *lost* under attack, clean minus robust: the check measures fragility, while a group the
 model is less accurate for anyway is the fairness audit's finding. The policy's epsilon is
@@ -15,7 +17,10 @@ always added to the grid so the check can be decided. For a black-box model the 
 read as an L2 budget: a perturbation within L2 eps is also within L-inf eps, so a failure
 stands; a pass only says HopSkipJump found nothing smaller.
 
-CPU defaults stay small (200 rows, 10 PGD steps: seconds on the demo models). On a GPU
+Every check names the epsilon it was judged at (its `judged_at`, its feature text, the
+summary's first figure), so a page never shows a pass beside some other epsilon's number.
+
+CPU defaults stay small (200 rows, 10 PGD steps; 200 HopSkipJump rows: seconds on the demo models). On a GPU
 worker raise them per run, e.g. {"max_samples": 10000, "pgd_steps": 40, "batch_size": 1024}.
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 from audits.kinds.common import (
     check,
     checks_sentence,
+    interval_check,
     device_label,
     labelled_frame,
     pick_device,
@@ -69,6 +75,7 @@ def run(*, run, progress) -> RunOutcome:
     progress(92, "comparing with the policy")
     checks = _checks(result, thresholds, min_count=int(params["min_group_count"]))
     result["policy"] = policy
+    result["policy_epsilons"] = policy_eps
     result["group_drops"] = {str(eps): group_drops(result, eps, min_count=int(params["min_group_count"]))
                              for eps in sorted({float(s.get("epsilon", 0.0)) for s in thresholds.values()})
                              if result.get("group_robustness")}
@@ -112,32 +119,46 @@ def _checks(result: dict, thresholds: dict, *, min_count: int) -> list[dict]:
     units = "L2" if result["mode"] == "black-box" else "L-inf"
     for metric, spec in thresholds.items():
         eps = float(spec.get("epsilon", 0.0))
-        where = f"{attack.upper()}, {units} ε = {eps:g}"
+        where = f"{attack.upper()}, {units} ε = {eps:g} (policy)"
+        judged_at = {"epsilon": eps, "norm": units, "attack": attack}
         if metric == "robust_accuracy":
-            point = curve_at(curves[attack], eps)
-            value = point["robust_accuracy"] if point else None
-            checks.append(check(metric, value, spec, feature=where, explanation=(
-                f"Accuracy on {result['n_samples']} sampled rows when {attack.upper()} may move each attackable "
-                f"feature by up to {eps:g} ({result['params']['epsilon_units']}); clean accuracy "
-                f"{result['clean_accuracy']:.3f}.")))
+            point = curve_at(curves[attack], eps) or {}
+            checks.append(interval_check(
+                metric, point.get("robust_accuracy"), point.get("robust_accuracy_ci"), spec,
+                n=int(point.get("count", result["n_samples"])), unit="attacked rows", feature=where,
+                judged_at=judged_at, explanation=(
+                    f"Robust accuracy at ε = {eps:g} (the policy's budget): the share of {result['n_samples']} "
+                    f"sampled rows still right when {attack.upper()} may move each attackable feature by up to "
+                    f"{eps:g} ({result['params']['epsilon_units']}), with its 95% Clopper-Pearson interval; "
+                    f"clean accuracy {result['clean_accuracy']:.3f}.")))
         elif metric == "accuracy_drop_difference":
             for feature, entry in group_drops(result, eps, min_count=min_count).items():
                 counted = sum(g["counted"] for g in entry["groups"].values())
-                checks.append(check(metric, entry["gap"], spec, feature=f"{feature} ({where})", explanation=(
-                    f"Largest minus smallest accuracy lost under attack (clean minus robust) between the {counted} "
-                    f"groups of {feature} with at least {min_count} sampled rows"
-                    + ("." if entry["gap"] is not None else "; fewer than two such groups: undecided."))))
+                checks.append({**check(metric, entry["gap"], spec, feature=f"{feature} ({where})", explanation=(
+                    f"Largest minus smallest accuracy lost under attack (clean minus robust) at ε = {eps:g} (the "
+                    f"policy's budget) between the {counted} groups of {feature} with at least {min_count} sampled "
+                    "rows" + ("." if entry["gap"] is not None else "; fewer than two such groups: undecided."))),
+                    "judged_at": judged_at})
     return checks
 
 
 def _summary(result: dict, checks: list[dict], policy_name: str) -> str:
+    """Led by the figures the policy judged (at its epsilon); the grid's largest budget follows,
+    marked as not judged, so a pass never sits beside an unexplained number."""
     curves = result["curves"]
-    parts = []
+    judged, parts = [], []
+    for c in checks:
+        if c["metric"] == "robust_accuracy" and c["value"] is not None:
+            ci = f" (95% CI {c['ci'][0]:.2f}-{c['ci'][1]:.2f})" if c.get("ci") else ""
+            judged.append(f"robust accuracy {c['value']:.2f}{ci} at ε={c['judged_at']['epsilon']:g} (policy, "
+                          f"{c['judged_at']['attack'].upper()}): "
+                          + ("insufficient data" if c.get("status") == "insufficient_data" else c["outcome"]))
     for attack, curve in curves.items():
         last = curve[-1]
         parts.append(f"{attack.upper()} {last['robust_accuracy']:.2f} at ε={last['epsilon']:g}")
     return (
         f"Robustness ({result['mode']}, {result['n_samples']} rows, device {result['device']}): clean accuracy "
-        f"{result['clean_accuracy']:.2f}; robust accuracy {', '.join(parts)}. " + checks_sentence(checks, policy_name)
+        f"{result['clean_accuracy']:.2f}; " + ("; ".join(judged) + "; " if judged else "")
+        + f"at the grid's largest budget (not judged): {', '.join(parts)}. " + checks_sentence(checks, policy_name)
     )
 

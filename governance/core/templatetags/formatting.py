@@ -176,8 +176,14 @@ def status_text(status) -> str:
 
 
 @register.filter
-def outcome_text(outcome) -> str:
-    return glossary.outcome_text(outcome)
+def outcome_text(outcome, kind=None) -> str:
+    return glossary.outcome_text(outcome, kind)
+
+
+@register.filter
+def outcome_label(outcome, kind=None) -> str:
+    """{{ ev.outcome|outcome_label:ev.kind }}: "warning" for a data quality "inconclusive"."""
+    return glossary.outcome_label(outcome, kind)
 
 
 @register.filter

@@ -99,3 +99,28 @@ def test_age_is_compared_in_the_fairness_bins(credit_system, personas, no_enqueu
     assert sum(g["count"] for g in age["groups"]) == 700  # every training row in one bin
     assert run.results["bins"] == {"age": [18.0, 25.0, 35.0, 50.0, 65.0, 120.0]}
     assert representation["detail"]["sex"]["skipped"] == "no expected shares"
+
+
+def test_warnings_without_a_failure_read_as_a_warning_with_their_own_explanation(credit_system, personas, no_enqueue,
+                                                                                  client):
+    from governance.core import glossary
+
+    _, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="data_quality",
+                           params={"population_shares": {"sex": {"male": 0.5, "female": 0.5}}, "n_folds": 3})
+    run_audit(str(run.pk))
+    run.refresh_from_db()
+    statuses = {c["status"] for c in run.results["checks"]}
+    assert "warn" in statuses and "fail" not in statuses
+    # Stored as undecided for the gate and the controls, but never called inconclusive.
+    assert run.outcome == "inconclusive"
+    warning = glossary.outcome_text("inconclusive", "data_quality")
+    assert warning.startswith("Warning: no check failed") and "interval" not in warning
+    client.force_login(personas["aude"])
+    page = client.get(f"/runs/{run.pk}/").content.decode()
+    assert warning in page and glossary.OUTCOMES["inconclusive"] not in page
+    assert "</span> warning</span>" in page and "</span> inconclusive</span>" not in page
+    answer = client.get(f"/api/v1/audit-runs/{run.pk}/").json()
+    assert (answer["outcome"], answer["outcome_label"], answer["outcome_text"]) == ("inconclusive", "warning", warning)
+    evidence_page = client.get(f"/systems/{version.system.slug}/").content.decode()
+    assert "</span> warning</span>" in evidence_page

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from audits.kinds.intervals import clopper_pearson
 from audits.kinds.privacy import probe as privacy
 from audits.kinds.privacy.probe import (
     attack_metrics,
@@ -55,7 +56,9 @@ def test_attack_metrics_by_hand():
     assert result["auc"] == pytest.approx(0.988)
     assert result["balanced_accuracy"] == pytest.approx(0.89)
     at_1, at_01 = result["tpr_at_low_fpr"]
-    assert at_1 == {"fpr": 0.01, "tpr": pytest.approx(0.6), "status": "ok", "min_resolvable_fpr": 0.01}
+    assert at_1 == {"fpr": 0.01, "tpr": pytest.approx(0.6), "status": "ok", "min_resolvable_fpr": 0.01,
+                    "found": 3, "n_positives": 5, "tpr_ci": pytest.approx(clopper_pearson(3, 5))}
+    assert at_1["tpr_ci"] == pytest.approx([0.1466, 0.9473], abs=1e-4)  # 3 of 5, Clopper-Pearson
     assert at_01 == {"fpr": 0.001, "tpr": None, "status": "insufficient_data", "min_resolvable_fpr": 0.01}
     assert result["roc"]["fpr"][0] == 0.0 and result["roc"]["tpr"][-1] == 1.0
     as_json(result)
