@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from audits.kinds.fairness.probe.bootstrap import _num
+from audits.kinds.fairness.probe.counts import _num
 
 ERR_NO_PREDICT_PROBA = "estimator must be a fitted classifier with predict_proba"
 
