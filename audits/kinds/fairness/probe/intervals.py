@@ -171,7 +171,8 @@ def disparity_intervals(cells, ece_sums, include, *, miss):
 def impact_ratio_intervals(cells, include, *, miss):
     """Four-fifths impact ratio p_g / max p over the included groups: lower L_g / max U is wrong
     only if g's L or the top group's U is (2 events); upper U_g / max L only if g's U or any
-    included L is (k + 1 events)."""
+    included L is (k + 1 events). Unbounded above (inf) for a group whose upper bound has
+    nothing above 0 to compare with."""
     side = miss / 2
     k = max(int(np.asarray(include).sum()), 1)
     pair_low, pair_high = rate_interval(cells, "selection_rate", tail=side / 2)
@@ -182,5 +183,6 @@ def impact_ratio_intervals(cells, include, *, miss):
     with np.errstate(invalid="ignore", divide="ignore"):
         low = pair_low / pair_high[include].max()
         top = all_low[include].max()
-        high = np.minimum(1.0, all_high / top) if top > 0 else np.ones(len(cells))
-    return low, high
+        high = all_high / top if top > 0 else np.full(len(cells), np.inf)
+    # A compared group cannot exceed the top rate; a group left out (too few rows) can.
+    return low, np.where(include, np.minimum(high, 1.0), high)
