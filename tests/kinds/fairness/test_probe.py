@@ -451,8 +451,8 @@ def test_mitigation_outlook_reports_every_method_and_leaves_the_estimator_alone(
     before = copy.deepcopy(estimator)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outlook = mitigation_outlook(X[:120], y[:120], X[120:], y[120:], sensitive_train=sex[:120],
-                                     sensitive_test=sex[120:], estimator=estimator)
+        outlook = mitigation_outlook(X[:120], y[:120], X[120:], y[120:], sensitive_train={"sex": sex[:120]},
+                                     sensitive_test={"sex": sex[120:]}, estimator=estimator)
     assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
     assert [(r["method"], r["constraint"]) for r in outlook["rows"]] == [
         ("baseline", None),
@@ -466,4 +466,34 @@ def test_mitigation_outlook_reports_every_method_and_leaves_the_estimator_alone(
     np.testing.assert_array_equal(estimator.coef_, before.coef_)
     np.testing.assert_array_equal(estimator.intercept_, before.intercept_)
     assert estimator.get_params() == before.get_params()
+    json.dumps(outlook, allow_nan=False)
+
+
+def test_mitigation_outlook_baseline_uses_the_policy_checks_groups_and_minimum_size():
+    # A continuous column (age, 40 distinct values) and a 3-row group: counted per distinct
+    # value and without a minimum (the old outlook), nearly every slice held one row and the
+    # disparities came out 1.000. Binned like the audit and without the tiny group, the
+    # baseline equals fairness_audit's disparities on the same predictions.
+    rng = np.random.default_rng(3)
+    n = 400
+    sensitive = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "age": rng.integers(20, 60, n)})
+    sensitive.loc[:2, "sex"] = "other"
+    X = np.c_[rng.normal(size=n) + (sensitive["sex"] == "male"), rng.normal(size=n)]
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n) > 0.5).astype(int)
+    train, test = slice(0, 200), slice(200, n)
+    estimator = LogisticRegression().fit(X[train], y[train])
+    bins = {"age": DEFAULT_AGE_BINS}
+    outlook = mitigation_outlook(X[train], y[train], X[test], y[test], estimator=estimator, bins=bins,
+                                 sensitive_train=sensitive[train].reset_index(drop=True),
+                                 sensitive_test=sensitive[test].reset_index(drop=True))
+    audit = fairness_audit(y[test], estimator.predict(X[test]), sensitive_features=sensitive[test], bins=bins)
+    baseline = outlook["rows"][0]
+    for view, report in [*audit["features"].items(), ("sex & age", audit["intersectional"])]:
+        for metric in ("demographic_parity_difference", "equalized_odds_difference"):
+            assert baseline["by_view"][view][metric] == report["disparities"][metric]["value"]
+    assert baseline["equalized_odds_difference"] == max(
+        v["equalized_odds_difference"] for v in baseline["by_view"].values() if v["equalized_odds_difference"] is not None)
+    assert baseline["demographic_parity_difference"] < 0.5
+    # The 3-row group is pooled with the other small slices, so ThresholdOptimizer can fit.
+    assert [r["status"] for r in outlook["rows"]] == ["ok"] * 5
     json.dumps(outlook, allow_nan=False)
