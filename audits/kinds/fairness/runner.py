@@ -6,6 +6,7 @@ import numpy as np
 
 from audits.kinds.fairness.probe import (
     DEFAULT_AGE_BINS,
+    error_budget_words,
     fairness_audit,
     fairness_evaluate,
     mitigation_outlook,
@@ -56,7 +57,10 @@ def run(*, run, progress) -> RunOutcome:
     thresholds = audit_thresholds(policy, "fairness")
     checks = fairness_evaluate(result, thresholds=thresholds) if thresholds else []
     outcome = overall_outcome(checks)
-    result["policy"] = {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds}
+    result["policy"] = {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds,
+                        "error_budget": error_budget_words(checks=len(checks),
+                                                           confidence_level=result["params"]["confidence_level"])
+                        if checks else None}
     result["positive_label"] = str(positive)
     failed = [c for c in checks if c["outcome"] == "fail"]
     unclear = [c for c in checks if c["outcome"] == "inconclusive"]
@@ -67,7 +71,7 @@ def run(*, run, progress) -> RunOutcome:
         + (f", {len(unclear)} inconclusive" if unclear else "")
         + f" against '{policy.name}'."
     )
-    return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"bootstrap": params["seed"]})
+    return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"mitigation": params["seed"]})
 
 
 NO_MITIGATION = "The mitigation outlook needs a torch tabular model and a labelled training dataset."
