@@ -20,9 +20,14 @@ fairness_grid
     a fail or a pass is wrong (false fail, false pass); at parity a fail is false; at twice the
     limit a fail is right (power) and a pass is false.
 fairness_candidates
-    The candidates measured before choosing: Wilson score intervals per group (Wilson 1927)
-    combined the same way, against Clopper-Pearson, at the smallest groups (50 rows) where they
-    differ most. Same cells and columns, plus the mean interval width.
+    The candidates measured before choosing, for the difference at 50 and 200 rows per group:
+    Newcombe's pairwise hybrid score intervals (narrowest, approximate), Wilson score intervals
+    per group (Wilson 1927) combined like the chosen method, and Clopper-Pearson per group (the
+    chosen one: the only one whose coverage is proven). Same columns plus the mean width.
+fairness_calibration
+    The calibration error (ECE) of one group of 50, 200 or 1,000 rows given its scores, for a
+    calibrated and a miscalibrated model: coverage and whether the interval holds its own
+    estimate, old (percentile bootstrap of the rows) and new (Clopper-Pearson per score bin).
 fairness_audit_wide
     Whole audits whose every disparity sits exactly at its default limit: 6 features of 2, 4, 7,
     10, 2 and 4 groups (independent data, 100 or 1,000 rows per group), 3 checks each (DP
@@ -51,8 +56,8 @@ from scipy.stats import norm
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from audits.kinds.fairness.probe import DEFAULT_THRESHOLDS, fairness_audit, fairness_evaluate  # noqa: E402
-from audits.kinds.fairness.probe.counts import _rates  # noqa: E402
-from audits.kinds.fairness.probe.intervals import disparity_bounds, named_interval  # noqa: E402
+from audits.kinds.fairness.probe.counts import _ece, _rates  # noqa: E402
+from audits.kinds.fairness.probe.intervals import disparity_bounds, ece_interval, named_interval  # noqa: E402
 
 LEVEL = 0.95
 LIMITS = {"difference": ("<=", 0.1, 0.0), "ratio": (">=", 0.8, 1.0)}  # operator, limit, parity
@@ -170,27 +175,99 @@ def fairness_grid(args):
     return out
 
 
+def newcombe_difference(selected, n):
+    """Max - min from pairwise differences: Newcombe's (1998, Statist. Med. 17:873-890, method 10)
+    hybrid score interval for each ordered pair (a, b), from Wilson bounds. Upper bound: the
+    largest pairwise upper bound at the full side (only the true top-bottom pair can make it
+    miss); lower bound: the largest pairwise lower bound, Bonferroni over the k(k - 1) pairs.
+    Approximate: its coverage is measured here, not proven."""
+    k = selected.shape[-1]
+    side = (1 - LEVEL) / 2
+    p = selected / n
+    a, b = np.array([(i, j) for i in range(k) for j in range(k) if i != j]).T
+    estimate = p[..., a] - p[..., b]
+    low_w, high_w = wilson(selected, n, side / (k * (k - 1)))
+    lower = estimate - np.sqrt((p[..., a] - low_w[..., a]) ** 2 + (high_w[..., b] - p[..., b]) ** 2)
+    low_w, high_w = wilson(selected, n, side)
+    upper = estimate + np.sqrt((high_w[..., a] - p[..., a]) ** 2 + (p[..., b] - low_w[..., b]) ** 2)
+    return np.maximum(lower.max(-1), 0.0), np.minimum(upper.max(-1), 1.0)
+
+
 def fairness_candidates(args):
     rng = np.random.default_rng(args.seed + 1)
+    operator, limit, _ = LIMITS["difference"]
     rows = []
-    n = 50
-    for kind, (operator, limit, _) in LIMITS.items():
+    for n in (50, 200):
         for k in GROUPS:
-            for truth, pair in TRUTHS[kind].items():
-                if truth == "2x limit":
-                    continue
+            for truth, pair in TRUTHS["difference"].items():
                 rates = group_rates(k, pair)
-                theta = true_value(kind, rates)
+                theta = true_value("difference", rates)
                 selected = rng.binomial(n, rates, size=(args.sims, k)).astype(float)
-                row = [kind, k, truth]
-                for low, high in (wilson_interval(selected, n, kind), new_interval(selected, n, kind)):
+                row = [n, k, truth]
+                candidates = (newcombe_difference(selected, n), wilson_interval(selected, n, "difference"),
+                              new_interval(selected, n, "difference"))
+                for low, high in candidates:
                     fail, passed = verdicts(low, high, operator, limit)
                     covered = (low <= theta) & (theta <= high)
-                    row += [*cell_rates(fail, passed, covered), f"{np.mean(high - low):.3f}"]
+                    row += [pct(fail.mean()), pct(passed.mean()), pct(covered.mean()), f"{np.mean(high - low):.3f}"]
                 rows.append(row)
-    out = [f"\n**Candidates at 50 rows per group** ({args.sims} simulated audits per row, 95%)\n"]
-    return out + markdown(["disparity", "k", "true value", "Wilson fail", "Wilson pass", "Wilson coverage",
-                           "Wilson width", "CP fail", "CP pass", "CP coverage", "CP width"], rows)
+    out = [f"\n**Candidates for the demographic parity difference** (limit <= {limit}; {args.sims} simulated "
+           "audits per row, 95%): Newcombe pairwise score intervals, Wilson per group + Bonferroni, "
+           "Clopper-Pearson per group + Bonferroni (the one chosen)\n"]
+    header = ["rows/group", "k", "true value"]
+    for name in ("Newcombe", "Wilson", "CP"):
+        header += [f"{name} fail", f"{name} pass", f"{name} coverage", f"{name} width"]
+    return out + markdown(header, rows)
+
+
+def fairness_calibration(args):
+    """ECE of one group given its scores: scores uniform, labels with P(y = 1) = score (calibrated)
+    or score^1.5 (miscalibrated); the true ECE is computed from the true probabilities in each bin.
+    Old: percentile bootstrap of the ECE, rows resampled with their scores (as the probe did)."""
+    rng = np.random.default_rng(args.seed + 4)
+    rows = []
+    for n in ROWS:
+        for name, power in (("calibrated", 1.0), ("miscalibrated", 1.5)):
+            score = rng.random(n)
+            truth = score ** power
+            bins = np.minimum((score * 10).astype(int), 9)
+            count = np.bincount(bins, minlength=10)
+            score_sum = np.bincount(bins, weights=score, minlength=10)
+            theta = np.abs(score_sum - np.bincount(bins, weights=truth, minlength=10)).sum() / n
+            labels = (rng.random((args.sims, n)) < truth).astype(float)
+            y_sum = np.stack([np.bincount(bins, weights=row, minlength=10) for row in labels])
+            sums = np.stack([np.broadcast_to(count, y_sum.shape), np.broadcast_to(score_sum, y_sum.shape), y_sum], -1)
+            estimate = _ece(sums)
+            low, high = ece_interval(sums, miss=1 - LEVEL)
+            old_low, old_high = _old_ece_bootstrap(rng, score, labels, bins, args.resamples)
+            old_covered = (old_low <= theta) & (theta <= old_high)
+            holds = (old_low <= estimate) & (estimate <= old_high)
+            rows.append([n, name, f"{theta:.3f}", pct(old_covered.mean()), pct(holds.mean()),
+                         pct(((low <= theta) & (theta <= high)).mean()),
+                         pct(((low <= estimate) & (estimate <= high)).mean()), f"{np.mean(high - low):.3f}"])
+    out = [f"\n**Calibration error (ECE, 10 bins) of one group** ({args.sims} simulated label draws per row, "
+           f"scores fixed; 95%; old = percentile bootstrap, {args.resamples} resamples)\n"]
+    return out + markdown(["rows", "model", "true ECE", "old coverage", "old interval holds its estimate",
+                           "new coverage", "new interval holds its estimate", "new width"], rows)
+
+
+def _old_ece_bootstrap(rng, score, labels, bins, resamples):
+    sims, n = labels.shape
+    # One set of resampled row indices serves every simulated draw: each draw's interval is
+    # still its own bootstrap; only the Monte Carlo errors of different rows are correlated.
+    idx = rng.integers(0, n, size=(resamples, n))
+    key = bins[idx]  # (resamples, n)
+    offsets = (np.arange(resamples) * 10)[:, np.newaxis]
+    count = np.bincount((key + offsets).ravel(), minlength=resamples * 10).reshape(resamples, 10)
+    score_sum = np.bincount((key + offsets).ravel(), weights=score[idx].ravel(),
+                            minlength=resamples * 10).reshape(resamples, 10)
+    low, high = np.empty(sims), np.empty(sims)
+    for i in range(sims):
+        y_sum = np.bincount((key + offsets).ravel(), weights=labels[i][idx].ravel(),
+                            minlength=resamples * 10).reshape(resamples, 10)
+        values = np.abs(score_sum - y_sum).sum(-1) / count.sum(-1)
+        low[i], high[i] = np.percentile(values, [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
+    return low, high
 
 
 def at_limit_cells(rng, sims, k, n):
@@ -264,7 +341,7 @@ def _audit_wide_end_to_end(rng, audits):
     return wrong, audits
 
 
-SECTIONS = [fairness_grid, fairness_candidates, fairness_audit_wide]
+SECTIONS = [fairness_grid, fairness_candidates, fairness_calibration, fairness_audit_wide]
 
 
 def _extra_sections():
