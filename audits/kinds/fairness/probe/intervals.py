@@ -110,8 +110,9 @@ def group_interval(cells, ece_sums, metric, *, tail):
 
 def disparity_bounds(bounds, include, *, kind):
     """Combine per-group bounds into bounds on the difference or the ratio over the included
-    groups. ``bounds(tail)`` returns the per-group (lower, upper) at that one-sided tail for
-    a given side budget; see the module docstring for which bound needs which tail."""
+    groups. ``bounds(events)`` returns the per-group (lower, upper) whose one-sided tails are
+    the side's budget divided by ``events``: 2 for the bound that only the top or the bottom
+    group can break, 2k for the one that any group can (see the module docstring)."""
     include = np.asarray(include, dtype=bool)
     k = include.sum(-1)
     pair, every = bounds(2), bounds(2 * np.maximum(k, 1)[..., np.newaxis])
