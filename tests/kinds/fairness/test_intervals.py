@@ -36,6 +36,15 @@ def test_clopper_pearson_is_undefined_for_an_empty_group():
 # ---------------------------------------------------------------- properties
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.floats(1e-6, 0.5))
+def test_every_rate_interval_contains_its_estimate_and_stays_in_zero_one(counts, tail):
+    x, n = counts
+    low, high = clopper_pearson(x, n, tail)
+    assert 0.0 <= float(low) <= x / n <= float(high) <= 1.0
+    assert (float(low) == 0.0) == (x == 0) and (float(high) == 1.0) == (x == n)
+
+
 @st.composite
 def groups(draw):
     """Confusion cells (tn, fp, fn, tp) for 1 to 6 groups, some of them empty or tiny, and

@@ -202,8 +202,8 @@ def _explain(metric, feature, entry, limit, outcome, rule, budget):
                 "judged under the interval rule.")
     low, high = (f"{bound:.3f}" for bound in entry["ci"])
     check_level = _percent(1 - (1 - budget["level"]) / budget["checks"])
-    span = (f"{start} is {value} ({check_level} confidence interval {low} to {high}, this check's share "
-            f"of the audit's {budget['level']:.0%} confidence over its {budget['checks']} checks)")
+    span = (f"{start} is {value} ({check_level} confidence interval {low} to {high}: the audit's "
+            f"{1 - budget['level']:.0%} error budget split over its {budget['checks']} checks)")
     if outcome == "pass":
         return f"{span}, which meets {limit} even at the unfavourable end of that interval."
     if outcome == "fail":
