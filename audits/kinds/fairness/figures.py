@@ -7,7 +7,7 @@ from governance.core.charts import bar_chart_with_intervals
 
 
 def fairness_group_chart(results: dict, feature: str, *, metric: str = "selection_rate") -> str:
-    """One bar per slice with its bootstrap interval; insufficient slices are labelled so."""
+    """One bar per slice with its exact interval; insufficient slices are labelled so."""
     block = results["intersectional"] if feature == "intersectional" else results["features"][feature]
     items = []
     for g in block["groups"]:
@@ -35,7 +35,7 @@ def fairness_figures(results: dict) -> list[dict]:
         for metric in ("selection_rate", "tpr"):
             figures.append({
                 "feature": feature, "metric": metric, "svg": fairness_group_chart(results, feature, metric=metric),
-                "caption": f"{glossary.term(metric).label} by {where}, with {level} bootstrap intervals.",
+                "caption": f"{glossary.term(metric).label} by {where}, with {level} exact (Clopper–Pearson) intervals.",
             })
     return figures
 

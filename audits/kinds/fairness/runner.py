@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from audits.kinds.fairness.probe import (
     DEFAULT_AGE_BINS,
+    error_budget_words,
     fairness_audit,
     fairness_evaluate,
     mitigation_outlook,
@@ -43,20 +43,24 @@ def run(*, run, progress) -> RunOutcome:
     params = run.params
     bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
     bins.update(params.get("bins") or {})
-    progress(40, f"computing slices and {params['n_bootstrap']} bootstrap resamples")
+    progress(40, "computing slices and their exact intervals")
     result = fairness_audit(
         y_true, y_pred, sensitive_features=frame[sensitive], y_score=proba[:, 1], bins=bins,
         min_slice_count=params["min_slice_count"], n_bootstrap=params["n_bootstrap"], random_state=params["seed"],
     )
     if params.get("mitigation", True):
         progress(70, "mitigation outlook (ThresholdOptimizer, ExponentiatedGradient) on a copy")
-        result["mitigation"] = _mitigation(version, model, frame, y_true, sensitive, bins, params["seed"])
+        result["mitigation"] = _mitigation(version, model, frame, y_true, sensitive,
+                                           bins=bins, min_slice_count=params["min_slice_count"], seed=params["seed"])
     progress(90, "comparing with the policy")
     policy = policy_for(risk_tier=run.system.risk_tier)
     thresholds = audit_thresholds(policy, "fairness")
     checks = fairness_evaluate(result, thresholds=thresholds) if thresholds else []
     outcome = overall_outcome(checks)
-    result["policy"] = {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds}
+    result["policy"] = {"name": policy.name, "risk_tier": policy.risk_tier, "thresholds": thresholds,
+                        "error_budget": error_budget_words(checks=len(checks),
+                                                           confidence_level=result["params"]["confidence_level"])
+                        if checks else None}
     result["positive_label"] = str(positive)
     failed = [c for c in checks if c["outcome"] == "fail"]
     unclear = [c for c in checks if c["outcome"] == "inconclusive"]
@@ -67,23 +71,15 @@ def run(*, run, progress) -> RunOutcome:
         + (f", {len(unclear)} inconclusive" if unclear else "")
         + f" against '{policy.name}'."
     )
-    return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"bootstrap": params["seed"]})
+    return RunOutcome(outcome=outcome, summary=summary, results=result, checks=checks, seeds={"mitigation": params["seed"]})
 
 
 NO_MITIGATION = "The mitigation outlook needs a torch tabular model and a labelled training dataset."
 
 
-def _categorical_sensitive(frame: pd.DataFrame, sensitive: list[str], bins: dict) -> pd.DataFrame:
-    # Positional index: fairlearn aligns by index, and split datasets keep their original one.
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    for col in sensitive:
-        values = pd.cut(frame[col], bins=bins[col], right=False) if col in bins else frame[col]
-        out[col] = values.astype(str).to_numpy()
-    return out
-
-
-def _mitigation(version, model, test_frame, y_test, sensitive, bins, seed) -> dict:
-    """Fairlearn mitigations on copies: the registered model is never changed."""
+def _mitigation(version, model, test_frame, y_test, sensitive, *, bins, min_slice_count, seed) -> dict:
+    """Fairlearn mitigations on copies: the registered model is never changed. The groups and the
+    minimum slice size are the policy checks', so the baseline row agrees with them."""
     train_ds = version.train_dataset
     if model.module is None or model.spec["input"]["kind"] != "tabular" or train_ds is None:
         return {"rows": [], "recommendation": NO_MITIGATION, "caveats": ""}
@@ -93,7 +89,7 @@ def _mitigation(version, model, test_frame, y_test, sensitive, bins, seed) -> di
     estimator = TorchProbaClassifier(module=model.module, classes=[0, 1]).fit(None)
     return mitigation_outlook(
         model.encode(train_frame), y_train, model.encode(test_frame), y_test,
-        sensitive_train=_categorical_sensitive(train_frame, sensitive, bins),
-        sensitive_test=_categorical_sensitive(test_frame, sensitive, bins),
-        estimator=estimator, random_state=seed,
+        sensitive_train=train_frame[sensitive].reset_index(drop=True),
+        sensitive_test=test_frame[sensitive].reset_index(drop=True),
+        estimator=estimator, random_state=seed, bins=bins, min_slice_count=min_slice_count,
     )

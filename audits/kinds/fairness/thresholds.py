@@ -7,9 +7,9 @@
 | high   | 90 d    | <= 0.10       | >= 0.80  | <= 0.20       |
 
 The 0.80 ratio mirrors the four-fifths rule of thumb (29 CFR 1607.4(D)); 0.10 is a common
-demographic-parity tolerance in practice. Thresholds are decided on the bootstrap interval,
-not the point estimate (probe/verdicts.py, `fairness_evaluate`). Starting points: edit them
-in the admin.
+demographic-parity tolerance in practice. Thresholds are decided on an exact interval, not
+the point estimate, and all the checks of an audit share one 5% error budget (Bonferroni;
+probe/verdicts.py, `fairness_evaluate`). Starting points: edit them in the admin.
 """
 
 STRICT = {

@@ -6,7 +6,8 @@ from governance.core.glossary import Term as T
 AUDIT = T(
     "Fairness slices",
     "Accuracy, selection rate and error rates for each group of each sensitive feature (and their "
-    "intersections), with confidence intervals.",
+    "intersections), with exact confidence intervals; the policy checks of one audit share a single "
+    "5% chance of any wrong verdict.",
     "Laws and the AI RMF (MEASURE 2.11) ask you to show that the system does not disadvantage groups of people.",
     "Read which disparity failed and for which feature; apply a mitigation and audit the new version.",
 )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import MetricFrame, count, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.linear_model import LogisticRegression
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, precision_score
 
 from audits.kinds.fairness.probe import (
@@ -35,6 +36,7 @@ from audits.kinds.fairness.probe import (
     fairness_evaluate,
     mitigation_outlook,
 )
+from audits.kinds.fairness.probe.verdicts import _outcome
 
 
 def group(report, label):
@@ -260,64 +262,67 @@ def test_ece_and_reliability_points_on_a_hand_computed_case():
     assert report["disparities"]["ece"]["difference"]["value"] == pytest.approx(0.1)
 
 
-# ---------------------------------------------------------------- bootstrap
+# ---------------------------------------------------------------- intervals
 
 
-def test_bootstrap_intervals_contain_the_point_estimates_and_repeat_with_the_seed():
+def test_intervals_contain_the_point_estimates_and_do_not_depend_on_the_seed():
     y_true, y_pred, features = random_data(n=800, seed=5)
     score = np.random.default_rng(5).random(800)
-    kwargs = {"sensitive_features": features, "y_score": score, "n_bootstrap": 100}
+    kwargs = {"sensitive_features": features, "y_score": score}
     first = fairness_audit(y_true, y_pred, random_state=7, **kwargs)
-    assert first == fairness_audit(y_true, y_pred, random_state=7, **kwargs)
-    assert first != fairness_audit(y_true, y_pred, random_state=8, **kwargs)
+    second = fairness_audit(y_true, y_pred, random_state=8, **kwargs)
+    assert first["features"] == second["features"] and first["intersectional"] == second["intersectional"]
     for report in [*first["features"].values(), first["intersectional"]]:
         for g in report["groups"]:
-            for metric in ("accuracy", "selection_rate", "tpr", "fpr", "precision"):
+            for metric in ("accuracy", "selection_rate", "tpr", "fpr", "precision", "ece"):
                 low, high = g["metrics"][metric]["ci"]
-                assert low <= g["metrics"][metric]["value"] <= high
+                assert 0 <= low <= g["metrics"][metric]["value"] <= high <= 1
     json.dumps(first, allow_nan=False)
 
 
-def test_bootstrap_interval_width_matches_the_binomial_standard_error():
-    # One group, 1000 rows, selection rate 0.3: the normal approximation gives a 95%
-    # half-width of 1.96 * sqrt(0.3 * 0.7 / 1000) = 0.0284; the percentile bootstrap
-    # should agree to within sampling noise of 1000 resamples.
+def test_a_group_rate_interval_is_the_clopper_pearson_interval():
+    # scipy's binomtest(...).proportion_ci(method="exact") is the Clopper-Pearson interval,
+    # computed independently of ours.
     y_pred = np.array([1] * 300 + [0] * 700)
-    result = fairness_audit(np.zeros(1000, int), y_pred, sensitive_features={"g": ["a"] * 1000},
-                            n_bootstrap=1000)
-    low, high = group(result["features"]["g"], "a")["metrics"]["selection_rate"]["ci"]
-    assert (high - low) / 2 == pytest.approx(1.96 * np.sqrt(0.21 / 1000), rel=0.15)
+    result = fairness_audit(np.zeros(1000, int), y_pred, sensitive_features={"g": ["a"] * 1000})
+    expected = binomtest(300, 1000).proportion_ci(confidence_level=0.95, method="exact")
+    ci = group(result["features"]["g"], "a")["metrics"]["selection_rate"]["ci"]
+    assert ci == pytest.approx([expected.low, expected.high], abs=1e-12)
 
 
-def test_ece_bootstrap_matches_a_plain_row_resampling_loop():
-    # The vectorised sampler (multinomial cell counts, then rows within cells) must give
-    # the same ECE distribution as drawing row indices directly.
-    rng = np.random.default_rng(11)
-    n = 300
-    score = rng.random(n)
-    y_true = (rng.random(n) < score ** 2).astype(int)
-    y_pred = (score > 0.5).astype(int)
-    sf = {"g": np.zeros(n, int)}
-    result = fairness_audit(y_true, y_pred, y_score=score, sensitive_features=sf, n_bootstrap=1500,
-                            confidence_level=0.5)
-    loop = []
-    for _ in range(1500):
-        idx = rng.integers(0, n, n)
-        one = fairness_audit(y_true[idx], y_pred[idx], y_score=score[idx], sensitive_features={"g": sf["g"][idx]},
-                             n_bootstrap=0)
-        loop.append(one["overall"]["ece"]["value"])
-    ours = result["overall"]["ece"]["ci"]
-    theirs = np.percentile(loop, [25, 75])
-    assert ours == pytest.approx(list(theirs), abs=0.006)
+def test_equal_groups_get_a_difference_interval_from_zero_and_a_ratio_interval_to_one():
+    # Two groups with the same selection rate: the estimate is 0 (difference) and 1 (ratio),
+    # and the intervals start from the boundary, where percentile bootstraps of max - min did not.
+    y_pred = ([1] * 40 + [0] * 60) * 2
+    result = fairness_audit(np.zeros(200, int), y_pred, sensitive_features={"g": ["a"] * 100 + ["b"] * 100})
+    d = result["features"]["g"]["disparities"]
+    assert d["demographic_parity_difference"]["value"] == 0.0 and d["demographic_parity_difference"]["ci"][0] == 0.0
+    assert d["demographic_parity_ratio"]["value"] == 1.0 and d["demographic_parity_ratio"]["ci"][1] == 1.0
 
 
-def test_count_intervals_do_not_depend_on_whether_scores_are_given():
+def test_disparity_interval_is_built_from_bonferroni_clopper_pearson_bounds_by_hand():
+    # a: 60/100 selected, b: 35/100. Difference 0.25 at 95% (2.5% per side):
+    # upper = U_a - L_b at one-sided 1.25% each (only the top's U or the bottom's L can miss);
+    # lower = max(0, L_a - U_b) at 2.5% / (2 * 2 groups) = 0.625% each (any of the four can).
+    y_pred = [1] * 60 + [0] * 40 + [1] * 35 + [0] * 65
+    result = fairness_audit(np.zeros(200, int), y_pred, sensitive_features={"g": ["a"] * 100 + ["b"] * 100})
+    ci = result["features"]["g"]["disparities"]["demographic_parity_difference"]["ci"]
+
+    def exact(x, level):
+        interval = binomtest(x, 100).proportion_ci(confidence_level=level, method="exact")
+        return interval.low, interval.high
+
+    (low_a, _), (_, high_b) = exact(60, 1 - 2 * 0.025 / 4), exact(35, 1 - 2 * 0.025 / 4)
+    (_, high_a), (low_b, _) = exact(60, 1 - 2 * 0.025 / 2), exact(35, 1 - 2 * 0.025 / 2)
+    assert ci == pytest.approx([max(0.0, low_a - high_b), high_a - low_b], abs=1e-12)
+
+
+def test_n_bootstrap_zero_still_turns_intervals_off():
     y_true, y_pred, features = random_data(n=200)
-    plain = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=50)
-    scored = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=50,
-                            y_score=np.full(200, 0.5))
-    assert plain["features"]["sex"]["disparities"] == {
-        k: v for k, v in scored["features"]["sex"]["disparities"].items() if k != "ece"}
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0)
+    assert result["params"]["interval"] is None
+    assert result["features"]["sex"]["disparities"]["demographic_parity_difference"]["ci"] is None
+    assert all(g["metrics"]["accuracy"]["ci"] is None for g in result["features"]["sex"]["groups"])
 
 
 # ---------------------------------------------------------------- input errors
@@ -368,23 +373,33 @@ def crafted_result(value, ci):
             "params": {"confidence_level": 0.95}}
 
 
-@pytest.mark.parametrize("metric, value, ci, outcome", [
-    ("demographic_parity_difference", 0.05, [0.02, 0.08], "pass"),
-    ("demographic_parity_difference", 0.08, [0.05, 0.10], "pass"),  # upper bound on the limit
-    ("demographic_parity_difference", 0.15, [0.12, 0.20], "fail"),
-    ("demographic_parity_difference", 0.09, [0.05, 0.15], "inconclusive"),
-    ("demographic_parity_ratio", 0.90, [0.85, 0.95], "pass"),
-    ("demographic_parity_ratio", 0.70, [0.60, 0.75], "fail"),
-    ("demographic_parity_ratio", 0.82, [0.70, 0.90], "inconclusive"),
-    ("demographic_parity_ratio", None, None, "inconclusive"),
+@pytest.mark.parametrize("operator, value, ci, outcome", [
+    ("<=", 0.05, [0.02, 0.08], "pass"),
+    ("<=", 0.08, [0.05, 0.10], "pass"),  # upper bound on the limit
+    ("<=", 0.15, [0.12, 0.20], "fail"),
+    ("<=", 0.09, [0.05, 0.15], "inconclusive"),
+    ("<=", 0.10, [0.10, 0.15], "inconclusive"),  # lower bound on the limit: not above it
+    (">=", 0.90, [0.85, 0.95], "pass"),
+    (">=", 0.70, [0.60, 0.75], "fail"),
+    (">=", 0.82, [0.70, 0.90], "inconclusive"),
+    (">=", None, None, "inconclusive"),
 ])
-def test_interval_rule_outcomes(metric, value, ci, outcome):
-    checks = fairness_evaluate(crafted_result(value, ci), thresholds={metric: DEFAULT_THRESHOLDS[metric]})
-    assert [c["outcome"] for c in checks] == [outcome]
-    check = checks[0]
-    assert check["feature"] == "sex" and check["metric"] == metric and check["ci"] == ci
-    assert check["operator"] == ("<=" if "max" in DEFAULT_THRESHOLDS[metric] else ">=")
-    assert check["explanation"].endswith(".") and check["explanation"].count(". ") == 0
+def test_interval_rule_outcomes(operator, value, ci, outcome):
+    # The decision rule alone, on given intervals; the intervals themselves are tested in test_intervals.py.
+    threshold = 0.1 if operator == "<=" else 0.8
+    assert _outcome(value, ci, operator, threshold, "interval") == outcome
+
+
+def test_interval_rule_checks_name_their_interval_and_explain_it_in_one_sentence():
+    y_true, y_pred, features = random_data(n=600, seed=4)
+    checks = fairness_evaluate(fairness_audit(y_true, y_pred, sensitive_features=features),
+                               thresholds=DEFAULT_THRESHOLDS)
+    for check in checks:
+        low, high = check["ci"]
+        assert low <= check["value"] <= high
+        assert check["operator"] == ("<=" if "max" in DEFAULT_THRESHOLDS[check["metric"]] else ">=")
+        assert check["explanation"].endswith(".") and check["explanation"].count(". ") == 0
+        assert "over its 9 checks" in check["explanation"]
 
 
 @pytest.mark.parametrize("value, outcome", [(0.09, "pass"), (0.11, "fail")])
@@ -436,8 +451,8 @@ def test_mitigation_outlook_reports_every_method_and_leaves_the_estimator_alone(
     before = copy.deepcopy(estimator)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outlook = mitigation_outlook(X[:120], y[:120], X[120:], y[120:], sensitive_train=sex[:120],
-                                     sensitive_test=sex[120:], estimator=estimator)
+        outlook = mitigation_outlook(X[:120], y[:120], X[120:], y[120:], sensitive_train={"sex": sex[:120]},
+                                     sensitive_test={"sex": sex[120:]}, estimator=estimator)
     assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
     assert [(r["method"], r["constraint"]) for r in outlook["rows"]] == [
         ("baseline", None),
@@ -454,17 +469,31 @@ def test_mitigation_outlook_reports_every_method_and_leaves_the_estimator_alone(
     json.dumps(outlook, allow_nan=False)
 
 
-def test_vectorised_percentiles_match_numpy_nanpercentile():
-    # Private helper, tested directly: it replaces np.nanpercentile(axis=0), which loops
-    # in Python per column when NaNs are present.
-    from audits.kinds.fairness.probe.bootstrap import _percentiles
-
-    rng = np.random.default_rng(2)
-    samples = rng.random((200, 40))
-    samples[rng.random((200, 40)) < 0.3] = np.nan
-    samples[:, 0] = np.nan  # no defined resample -> NaN
-    samples[1:, 1] = np.nan  # one defined resample -> that value
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        expected = np.nanpercentile(samples, [2.5, 97.5], axis=0)
-    np.testing.assert_allclose(np.array(_percentiles(samples, 0.95)), expected, rtol=0, atol=1e-14)
+def test_mitigation_outlook_baseline_uses_the_policy_checks_groups_and_minimum_size():
+    # A continuous column (age, 40 distinct values) and a 3-row group: counted per distinct
+    # value and without a minimum (the old outlook), nearly every slice held one row and the
+    # disparities came out 1.000. Binned like the audit and without the tiny group, the
+    # baseline equals fairness_audit's disparities on the same predictions.
+    rng = np.random.default_rng(3)
+    n = 400
+    sensitive = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "age": rng.integers(20, 60, n)})
+    sensitive.loc[:2, "sex"] = "other"
+    X = np.c_[rng.normal(size=n) + (sensitive["sex"] == "male"), rng.normal(size=n)]
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n) > 0.5).astype(int)
+    train, test = slice(0, 200), slice(200, n)
+    estimator = LogisticRegression().fit(X[train], y[train])
+    bins = {"age": DEFAULT_AGE_BINS}
+    outlook = mitigation_outlook(X[train], y[train], X[test], y[test], estimator=estimator, bins=bins,
+                                 sensitive_train=sensitive[train].reset_index(drop=True),
+                                 sensitive_test=sensitive[test].reset_index(drop=True))
+    audit = fairness_audit(y[test], estimator.predict(X[test]), sensitive_features=sensitive[test], bins=bins)
+    baseline = outlook["rows"][0]
+    for view, report in [*audit["features"].items(), ("sex & age", audit["intersectional"])]:
+        for metric in ("demographic_parity_difference", "equalized_odds_difference"):
+            assert baseline["by_view"][view][metric] == report["disparities"][metric]["value"]
+    assert baseline["equalized_odds_difference"] == max(
+        v["equalized_odds_difference"] for v in baseline["by_view"].values() if v["equalized_odds_difference"] is not None)
+    assert baseline["demographic_parity_difference"] < 0.5
+    # The 3-row group is pooled with the other small slices, so ThresholdOptimizer can fit.
+    assert [r["status"] for r in outlook["rows"]] == ["ok"] * 5
+    json.dumps(outlook, allow_nan=False)

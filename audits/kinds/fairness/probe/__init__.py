@@ -1,5 +1,6 @@
-"""Fairness probe: slice metrics, disparities with bootstrap intervals, the
-four-fifths screen, a threshold policy check and a mitigation outlook.
+"""Fairness probe: slice metrics, disparities with exact intervals, the
+four-fifths screen, a threshold policy check with one error budget per audit,
+and a mitigation outlook.
 
 Pure functions, no Django. Binary classification only: labels 0/1, 1 is the
 positive ("selected") outcome. Every result is a plain JSON-serialisable
@@ -10,8 +11,9 @@ true/false_positive_rate, demographic_parity_*, equalized_odds_* with
 agg="worst_case"), except that an undefined rate (0/0) is None here instead of
 scikit-learn's silent 0.
 
-The package: slices (inputs and groups), bootstrap (sums, rates, intervals), audit (the report),
-verdicts (the policy check), mitigation (the outlook). Import from here.
+The package: slices (inputs and groups), counts (sums, rates, disparities), intervals (exact
+per-group intervals and the disparity bounds built from them), audit (the report), verdicts (the
+policy check), mitigation (the outlook). Import from here.
 """
 
 from audits.kinds.fairness.probe.audit import (  # noqa: F401
@@ -21,9 +23,10 @@ from audits.kinds.fairness.probe.audit import (  # noqa: F401
     FOUR_FIFTHS_CAVEATS,
     FOUR_FIFTHS_CITATION,
     FOUR_FIFTHS_THRESHOLD,
+    INTERVAL_METHOD,
     fairness_audit,
 )
-from audits.kinds.fairness.probe.bootstrap import (  # noqa: F401
+from audits.kinds.fairness.probe.counts import (  # noqa: F401
     CELLS,
     ECE,
     ECE_BINS,
@@ -59,6 +62,8 @@ from audits.kinds.fairness.probe.verdicts import (  # noqa: F401
     ERR_THRESHOLD_METRIC,
     ERR_THRESHOLD_SPEC,
     ERR_THRESHOLDS_TYPE,
+    ERROR_BUDGET_RULE,
     THRESHOLD_METRICS,
+    error_budget_words,
     fairness_evaluate,
 )

@@ -1,5 +1,5 @@
-"""The fairness audit's report: per group of each view, its metrics with intervals, the disparities,
-the four-fifths screen, and the slices with too little data."""
+"""The fairness audit's report: per group of each view, its metrics with exact intervals, the
+disparities with intervals built from them, the four-fifths screen, and the slices with too little data."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ import numbers
 
 import numpy as np
 
-from audits.kinds.fairness.probe.bootstrap import (
+from audits.kinds.fairness.probe.counts import (
     CELLS,
+    ECE,
     ECE_BINS,
     _aggregate,
-    _bootstrap_sums,
     _ci,
     _disparities,
     _ece,
     _impact_ratios,
     _num,
-    _percentiles,
     _point_sums,
     _stats,
+)
+from audits.kinds.fairness.probe.intervals import (
+    disparity_intervals,
+    ece_interval,
+    impact_ratio_intervals,
+    rate_interval,
 )
 from audits.kinds.fairness.probe.slices import (
     INTERSECTION_JOIN,
@@ -41,6 +46,10 @@ FOUR_FIFTHS_CAVEATS = (
 
 ERR_MIN_SLICE_COUNT = "min_slice_count must be an integer >= 1"
 ERR_N_BOOTSTRAP = "n_bootstrap must be an integer >= 0 (0 turns confidence intervals off)"
+
+INTERVAL_METHOD = (
+    "exact: Clopper-Pearson per group; disparities from the per-group bounds, Bonferroni over the groups"
+)
 ERR_CONFIDENCE_LEVEL = "confidence_level must be a number strictly between 0 and 1"
 
 _FLOAT_TOLERANCE = 1e-12
@@ -93,20 +102,17 @@ def fairness_audit(
     last bin); ECE = sum over bins of (n_bin / n) * |mean p - fraction of
     positives|, the positive-class reliability-diagram form.
 
-    Confidence intervals: percentile bootstrap with ``n_bootstrap`` resamples.
-    Each resample draws n rows with replacement from all rows jointly, so group
-    sizes vary as they would in new data. Counts are drawn exactly that way
-    but without materialising rows: the counts of a with-replacement resample
-    tallied by (intersection slice, confusion cell) follow
-    Multinomial(n, cell count / n). ECE needs the scores themselves, so within
-    each drawn cell count the rows are then drawn uniformly from that cell
-    (again the row bootstrap, exactly). Every metric and disparity is computed
-    per resample with the same rule as the point estimate; an interval is the
-    (1 - level)/2 and (1 + level)/2 percentiles over the resamples where the
-    value is defined (None if none is). Same ``random_state``, same intervals.
-    A max - min disparity tends to be larger in resamples than in the data,
-    so near zero its interval sits above the estimate; for a "max" policy
-    limit that errs towards "inconclusive", not towards "pass".
+    Confidence intervals (``confidence_level``, each on its own): a rate's
+    is the Clopper-Pearson exact interval on the group's counts; ECE's bounds
+    the gap in each score bin by the Clopper-Pearson interval of its positive
+    rate; a disparity's is the range it takes over the groups' intervals made
+    simultaneous by Bonferroni (probe/intervals.py gives the method, its
+    proof and its sources). Each has at least its nominal coverage for every
+    true value and sample size, contains its estimate, and stays in range
+    (a difference in [0, 1] and able to reach 0; a ratio in [0, 1] and able
+    to reach 1). No resampling: ``n_bootstrap`` is kept only so that
+    ``n_bootstrap=0`` still turns intervals off, and ``random_state`` only
+    for the record; the same data give the same intervals.
 
     Returns ``{"n", "overall": {metric: {"value", "ci"}}, "features": {name:
     report}, "intersectional": report or None, "insufficient_slices":
@@ -122,9 +128,8 @@ def fairness_audit(
     features = _encode_features(columns, bins or {})
     fine, n_fine, views = _build_views(features, len(y_true), intersectional)
     sums = _point_sums(fine, n_fine, y_true, y_pred, score)
-    boot = _bootstrap_sums(fine, y_true, y_pred, score, sums, views, n_bootstrap, random_state)
-    options = {"min_slice_count": min_slice_count, "level": confidence_level}
-    reports = {view["name"]: _view_report(view, sums, boot, **options) for view in views}
+    options = {"min_slice_count": min_slice_count, "level": confidence_level if n_bootstrap else None}
+    reports = {view["name"]: _view_report(view, sums, **options) for view in views}
     overall = reports.pop(None)
     inter_name = INTERSECTION_JOIN.join(columns) if len(columns) > 1 and intersectional else None
     intersection = reports.pop(inter_name) if inter_name else None
@@ -155,24 +160,20 @@ def _check_options(min_slice_count, n_bootstrap, confidence_level):
         raise ValueError(ERR_CONFIDENCE_LEVEL)
 
 
-def _view_report(view, sums, boot, *, min_slice_count, level):
+def _view_report(view, sums, *, min_slice_count, level):
+    """One view's report; ``level`` None leaves every interval out."""
     point_cells = _aggregate(view, sums["cells"], (4,))
     point_ece = None if sums["ece"] is None else _aggregate(view, sums["ece"], (ECE_BINS, 3))
     point = _stats(point_cells, None if point_ece is None else _ece(point_ece))
     counts = point_cells.sum(axis=-1)
     sufficient = counts >= min_slice_count
     include = {metric: sufficient & ~np.isnan(values) for metric, values in point.items()}
-    boot_stats = boot_disp = boot_impact = None
-    if boot is not None:
-        boot_ece = None if boot["ece"] is None else boot["ece"][view["name"]]
-        boot_stats = _stats(_aggregate(view, boot["cells"], (4,)), boot_ece)
-        boot_disp = _disparities(boot_stats, include)
-        boot_impact = _impact_ratios(boot_stats["selection_rate"], include["selection_rate"])
-    groups = _group_entries(view, point_cells, point_ece, point, boot_stats, sufficient, level)
+    groups = _group_entries(view, point_cells, point_ece, point, sufficient, level)
+    cis = None if level is None else disparity_intervals(point_cells, point_ece, include, miss=1 - level)
     report = {
         "groups": groups,
-        "disparities": _summarise_disparities(_disparities(point, include), boot_disp, level),
-        "four_fifths": _four_fifths(view, point, include, sufficient, boot_impact, level),
+        "disparities": _summarise_disparities(_disparities(point, include), cis),
+        "four_fifths": _four_fifths(view, point_cells, point, include, sufficient, level),
         "excluded_from_disparities": [g["group"] for g in groups if g["status"] != "ok"],
     }
     if "features" in view:
@@ -180,14 +181,21 @@ def _view_report(view, sums, boot, *, min_slice_count, level):
     return report
 
 
-def _group_entries(view, cells, ece_sums, point, boot_stats, sufficient, level):
-    bounds = {m: _percentiles(boot_stats[m], level) for m in point} if boot_stats else {}
+def _group_bounds(cells, ece_sums, metric, level):
+    """Each group's interval for one metric at ``level`` on its own."""
+    if metric == ECE:
+        return ece_interval(ece_sums, miss=1 - level)
+    return rate_interval(cells, metric, tail=(1 - level) / 2)
+
+
+def _group_entries(view, cells, ece_sums, point, sufficient, level):
+    bounds = {m: _group_bounds(cells, ece_sums, m, level) for m in point} if level is not None else {}
     entries = []
     for g, label in enumerate(view["labels"]):
         metrics = {}
         for metric, values in point.items():
             ci = _ci(bounds[metric][0][g], bounds[metric][1][g]) if bounds else None
-            metrics[metric] = {"value": _num(values[g]), "ci": ci}
+            metrics[metric] = {"value": _num(values[g]), "ci": ci if _num(values[g]) is not None else None}
         entry = {
             "group": label,
             "count": int(cells[g].sum()),
@@ -218,24 +226,26 @@ def _reliability(ece_sums):
     return points
 
 
-def _summarise_disparities(point, boot, level):
-    def entry(value, samples):
-        ci = _ci(*_percentiles(samples, level)) if samples is not None else None
-        return {"value": _num(value), "ci": ci}
+def _summarise_disparities(point, cis):
+    def entry(value, bounds):
+        value = _num(value)
+        return {"value": value, "ci": _ci(*bounds) if bounds is not None and value is not None else None}
 
     out = {}
     for name, value in point.items():
-        samples = boot[name] if boot else None
+        bounds = cis[name] if cis else None
         if isinstance(value, dict):
-            out[name] = {kind: entry(value[kind], samples[kind] if samples else None) for kind in value}
+            out[name] = {kind: entry(value[kind], bounds[kind] if bounds else None) for kind in value}
         else:
-            out[name] = entry(value, samples)
+            out[name] = entry(value, bounds)
     return out
 
 
-def _four_fifths(view, point, include, sufficient, boot_impact, level):
+def _four_fifths(view, cells, point, include, sufficient, level):
     impact = _impact_ratios(point["selection_rate"], include["selection_rate"])
-    bounds = _percentiles(boot_impact, level) if boot_impact is not None else None
+    bounds = None
+    if level is not None:
+        bounds = impact_ratio_intervals(cells, include["selection_rate"], miss=1 - level)
     chosen = np.flatnonzero(include["selection_rate"])
     reference = view["labels"][chosen[np.argmax(point["selection_rate"][chosen])]] if len(chosen) else None
     groups = []
@@ -244,10 +254,11 @@ def _four_fifths(view, point, include, sufficient, boot_impact, level):
         flagged = None  # not judged: too few rows, or no reference rate
         if sufficient[g] and ratio is not None:
             flagged = ratio < FOUR_FIFTHS_THRESHOLD - _FLOAT_TOLERANCE
+        ci = _ci(bounds[0][g], bounds[1][g]) if bounds is not None and ratio is not None else None
         groups.append({
             "group": label,
             "selection_rate": _num(point["selection_rate"][g]),
-            "impact_ratio": {"value": ratio, "ci": _ci(bounds[0][g], bounds[1][g]) if bounds else None},
+            "impact_ratio": {"value": ratio, "ci": ci},
             "flagged": flagged,
             "status": "ok" if sufficient[g] else "insufficient_data",
         })
@@ -280,7 +291,7 @@ def _params(features, score, *, min_slice_count, n_bootstrap, confidence_level, 
         "confidence_level": float(confidence_level),
         "random_state": None if random_state is None else int(random_state),
         "intersectional": bool(intersectional),
-        "bootstrap": "percentile; rows resampled jointly with replacement",
+        "interval": INTERVAL_METHOD if n_bootstrap else None,
         "ece_bins": ECE_BINS if score is not None else None,
         "features": {feature["name"]: feature["spec"] for feature in features},
     }

@@ -116,7 +116,7 @@ def _encode_column(name, column, edges):
         codes, labels = _encode_categorical(column)
         return {"name": name, "codes": codes, "labels": labels, "spec": {"type": "categorical"}}
     values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-    codes, labels, used_edges = _encode_binned(values, edges)
+    codes, labels, used_edges = _encode_binned(values, edges, closed_top=edges is None)
     spec = {"type": "continuous", "binning": "given" if edges is not None else "quartiles",
             "bins": [float(edge) for edge in used_edges]}
     return {"name": name, "codes": codes, "labels": labels, "spec": spec}
@@ -145,10 +145,11 @@ def _encode_categorical(column):
     return codes, labels
 
 
-def _encode_binned(values, edges):
+def _encode_binned(values, edges, *, closed_top):
+    """Bin codes and labels; without edges, the quartiles of the values. ``closed_top`` puts
+    the last edge in the last interval (as the quartile bins do) instead of [edge, inf)."""
     missing = np.isnan(values)
-    closed_top = edges is None
-    if closed_top:
+    if edges is None:
         edges = np.unique(np.quantile(values[~missing], QUANTILES))
     k = len(edges)
     # 0: below the first edge; i in 1..k-1: [edge[i-1], edge[i]); k: at/above the last edge.
@@ -173,6 +174,26 @@ def _compact(codes, size):
     """Renumber codes 0..size-1 to 0..k-1 over the values present, keeping order."""
     present = np.bincount(codes, minlength=size) > 0
     return (np.cumsum(present) - 1)[codes], np.flatnonzero(present)
+
+
+def _slice_labels(columns, specs):
+    """Each row's slice of the intersection of all features, as text ("sex=female | age=[25, 35)"),
+    with the groups an audit used (``params["features"]``): another data set (a training set)
+    lands in the same slices, so the same slice has the same label on both."""
+    parts = []
+    for name, column in columns.items():
+        spec = specs[name]
+        if spec["type"] == "continuous":
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            codes, labels, _ = _encode_binned(values, np.asarray(spec["bins"]),
+                                              closed_top=spec["binning"] == "quartiles")
+        else:
+            codes, labels = _encode_categorical(column)
+        parts.append(np.char.add(f"{name}=", np.asarray(labels, dtype=str)[codes]))
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.char.add(np.char.add(out, " | "), part)
+    return out
 
 
 # ---------------------------------------------------------------- views

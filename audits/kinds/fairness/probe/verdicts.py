@@ -1,10 +1,14 @@
-"""Verdicts: a fairness report judged against a policy's thresholds, check by check, in plain words."""
+"""Verdicts: a fairness report judged against a policy's thresholds, check by check, in plain
+words, with one error budget shared by every check of the audit."""
 
 from __future__ import annotations
 
 import numbers
 
-from audits.kinds.fairness.probe.bootstrap import ECE, FAIRLEARN_DISPARITIES, METRICS
+import numpy as np
+
+from audits.kinds.fairness.probe.counts import CELLS, ECE, ECE_BINS, FAIRLEARN_DISPARITIES, METRICS
+from audits.kinds.fairness.probe.intervals import named_interval
 from audits.kinds.fairness.probe.slices import INTERSECTION_JOIN
 
 DEFAULT_THRESHOLDS = {
@@ -34,6 +38,14 @@ _PLAIN_FAIRLEARN = {
     "equalized_odds_difference": "the larger of the between-group gaps in true-positive and false-positive rates",
     "equalized_odds_ratio": "the smaller of the between-group ratios of true-positive and false-positive rates",
 }
+ERROR_BUDGET_RULE = (
+    "One error budget for the whole audit: the {budget:.0%} chance of a wrong verdict is split evenly "
+    "over its {checks} checks (Bonferroni), so each check's interval has {check_level} confidence. "
+    "A verdict is wrong when a check passes or fails although the true value sits on the other side "
+    "of its limit or on it; across all the audit's checks together that happens with probability "
+    "at most {budget:.0%}, whatever the data."
+)
+
 THRESHOLD_METRICS = FAIRLEARN_DISPARITIES + tuple(
     f"{metric}_{kind}" for metric in METRICS + (ECE,) for kind in ("difference", "ratio")
 )
@@ -45,41 +57,93 @@ def fairness_evaluate(result, *, thresholds, rule="interval") -> list[dict]:
     ``thresholds`` maps a disparity (one of ``THRESHOLD_METRICS``, e.g.
     ``demographic_parity_difference`` or ``accuracy_difference``) to
     ``{"max": x}`` or ``{"min": x}``; each is checked for every feature and
-    for the intersection.
+    for the intersection: m = thresholds x views checks in all.
 
-    ``rule="interval"`` decides on the confidence interval, so a verdict is
+    ``rule="interval"`` decides on a confidence interval, so a verdict is
     only given when the data support it: for a ``max`` threshold the check
     passes when the interval's upper bound is <= the threshold, fails when its
     lower bound is > the threshold, and is otherwise inconclusive; for a
     ``min`` threshold it passes when the lower bound is >= the threshold,
     fails when the upper bound is < it, otherwise inconclusive.
+
+    One error budget per audit (``ERROR_BUDGET_RULE``): the audit's
+    ``1 - confidence_level`` is split evenly over its m checks (Bonferroni;
+    Dunn 1961, J. Amer. Statist. Assoc. 56:52-64), so each check's interval
+    is recomputed from the groups' counts at level 1 - (1 - confidence_level)
+    / m, half of that on each side. A check at its limit is judged wrongly
+    (pass or fail) only when its interval misses the true value on one side,
+    so the probability that any check of the audit is judged wrongly is at
+    most the sum, 1 - confidence_level, for any dependence between checks.
+    The interval on each check (``ci``) is that wider one; the report's own
+    disparity intervals stay at ``confidence_level`` each.
+
     ``rule="point"`` compares the point estimate alone (pass or fail). A value
-    that could not be computed, or a missing interval under the interval rule,
-    is inconclusive.
+    that could not be computed, or an audit run without intervals under the
+    interval rule, is inconclusive.
     """
     if rule not in ("interval", "point"):
         raise ValueError(ERR_RULE)
     limits = _check_thresholds(thresholds)
     level = result["params"]["confidence_level"]
+    intervals_on = result["params"].get("interval") is not None
     views = list(result["features"].items())
     if result.get("intersectional"):
         views.append((INTERSECTION_JOIN.join(result["intersectional"]["features"]), result["intersectional"]))
+    budget = {"checks": len(limits) * len(views), "level": level}
+    miss = (1 - level) / max(budget["checks"], 1)
     checks = []
     for metric, (operator, threshold) in limits.items():
         for feature, report in views:
-            entry = _lookup(report["disparities"], metric)
-            outcome = _outcome(entry["value"], entry["ci"], operator, threshold, rule)
+            value = _lookup(report["disparities"], metric)["value"]
+            ci = _check_interval(report, metric, miss) if intervals_on and value is not None else None
+            entry = {"value": value, "ci": ci}
+            outcome = _outcome(value, ci, operator, threshold, rule)
             checks.append({
                 "metric": metric,
                 "feature": feature,
-                "value": entry["value"],
-                "ci": entry["ci"],
+                "value": value,
+                "ci": ci,
+                "confidence_level": 1 - miss,
                 "threshold": threshold,
                 "operator": operator,
                 "outcome": outcome,
-                "explanation": _explain(metric, feature, entry, (operator, threshold), outcome, rule, level),
+                "explanation": _explain(metric, feature, entry, (operator, threshold), outcome, rule, budget),
             })
     return checks
+
+
+def error_budget_words(*, checks, confidence_level) -> str:
+    """The audit-wide rule in plain words, for the page and the report."""
+    return ERROR_BUDGET_RULE.format(budget=1 - confidence_level, checks=checks,
+                                    check_level=_percent(1 - (1 - confidence_level) / max(checks, 1)))
+
+
+def _percent(level):
+    return f"{100 * level:.2f}%".replace(".00%", "%")
+
+
+def _check_interval(report, metric, miss):
+    """The check's interval from the stored group counts: the same groups (sufficient, value
+    defined) as the point estimate, at the check's share of the audit's budget."""
+    groups = report["groups"]
+    cells = np.array([[g["confusion"][c] for c in CELLS] for g in groups], dtype=np.float64)
+    ece_sums = None
+    if groups and "reliability" in groups[0]:
+        ece_sums = np.zeros((len(groups), ECE_BINS, 3))
+        for g, entry in enumerate(groups):
+            for point in entry["reliability"]:
+                b = int(round(float(point["bin"][1:].split(",")[0]) * ECE_BINS))
+                # Labels are counts: rounding undoes the float error of fraction * count.
+                ece_sums[g, b] = (point["count"], point["mean_score"] * point["count"],
+                                  round(point["fraction_positive"] * point["count"]))
+    sufficient = np.array([g["status"] == "ok" for g in groups], dtype=bool)
+    include = {m: sufficient & np.array([g["metrics"].get(m, {}).get("value") is not None for g in groups], dtype=bool)
+               for m in METRICS + (ECE,)}
+    if metric.startswith(ECE) and ece_sums is None:
+        return None
+    low, high = named_interval(cells, ece_sums, include, metric, miss=miss)
+    low, high = float(low), float(high)
+    return [low, high] if np.isfinite(low) and np.isfinite(high) else None
 
 
 def _check_thresholds(thresholds):
@@ -117,7 +181,7 @@ def _outcome(value, ci, operator, threshold, rule):
     return "pass" if low >= threshold else "fail" if high < threshold else "inconclusive"
 
 
-def _explain(metric, feature, entry, limit, outcome, rule, level):
+def _explain(metric, feature, entry, limit, outcome, rule, budget):
     subject = _PLAIN_FAIRLEARN.get(metric)
     if subject is None:
         base, _, kind = metric.rpartition("_")
@@ -137,7 +201,9 @@ def _explain(metric, feature, entry, limit, outcome, rule, level):
         return (f"{start} is {value}, but no confidence interval was computed, so {limit} cannot be "
                 "judged under the interval rule.")
     low, high = (f"{bound:.3f}" for bound in entry["ci"])
-    span = f"{start} is {value} ({level:.0%} confidence interval {low} to {high})"
+    check_level = _percent(1 - (1 - budget["level"]) / budget["checks"])
+    span = (f"{start} is {value} ({check_level} confidence interval {low} to {high}: the audit's "
+            f"{1 - budget['level']:.0%} error budget split over its {budget['checks']} checks)")
     if outcome == "pass":
         return f"{span}, which meets {limit} even at the unfavourable end of that interval."
     if outcome == "fail":

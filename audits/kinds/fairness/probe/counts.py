@@ -1,5 +1,4 @@
-"""Confusion-cell sums per group, their bootstrap resamples, and the rates, calibration error,
-disparities and intervals computed from them."""
+"""Confusion-cell sums per group, and the rates, calibration error and disparities computed from them."""
 
 from __future__ import annotations
 
@@ -16,10 +15,6 @@ FAIRLEARN_DISPARITIES = (
     "equalized_odds_difference",
     "equalized_odds_ratio",
 )
-
-# Bootstrapping ECE holds at most this many resampled rows (about 40 bytes each)
-# and this many per-slice ECE sums in memory at once.
-_CHUNK_ROWS = 2_000_000
 
 
 def _aggregate(view, arr, trailing):
@@ -56,50 +51,6 @@ def _ece_sums(key, y, score, size):
         [count, np.bincount(key, weights=score, minlength=size), np.bincount(key, weights=y, minlength=size)],
         axis=-1,
     ).astype(np.float64)
-
-
-def _bootstrap_sums(fine, y_true, y_pred, score, sums, views, n_bootstrap, random_state):
-    """Resampled confusion counts per fine slice, (B, n_fine, 4), and, with scores,
-    each view's resampled ECE, {view name: (B, n_groups)}."""
-    if n_bootstrap == 0:
-        return None
-    # Independent streams, so the count intervals are the same with or without y_score.
-    count_seed, row_seed = np.random.SeedSequence(random_state).spawn(2)
-    flat = sums["cells"].ravel()
-    n = int(flat.sum())
-    draws = np.random.default_rng(count_seed).multinomial(n, flat / n, size=n_bootstrap)
-    boot = {"cells": draws.reshape(n_bootstrap, -1, 4).astype(np.float64), "ece": None}
-    if score is not None:
-        rng = np.random.default_rng(row_seed)
-        boot["ece"] = _bootstrap_ece(draws, fine * 4 + 2 * y_true + y_pred, score, views, rng)
-    return boot
-
-
-def _bootstrap_ece(draws, cell_key, score, views, rng):
-    """For each resample, draw each cell's rows uniformly from that cell's rows
-    (as many as the multinomial gave it), tally ECE sums by score bin and reduce
-    them to each view's ECE chunk by chunk, so memory stays bounded."""
-    n_boot, n_keys = draws.shape
-    n, n_fine = len(score), n_keys // 4
-    order = np.argsort(cell_key, kind="stable")
-    sizes = np.bincount(cell_key, minlength=n_keys)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    base = (cell_key[order] // 4) * ECE_BINS + _score_bins(score)[order]
-    y_sorted, score_sorted = cell_key[order] % 4 // 2, score[order]
-    out = {view["name"]: np.empty((n_boot, len(view["starts"]))) for view in views}
-    step = max(1, min(_CHUNK_ROWS // n, _CHUNK_ROWS // (n_fine * ECE_BINS * 3)))
-    for first in range(0, n_boot, step):
-        chunk = draws[first : first + step]
-        keys = np.repeat(np.tile(np.arange(n_keys), len(chunk)), chunk.ravel())
-        offset = np.minimum((rng.random(len(keys)) * sizes[keys]).astype(np.int64), sizes[keys] - 1)
-        pos = starts[keys] + offset
-        resample = np.arange(len(keys)) // n  # every resample has exactly n draws
-        key = resample * (n_fine * ECE_BINS) + base[pos]
-        sums = _ece_sums(key, y_sorted[pos], score_sorted[pos], len(chunk) * n_fine * ECE_BINS)
-        sums = sums.reshape(len(chunk), n_fine, ECE_BINS, 3)
-        for view in views:
-            out[view["name"]][first : first + len(chunk)] = _ece(_aggregate(view, sums, (ECE_BINS, 3)))
-    return out
 
 
 # ---------------------------------------------------------------- statistics
@@ -160,24 +111,6 @@ def _impact_ratios(selection_rate, include):
     top = selection_rate[..., include].max(axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return selection_rate / top
-
-
-def _percentiles(samples, level):
-    """np.nanpercentile(samples, ..., axis=0) with its default linear method,
-    vectorised: numpy falls back to a Python loop per column when NaNs are
-    present, which is slow for thousands of slices."""
-    ordered = np.sort(samples, axis=0)  # NaN sorts last
-    defined = (~np.isnan(samples)).sum(axis=0)
-    bounds = []
-    for q in ((1 - level) / 2, (1 + level) / 2):
-        position = np.maximum(defined - 1, 0) * q
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, np.maximum(defined - 1, 0))
-        low = np.take_along_axis(ordered, below[np.newaxis], axis=0)[0]
-        high = np.take_along_axis(ordered, above[np.newaxis], axis=0)[0]
-        value = low + (high - low) * (position - below)
-        bounds.append(np.where(defined > 0, value, np.nan))
-    return bounds
 
 
 def _ci(low, high):
