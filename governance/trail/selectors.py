@@ -37,7 +37,13 @@ def trail_systems() -> list[str]:
     return sorted({v for v in values.distinct() if isinstance(v, str) and v})
 
 
-def _value(value) -> str:
+def _value(key: str, value) -> str:
+    if key == "sealed" and isinstance(value, dict):
+        return f"{len(value)} record{'s' * (len(value) != 1)}, content hashed (checked by Verify)"
+    if value is None or value == [] or value == {}:
+        return "—"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = "; ".join(value)
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE - 1] + "…"
 
@@ -52,4 +58,4 @@ def entry_words(entry: AuditLogEntry) -> dict:
     payload = dict(entry.payload or {})
     system = payload.pop("system", "")
     return {"entry": entry, "noun": noun, "system": system,
-            "details": [(key.replace("_", " "), _value(v)) for key, v in sorted(payload.items())]}
+            "details": [(key.replace("_", " "), _value(key, v)) for key, v in sorted(payload.items())]}

@@ -70,3 +70,12 @@ def test_a_malformed_date_is_named_and_the_other_filters_still_apply(two_systems
     html = page(personas["aude"], "since=31/12/2026&system=jobs")
     assert "Not applied: from: Enter a valid date." in html
     assert "system.created" in html
+
+
+def test_seals_lists_and_empty_values_read_as_words(two_systems, personas):
+    loans, _ = two_systems
+    trail_append(actor=personas["carla"], action="demo.words", obj=loans, seal=[loans],
+                 payload={"controls": ["MEASURE 2.4", "A.6.2.6"], "rollback_to": None})
+    html = page(personas["aude"], "action=demo.")
+    assert "<dt>sealed</dt><dd>1 record, content hashed (checked by Verify)</dd>" in html
+    assert "<dt>controls</dt><dd>MEASURE 2.4; A.6.2.6</dd>" in html and "<dt>rollback to</dt><dd>—</dd>" in html
