@@ -37,11 +37,12 @@ class ControlFilter(django_filters.FilterSet):
 class AssessmentFilter(django_filters.FilterSet):
     system = SystemFilter()
     framework = django_filters.ChoiceFilter(field_name="control__framework", choices=Framework.choices)
+    control = django_filters.CharFilter(field_name="control__ref", label="The control's reference, e.g. MEASURE 2.10")
     status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices)
 
     class Meta:
         model = ControlAssessment
-        fields = ["system", "framework", "status"]
+        fields = ["system", "framework", "control", "status"]
 
 
 class ControlViewSet(viewsets.ReadOnlyModelViewSet):

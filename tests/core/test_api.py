@@ -87,7 +87,7 @@ def test_a_misspelt_filter_on_a_list_is_a_400_not_every_row(api):
     r = api("carla").get("/api/v1/assessments/", {"system__slug": "credit"})
     assert r.status_code == 400
     assert r.json()["message"] == ("Unknown query parameter 'system__slug'; accepted here: "
-                                   "'framework', 'limit', 'offset', 'status', 'system'.")
+                                   "'control', 'framework', 'limit', 'offset', 'status', 'system'.")
 
 
 def test_a_view_that_reads_its_parameters_by_hand_is_held_to_the_same_contract(api):

@@ -66,6 +66,15 @@ def test_assessments_filtered_by_system_slug_are_that_systems_only(api, two_syst
     assert {row["system"] for row in body["results"]} == {"loan-triage"}
 
 
+def test_one_controls_assessment_is_found_by_system_and_control_as_the_readme_says(api, two_systems):
+    system = two_systems["loan-triage"][0]
+    body = api("carla").get("/api/v1/assessments/", {"system": "loan-triage", "framework": "ai-rmf",
+                                                     "control": "MEASURE 2.10"}).json()
+    expected = ControlAssessment.objects.get(system=system, control__framework="ai-rmf", control__ref="MEASURE 2.10")
+    assert [(r["id"], r["system"], r["control"]) for r in body["results"]] == [(expected.pk, "loan-triage",
+                                                                                 "MEASURE 2.10")]
+
+
 def test_a_system_is_found_by_its_id_too(api, two_systems):
     system = two_systems["credit"][0]
     by_id = api("carla").get("/api/v1/assessments/", {"system": str(system.pk), "framework": "ai-rmf",
