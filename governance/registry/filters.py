@@ -15,6 +15,9 @@ from governance.registry.models import AISystem, ModelVersion
 NO_SYSTEM = "system: no AI system {value!r} (give its slug or id); GET /api/v1/systems/ lists them."
 NO_VERSION = "version: no model version {value!r} (give its id, or its name with system); GET /api/v1/versions/ lists them."
 SYSTEM_HELP = "The AI system's slug (e.g. credit-scoring) or id"
+# The 400 lists what would have been accepted (extra.accepted), as every refused value does; a long
+# registry is cut, and the message says where the whole list is.
+LISTED = 100
 VERSION_HELP = "The model version's id, or its name (e.g. 1.0.0) together with system"
 
 
@@ -24,7 +27,8 @@ def system_lookup(value: str) -> AISystem:
     if system is None and str(value).isdigit():
         system = AISystem.objects.filter(pk=int(value)).first()
     if system is None:
-        raise ApplicationError(NO_SYSTEM.format(value=value), field="system")
+        accepted = list(AISystem.objects.order_by("slug").values_list("slug", flat=True)[:LISTED])
+        raise ApplicationError(NO_SYSTEM.format(value=value), field="system", extra={"accepted": accepted})
     return system
 
 
@@ -37,7 +41,9 @@ def versions_matching(value: str, *, system: AISystem | None = None):
     if system is not None:
         qs = qs.filter(system=system)
     if not qs.exists():
-        raise ApplicationError(NO_VERSION.format(value=value), field="version")
+        known = ModelVersion.objects.filter(system=system) if system is not None else ModelVersion.objects.all()
+        accepted = list(known.order_by("version").values_list("version", flat=True).distinct()[:LISTED])
+        raise ApplicationError(NO_VERSION.format(value=value), field="version", extra={"accepted": accepted})
     return qs
 
 

@@ -89,7 +89,8 @@ def test_a_system_is_found_by_its_id_too(api, two_systems):
 def test_an_unknown_system_is_a_400_that_says_where_systems_are_listed(api, two_systems, path):
     r = api("carla").get(path, {"system": "loan-triag"})
     assert r.status_code == 400, r.json()
-    assert r.json() == {"message": NO_SYSTEM.format(value="loan-triag"), "extra": {"field": "system"}}
+    assert r.json() == {"message": NO_SYSTEM.format(value="loan-triag"),
+                        "extra": {"field": "system", "accepted": ["credit", "loan-triage"]}}
 
 
 def test_runs_filter_by_version_id_or_by_name_within_the_system(api, two_systems):
@@ -105,7 +106,8 @@ def test_runs_filter_by_version_id_or_by_name_within_the_system(api, two_systems
 @pytest.mark.parametrize("value", ["9.9.9", "00000000-0000-0000-0000-000000000000"])
 def test_an_unknown_version_is_a_400(api, two_systems, value):
     r = api("sam").get("/api/v1/audit-runs/", {"system": "credit", "version": value})
-    assert (r.status_code, r.json()["message"]) == (400, NO_VERSION.format(value=value))
+    assert (r.status_code, r.json()) == (400, {"message": NO_VERSION.format(value=value),
+                                               "extra": {"field": "version", "accepted": ["1.0.0"]}})
 
 
 def test_runs_filter_by_kind_and_refuse_an_unknown_one_listing_the_kinds(api, two_systems):
