@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from governance.core.exceptions import ApplicationError
 from governance.registry import serializers as s
 from governance.registry import services
-from governance.registry.filters import SystemFilter
+from governance.registry.filters import SystemFilter, VersionFilter
 from governance.registry.models import AISystem, Dataset, DatasetRole, ModelVersion
 
 
@@ -37,7 +37,7 @@ class DatasetFilters(django_filters.FilterSet):
 
 class VersionFilters(django_filters.FilterSet):
     system = SystemFilter()
-    version = django_filters.CharFilter(help_text="The version's name, e.g. 1.0.0")
+    version = VersionFilter(field_name="pk")
 
     class Meta:
         model = ModelVersion

@@ -128,3 +128,11 @@ def test_approvals_filter_by_system_and_version(api, two_systems, personas):
 
 def test_signed_out_callers_are_refused_before_any_row_is_read(client, two_systems):
     assert client.get("/api/v1/assessments/", {"system": "credit"}).status_code == 401
+
+
+def test_the_versions_list_takes_a_version_by_name_or_id_like_the_others(api, two_systems):
+    version = two_systems["credit"][1]
+    by_name = api("aude").get("/api/v1/versions/", {"system": "credit", "version": "1.0.0"}).json()
+    by_id = api("aude").get("/api/v1/versions/", {"version": str(version.pk)}).json()
+    assert [v["id"] for v in by_name["results"]] == [v["id"] for v in by_id["results"]] == [str(version.pk)]
+    assert api("aude").get("/api/v1/versions/", {"system": "credit", "version": "2.0.0"}).status_code == 400
