@@ -77,10 +77,10 @@ def test_a_value_outside_the_documented_enum_or_type_is_refused(query, message, 
 
 def test_every_api_endpoint_is_under_contract():
     documented = documented_query_parameters()
-    paths = {callback.cls.__name__ for callback, _method in documented}
+    views = {callback.cls.__name__ for callback, _method in documented}
     assert {"AssessmentViewSet", "ApprovalListView", "GateView", "GatePublicKeyView", "ReportViewSet",
-            "TrailExportView", "RecommendationListView", "BatchView"} <= paths
-    assert all(not name.startswith("Spectacular") for name in paths)  # the docs and the schema are not judged
+            "TrailExportView", "RecommendationListView", "BatchView"} <= views
+    assert all(not name.startswith("Spectacular") for name in views)  # the docs and the schema are not judged
 
 
 def test_a_misspelt_filter_on_a_list_is_a_400_not_every_row(api):
