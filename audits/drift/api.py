@@ -8,6 +8,7 @@ POST /api/v1/retraining-recommendations/<id>/resolve/
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -26,13 +27,21 @@ from audits.drift.selectors import (
     retraining_recommendation_get,
     retraining_recommendations,
 )
-from governance.core.exceptions import ApplicationError, NotFoundError
+from governance.core.exceptions import NotFoundError
 from governance.registry.models import (
     AISystem,
     Dataset,
     ModelVersion,
     PipelineToken,
     TokenScope,
+)
+from governance.registry.filters import (
+    SYSTEM_HELP,
+    VERSION_HELP,
+    SystemFilter,
+    VersionFilter,
+    system_lookup,
+    versions_matching,
 )
 from governance.registry.tokens import PipelineTokenAuthentication, TokenScopePermission
 
@@ -137,11 +146,20 @@ class ScheduleOut(serializers.ModelSerializer):
                   "updated_at"]
 
 
+class ScheduleFilter(django_filters.FilterSet):
+    system = SystemFilter()
+    version = VersionFilter()
+
+    class Meta:
+        model = DriftSchedule
+        fields = ["system", "version"]
+
+
 class ScheduleView(ListAPIView):
     serializer_class = ScheduleOut
     parser_classes = [JSONParser, FormParser]
     queryset = DriftSchedule.objects.select_related("system", "version", "periodic_task").order_by("system__slug")
-    filterset_fields = {"system__slug": ["exact"]}
+    filterset_class = ScheduleFilter
 
     @extend_schema(request=ScheduleIn, responses={201: ScheduleOut})
     def post(self, request):
@@ -178,21 +196,20 @@ class RecommendationListView(ListAPIView):
     serializer_class = RecommendationOut
     filter_backends = []  # filtered by the selector below
 
-    @extend_schema(parameters=[OpenApiParameter("system", str, required=False), STATUS_FILTER,
-                               OpenApiParameter("version", str, required=False,
-                                                description="A version name (with system) or id")])
+    @extend_schema(parameters=[OpenApiParameter("system", str, required=False, description=SYSTEM_HELP),
+                               STATUS_FILTER,
+                               OpenApiParameter("version", str, required=False, description=VERSION_HELP)])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
-        status_value = params.get("status", "")
-        if status_value and status_value not in [*RecommendationStatus.values, "unresolved"]:
-            raise ApplicationError(
-                f"status: must be one of {', '.join([*RecommendationStatus.values, 'unresolved'])}.", field="status")
-        system = _system(params["system"]) if params.get("system") else None
-        version = _version(system, params["version"]) if system and params.get("version") else None
-        return retraining_recommendations(system=system, status=status_value, version=version)
+        status_value = params.get("status", "")  # its values are checked against STATUS_FILTER's enum (core.api)
+        system = system_lookup(params["system"]) if params.get("system") else None
+        rows = retraining_recommendations(system=system, status=status_value)
+        if params.get("version"):
+            rows = rows.filter(version__in=versions_matching(params["version"], system=system))
+        return rows
 
 
 class ResolveIn(serializers.Serializer):

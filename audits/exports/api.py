@@ -8,7 +8,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from audits.exports.model_card import model_card_markdown
@@ -42,7 +42,9 @@ class OscalCatalogExport(APIView):
 
 
 class OscalAssessmentResultsExport(APIView):
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OpenApiParameter("version", str, required=False,
+                                                description="A version's name (e.g. 1.0.0): its results only")],
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request, slug):
         """One AI system's control statuses, findings and audit observations as OSCAL assessment results."""
         system = get_object_or_404(AISystem.objects.select_related("owner"), slug=slug)

@@ -16,6 +16,7 @@ from audits.reports.selectors import report_list
 from audits.reports.service import report_generate, report_verify
 from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
+from governance.registry.filters import SYSTEM_HELP, VERSION_HELP, system_lookup, versions_matching
 from governance.registry.models import ModelVersion
 
 
@@ -63,10 +64,16 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         params = self.request.query_params
-        return report_list(system_slug=params.get("system", ""), version_id=params.get("version") or None,
-                           status=params.get("status", ""))
+        if self.action != "list":
+            return report_list()
+        system = system_lookup(params["system"]) if params.get("system") else None
+        rows = report_list(system_slug=system.slug if system else "", status=params.get("status", ""))
+        if params.get("version"):
+            rows = rows.filter(version__in=versions_matching(params["version"], system=system))
+        return rows
 
-    @extend_schema(parameters=[OpenApiParameter("system", str), OpenApiParameter("version", OpenApiTypes.UUID),
+    @extend_schema(parameters=[OpenApiParameter("system", str, description=SYSTEM_HELP),
+                               OpenApiParameter("version", str, description=VERSION_HELP),
                                OpenApiParameter("status", str, enum=ReportStatus.values)])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import django_filters
+from django.utils.choices import BaseChoiceIterator
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from audits.runs import serializers as s
-from audits.runs.models import AuditRun
+from audits.runs.models import AuditRun, RunStatus
+from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from governance.core.exceptions import ApplicationError
+from governance.registry.filters import SystemFilter, VersionFilter
 from governance.registry.models import ModelVersion
+
+
+class _KindChoices(BaseChoiceIterator):
+    """The kinds registered when Django started, read when a filter or the schema asks (not at import)."""
+
+    def __iter__(self):
+        return iter([(name, kind.label) for name, kind in KINDS.items()])
+
+
+class AuditRunFilter(django_filters.FilterSet):
+    system = SystemFilter()
+    version = VersionFilter()
+    kind = django_filters.ChoiceFilter(choices=_KindChoices())
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+
+    class Meta:
+        model = AuditRun
+        fields = ["system", "version", "kind", "status"]
 
 
 class AuditRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     queryset = AuditRun.objects.select_related("system", "version")
-    filterset_fields = {"system__slug": ["exact"], "kind": ["exact"], "status": ["exact"], "version": ["exact"]}
+    filterset_class = AuditRunFilter
     parser_classes = [JSONParser, FormParser]
 
     def get_serializer_class(self):

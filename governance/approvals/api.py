@@ -22,6 +22,7 @@ from governance.approvals.models import (
 from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
 from governance.policies.models import Environment
+from governance.registry.filters import SYSTEM_HELP, VERSION_HELP, system_lookup, versions_matching
 from governance.registry.models import ModelVersion, PipelineToken
 from governance.registry.tokens import PipelineTokenAuthentication
 
@@ -88,13 +89,18 @@ class ApprovalListView(APIView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(parameters=[
-        OpenApiParameter("system", str), OpenApiParameter("environment", str, enum=Environment.values),
+        OpenApiParameter("system", str, description=SYSTEM_HELP),
+        OpenApiParameter("version", str, description=VERSION_HELP),
+        OpenApiParameter("environment", str, enum=Environment.values),
         OpenApiParameter("status", str, enum=ApprovalStatus.values)], responses={200: ApprovalOut(many=True)})
     def get(self, request):
         q = request.query_params
-        rows = selectors.approval_requests_list(system_slug=q.get("system", ""), environment=q.get("environment", ""),
-                                                status=q.get("status", ""))[:200]
-        return Response(ApprovalOut(rows, many=True).data)
+        system = system_lookup(q["system"]) if q.get("system") else None
+        rows = selectors.approval_requests_list(system_slug=system.slug if system else "",
+                                                environment=q.get("environment", ""), status=q.get("status", ""))
+        if q.get("version"):
+            rows = rows.filter(version__in=versions_matching(q["version"], system=system))
+        return Response(ApprovalOut(rows[:200], many=True).data)
 
     @extend_schema(request=ApprovalIn, responses={201: ApprovalOut})
     def post(self, request):

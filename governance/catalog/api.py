@@ -11,11 +11,17 @@ from rest_framework.response import Response
 
 from governance.catalog import serializers as s
 from governance.catalog import services
-from governance.catalog.models import Control, ControlAssessment
+from governance.catalog.models import (
+    AssessmentStatus,
+    Control,
+    ControlAssessment,
+    Framework,
+)
+from governance.registry.filters import SystemFilter
 
 
 class ControlFilter(django_filters.FilterSet):
-    framework = django_filters.CharFilter()
+    framework = django_filters.ChoiceFilter(choices=Framework.choices)
     function = django_filters.CharFilter(field_name="group_ref", label="AI RMF function or ISO objective")
     category = django_filters.CharFilter(field_name="category_ref")
     search = django_filters.CharFilter(method="filter_search")
@@ -28,6 +34,17 @@ class ControlFilter(django_filters.FilterSet):
         return queryset.filter(Q(ref__icontains=value) | Q(title__icontains=value) | Q(text__icontains=value))
 
 
+class AssessmentFilter(django_filters.FilterSet):
+    system = SystemFilter()
+    framework = django_filters.ChoiceFilter(field_name="control__framework", choices=Framework.choices)
+    control = django_filters.CharFilter(field_name="control__ref", label="The control's reference, e.g. MEASURE 2.10")
+    status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices)
+
+    class Meta:
+        model = ControlAssessment
+        fields = ["system", "framework", "control", "status"]
+
+
 class ControlViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Control.objects.prefetch_related("iso_links__iso", "ai_rmf_links__ai_rmf")
     serializer_class = s.ControlOut
@@ -37,7 +54,7 @@ class ControlViewSet(viewsets.ReadOnlyModelViewSet):
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ControlAssessment.objects.select_related("system", "control", "owner").prefetch_related("evidence")
     serializer_class = s.AssessmentOut
-    filterset_fields = {"system__slug": ["exact"], "control__framework": ["exact"], "status": ["exact"]}
+    filterset_class = AssessmentFilter
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(request=s.AssessmentIn, responses={200: s.AssessmentOut})

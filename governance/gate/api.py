@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -80,14 +82,39 @@ class RollbackView(APIView):
         return Response(answer)
 
 
+class PemRenderer(BaseRenderer):
+    """The public key as a plain PEM file (``?format=pem`` or ``Accept: application/x-pem-file``), so that
+    ``curl .../gate/public-key/?format=pem > gate.pub.pem`` is what gate_check.py --public-key reads."""
+
+    media_type = "application/x-pem-file"
+    format = "pem"
+    charset = "ascii"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict) and "public_key_pem" in data:
+            return data["public_key_pem"].encode("ascii")
+        # An error (no key configured) is not a key: say it in words, never as something that parses as PEM.
+        message = data.get("message", "") if isinstance(data, dict) else str(data)
+        return f"{message}\n".encode("ascii", "replace")
+
+
 class GatePublicKeyView(APIView):
-    """GET /api/v1/gate/public-key/ — the key that verifies attestations (pin it in pipelines)."""
+    """GET /api/v1/gate/public-key/ — the key that verifies attestations (pin it in pipelines).
 
-    authentication_classes = GateView.authentication_classes
-    permission_classes = [TokenScopePermission]
-    required_scope = "gate:read"
+    Public, as a public key is: no token, and a wrong one is not read. JSON by default, with the key's
+    fingerprint: the sha256 of the raw 32-byte Ed25519 key, the same hex as ``keyid`` in every
+    attestation and as the key gate_check.py names when a signature verifies."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, PemRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["json", "pem"], required=False,
+                                     description="pem: the key alone, as a PEM file for gate_check.py --public-key")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "application/x-pem-file"): OpenApiTypes.STR},
+        auth=[])
     def get(self, request):
         key = signing_key()
-        return Response({"algorithm": "ed25519", "keyid": key.keyid, "public_key_pem": key.public_pem.decode("ascii")})
+        return Response({"algorithm": "ed25519", "keyid": key.keyid, "fingerprint_sha256": key.keyid,
+                         "public_key_pem": key.public_pem.decode("ascii")})

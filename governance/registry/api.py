@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,7 +12,8 @@ from rest_framework.response import Response
 from governance.core.exceptions import ApplicationError
 from governance.registry import serializers as s
 from governance.registry import services
-from governance.registry.models import AISystem, Dataset, ModelVersion
+from governance.registry.filters import SystemFilter, VersionFilter
+from governance.registry.models import AISystem, Dataset, DatasetRole, ModelVersion
 
 
 def _get_in_system(model, pk, system, field):
@@ -22,6 +24,24 @@ def _get_in_system(model, pk, system, field):
     if obj is None:
         raise ApplicationError(f"{field}: no such object ({pk}).", field=field)
     return obj
+
+
+class DatasetFilters(django_filters.FilterSet):
+    system = SystemFilter()
+    role = django_filters.ChoiceFilter(choices=DatasetRole.choices)
+
+    class Meta:
+        model = Dataset
+        fields = ["system", "role"]
+
+
+class VersionFilters(django_filters.FilterSet):
+    system = SystemFilter()
+    version = VersionFilter(field_name="pk")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["system", "version"]
 
 
 class SystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -42,7 +62,7 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     queryset = Dataset.objects.select_related("system")
     serializer_class = s.DatasetOut
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = {"system__slug": ["exact"], "role": ["exact"]}
+    filterset_class = DatasetFilters
 
     @extend_schema(request=s.DatasetIn, responses={201: s.DatasetOut})
     def create(self, request):
@@ -60,7 +80,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     queryset = ModelVersion.objects.select_related("system", "created_by")
     serializer_class = s.VersionOut
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = {"system__slug": ["exact"]}
+    filterset_class = VersionFilters
 
     @extend_schema(request=s.VersionIn, responses={201: s.VersionOut})
     def create(self, request):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from governance.core.api import JSONOrFileField
 from governance.registry.models import (
     AISystem,
     Dataset,
@@ -44,7 +45,8 @@ class DatasetIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     role = serializers.ChoiceField(choices=DatasetRole.choices)
     file = serializers.FileField()
-    schema = serializers.JSONField(help_text='{"features": [...], "label": "y", "sensitive": [...], "categorical": [...]}')
+    schema = JSONOrFileField(help_text='{"features": [...], "label": "y", "sensitive": [...], "categorical": [...]}, '
+                             'as text or as a file part (-F schema=@schema.json)')
 
 
 class VersionOut(serializers.ModelSerializer):
@@ -63,8 +65,9 @@ class VersionIn(serializers.Serializer):
     system = serializers.SlugField()
     version = serializers.CharField(max_length=64)
     artifact = serializers.FileField(help_text=".safetensors (with spec) or .skops")
-    spec = serializers.JSONField(required=False, allow_null=True, default=None,
-                                 help_text="Architecture + input spec; required for .safetensors")
+    spec = JSONOrFileField(required=False, allow_null=True, default=None,
+                           help_text="Architecture + input spec, required for .safetensors: as text or as a file "
+                                     "part (-F spec=@spec.json)")
     parent = serializers.UUIDField(required=False, allow_null=True, default=None)
     train_dataset = serializers.UUIDField(required=False, allow_null=True, default=None)
     eval_dataset = serializers.UUIDField(required=False, allow_null=True, default=None)

@@ -166,7 +166,8 @@ def test_schedules_and_recommendations_over_the_api(credit_system, api):
                           format="json")
     assert r.status_code == 403
     r = api("carla").get("/api/v1/retraining-recommendations/", {"status": "sideways"})
-    assert r.status_code == 400 and r.json()["extra"] == {"field": "status"}
+    assert r.status_code == 400 and r.json()["extra"] == {
+        "field": "status", "accepted": ["accepted", "dismissed", "done", "open", "unresolved"]}
 
 
 def test_the_pages_upload_a_batch_review_it_and_show_the_breach(

@@ -318,7 +318,8 @@ def test_bad_requests_name_the_field(personas, pipeline):
     assert r.status_code == 404 and r.json()["message"] == "No AI system 'nope'."
     make_version(medium(personas, "other"))
     r = pipeline.get("/api/v1/gate/other/1.0.0/?environment=qa")
-    assert r.status_code == 400 and r.json()["message"] == "environment must be one of: staging, production."
+    assert r.status_code == 400 and r.json()["message"] == (
+        "environment: 'qa' is not accepted; use one of 'production', 'staging'.")
 
 
 def test_only_a_changed_answer_is_written_to_the_trail(personas, gate_key):

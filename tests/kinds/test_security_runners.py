@@ -325,7 +325,7 @@ def test_dp_retraining_registers_a_child_version_with_its_privacy_record(credit_
     html = page(client, personas["aude"], f"/versions/{child.pk}/privacy/")
     assert f"Privacy record of {child.version}" in html and "on behalf of the owner" in html
     client.force_login(personas["aude"])
-    listed = client.get("/api/v1/versions/?system__slug=credit").json()["results"]
+    listed = client.get("/api/v1/versions/?system=credit").json()["results"]
     entry = next(v for v in listed if v["version"] == child.version)  # in the registry, with its lineage
     assert (entry["parent"], entry["lineage"]["dp"]["epsilon_spent"]) == (str(version.pk), dp["epsilon_spent"])
     # a redelivered run (the worker died after registering, before finishing) measures again but never

@@ -124,3 +124,42 @@ def test_openapi_schema_and_docs_are_served(client, personas):
     assert client.get("/api/schema/").status_code == 200
     client.force_login(personas["aude"])
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_json_fields_come_as_file_parts_too(api, credit_frames, credit_model, personas):
+    """`-F schema=@schema.json` and `-F spec=@spec.json`, as curl users write them, work like the text form."""
+    alice = api("alice")
+    assert alice.post("/api/v1/systems/", {"name": "Credit", "slug": "credit", "purpose": "Scores loans"},
+                      format="json").status_code == 201
+    r = alice.post("/api/v1/datasets/", {
+        "system": "credit", "name": "holdout", "role": "test",
+        "schema": SimpleUploadedFile("schema.json", json.dumps(CREDIT_SCHEMA).encode(), content_type="application/json"),
+        "file": SimpleUploadedFile("holdout.csv", csv_bytes(credit_frames[1]), content_type="text/csv")},
+        format="multipart")
+    assert r.status_code == 201, r.json()
+    assert Dataset.objects.get(pk=r.json()["id"]).schema["label"] == CREDIT_SCHEMA["label"]
+    artifact, spec = credit_model
+    r = alice.post("/api/v1/versions/", {
+        "system": "credit", "version": "1.0.0", "eval_dataset": r.json()["id"],
+        "spec": SimpleUploadedFile("spec.json", json.dumps(spec).encode(), content_type="application/json"),
+        "artifact": SimpleUploadedFile("m.safetensors", artifact)}, format="multipart")
+    assert r.status_code == 201, r.json()
+    assert ModelVersion.objects.get(pk=r.json()["id"]).spec == spec
+
+
+def test_a_spec_file_that_is_not_json_is_a_400_naming_the_field(api, credit_system, credit_model):
+    artifact, _ = credit_model
+    r = api("alice").post("/api/v1/versions/", {
+        "system": "credit", "version": "2.0.0", "spec": SimpleUploadedFile("spec.json", b"architecture: mlp"),
+        "artifact": SimpleUploadedFile("m.safetensors", artifact)}, format="multipart")
+    assert r.status_code == 400
+    assert r.json()["message"] == "spec: The file is not valid JSON: Expecting value: line 1 column 1 (char 0)."
+    assert not ModelVersion.objects.filter(version="2.0.0").exists()
+
+
+@pytest.mark.parametrize("path,script", [("/api/docs/", "/static/drf_spectacular_sidecar/swagger-ui-dist/"),
+                                         ("/api/redoc/", "/api/redoc/redoc.standalone.js")])
+def test_the_docs_pages_load_their_scripts_from_this_app(client, path, script):
+    html = client.get(path).content.decode()
+    assert script in html
+    assert "http://" not in html and "https://" not in html

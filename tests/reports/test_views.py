@@ -149,7 +149,9 @@ def test_the_api_creates_lists_shows_and_downloads_reports(api, credit_system, p
     assert shown["status"] == "signed" and len(shown["sha256"]) == 64 and shown["system"] == system.slug
     pdf = carla.get(shown["download_url"])
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF-")
-    assert carla.get("/api/v1/reports/", {"system": "other"}).json()["count"] == 0
+    assert carla.get("/api/v1/reports/", {"system": system.slug, "status": "failed"}).json()["count"] == 0
+    unknown = carla.get("/api/v1/reports/", {"system": "other"})  # an empty page would read as "no reports"
+    assert unknown.status_code == 400 and unknown.json()["extra"] == {"field": "system", "accepted": [system.slug]}
 
 
 NO_SUCH = "00000000-0000-0000-0000-000000000000"
