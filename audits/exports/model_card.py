@@ -204,8 +204,15 @@ def _latest_audits(audits: list[dict]) -> list[dict]:
     return [a for _, a in sorted(latest.values(), key=lambda pair: (pair[0], pair[1]["kind"]), reverse=True)]
 
 
+# The run's settings are not measurements; the overall numbers (accuracy first) lead.
+SETTINGS_PREFIX = "params."
+LEADING_PREFIX = "overall."
+
+
 def _audit_metrics(audit: dict) -> dict:
-    values = headline_metrics(audit["metrics"] or {})
+    values = [v for v in headline_metrics(audit["metrics"] or {}) if not v["name"].startswith(SETTINGS_PREFIX)]
+    values.sort(key=lambda v: (not v["name"].startswith(LEADING_PREFIX),
+                               v["name"] != f"{LEADING_PREFIX}accuracy"))
     return {
         "audit_id": str(audit["id"]),
         "kind": audit["kind"],

@@ -141,6 +141,18 @@ def test_an_audit_shows_at_most_the_headline_numbers():
     assert entry["more_values"] == 15 - MAX_METRICS_PER_AUDIT
 
 
+def test_an_audit_leads_with_its_overall_accuracy_and_leaves_its_settings_out():
+    audit = {"id": "r", "kind": "fairness", "status": "succeeded", "finished_at": "2026-03-02T00:00:00Z",
+             "summary": "", "metrics": {"disparities": {f"f{i:02d}": i for i in range(15)},
+                                        "overall": {"selection_rate": {"value": 0.6}, "accuracy": {"value": 0.74}},
+                                        "params": {"alpha": 0.05, "psi_bins": 10}}}
+    entry = _card(audits=[audit])["metrics"][0]
+    assert [v["name"] for v in entry["values"][:3]] == ["overall.accuracy", "overall.selection_rate",
+                                                        "disparities.f00"]
+    assert not any(v["name"].startswith("params.") for v in entry["values"])
+    assert entry["more_values"] == 17 - MAX_METRICS_PER_AUDIT
+
+
 def test_data_is_split_into_evaluation_and_training():
     card = _card()
     assert [d["name"] for d in card["evaluation_data"]] == ["german | credit test"]
