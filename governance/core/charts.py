@@ -176,14 +176,19 @@ def _empty(kind, title, width, height):
                 [_text(width / 2, height / 2, NO_DATA, size=13, anchor="middle", fill=MUTED)])
 
 
+LEGEND_CHARS = 64
+
+
 def _legend(entries, *, x, y, width):
     """Legend swatches laid out left to right, wrapping; returns (svg, height)."""
     parts, cx, cy = [], x, y
     for label, swatch in entries:
-        item_width = 40 + 7 * len(_short(label, 30))
+        # Long names wrap to the next line rather than being cut: a legend must name its series.
+        text = _short(label, LEGEND_CHARS)
+        item_width = 40 + 7 * len(text)
         if cx > x and cx + item_width > width - 12:
             cx, cy = x, cy + 18
-        parts.append(swatch(cx, cy) + _text(cx + 26, cy + 4, _short(label, 30), size=11))
+        parts.append(swatch(cx, cy) + _text(cx + 26, cy + 4, text, size=11))
         cx += item_width
     return "".join(parts), (cy - y) + 18
 

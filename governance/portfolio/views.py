@@ -74,14 +74,15 @@ def system_list(request):
     })
 
 
-def _ticks(points):
-    """Up to five date labels along the x axis (days since the epoch)."""
-    xs = sorted({x for x, _ in points})
-    if not xs:
-        return None
-    step = max(1, len(xs) // 4)
-    chosen = xs[::step][:5]
-    return [(x, datetime.fromtimestamp(x * 86400, tz=dt_timezone.utc).strftime("%Y-%m-%d")) for x in chosen]
+def _run_ticks(times: list[datetime]) -> list[tuple[int, str]]:
+    """Up to six labels along the x axis, at run positions: the time of day when the runs
+    span less than two days (several runs a day are common), else the date."""
+    if not times:
+        return []
+    short = (max(times) - min(times)).total_seconds() < 2 * 86400
+    fmt = "%m-%d %H:%M" if short else "%Y-%m-%d"
+    step = max(1, -(-len(times) // 6))
+    return [(i + 1, times[i].astimezone(dt_timezone.utc).strftime(fmt)) for i in range(0, len(times), step)]
 
 
 def history_chart(kind: str, runs: list[dict]) -> dict | None:
@@ -90,8 +91,9 @@ def history_chart(kind: str, runs: list[dict]) -> dict | None:
     series: dict[str, list] = {}
     limits: dict[str, str] = {}
     spec = KINDS.get(kind)
-    for run in runs:
-        x = run["at"].timestamp() / 86400
+    # Runs sit at their positions in time order, so runs on one day do not pile into one column.
+    runs = sorted(runs, key=lambda r: r["at"])
+    for x, run in enumerate(runs, 1):
         worst: dict[str, float] = {}
         if run.get("results") and spec and spec.history_points:
             for metric, value in spec.history_points(run["results"]).items():
@@ -115,13 +117,12 @@ def history_chart(kind: str, runs: list[dict]) -> dict | None:
               for m, pts in series.items()]
     values = [y for pts in series.values() for _, y in pts]
     in_unit = all(0 <= v <= 1 for v in values)
-    xs = [x for pts in series.values() for x, _ in pts]
-    x_range = (min(xs) - 1, max(xs) + 1) if max(xs) - min(xs) < 2 else (min(xs) - 0.5, max(xs) + 0.5)
     svg = line_chart(
         [{"name": glossary.term(m, kind).label, "points": pts} for m, pts in series.items()],
-        title=f"{glossary.audit(kind).label}: worst slice per run over time", x_label="Run finished (UTC)",
-        y_label="Value", y_range=(0, 1) if in_unit else None, x_range=x_range,
-        x_ticks=_ticks([p for pts in series.values() for p in pts]), height=300,
+        title=f"{glossary.audit(kind).label}: worst slice per run over time",
+        x_label="Runs, oldest to newest (finished, UTC)", y_label="Value", y_range=(0, 1) if in_unit else None,
+        x_range=(0, 2) if len(runs) == 1 else (0.5, len(runs) + 0.5),
+        x_ticks=_run_ticks([r["at"] for r in runs]), height=300,
     )
     return {"svg": mark_safe(svg), "latest": latest}  # noqa: S308 - charts escape their text
 

@@ -307,6 +307,21 @@ def test_an_unknown_control_on_a_system_is_a_404(personas):
     assert login(personas["aude"]).get("/systems/heat/controls/ai-rmf/NOPE 9.9/").status_code == 404
 
 
+def test_runs_on_one_day_sit_apart_on_the_history_chart_and_its_legend_names_each_series_whole():
+    from datetime import datetime
+    from datetime import timezone as tz
+
+    from governance.portfolio.views import history_chart
+
+    at = datetime(2026, 12, 2, 10, 0, tzinfo=tz.utc)
+    runs = [{"at": at + timedelta(minutes=5 * i), "checks": [dict(c, value=0.01 * (i + 1)) for c in PASSING_CHECKS],
+             "results": None} for i in range(3)]
+    svg = str(history_chart("fairness", runs)["svg"])
+    assert all(f">12-02 10:{m:02d}<" in svg for m in (0, 5, 10))  # one tick per run, by time of day
+    assert ">Demographic parity difference<" in svg and ">Equalized odds difference<" in svg  # not cut off
+    assert "Runs, oldest to newest (finished, UTC)" in svg
+
+
 def test_the_system_page_charts_fairness_over_time_and_shows_lineage(personas):
     system = make_system(personas["alice"], "hist")
     v1 = make_version(system, "1.0.0")
