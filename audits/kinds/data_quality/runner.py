@@ -25,7 +25,7 @@ import math
 import pandas as pd
 
 from audits.kinds.data_quality.probe import data_quality_report
-from audits.kinds.fairness.probe import CONTINUOUS_MIN_DISTINCT, DEFAULT_AGE_BINS
+from audits.kinds.fairness.probe import CONTINUOUS_MIN_DISTINCT, default_bins
 from audits.runs.runner import AuditInputError, RunOutcome
 from governance.registry.models import Dataset, DatasetRole
 from governance.registry.selectors import dataset_frame
@@ -56,8 +56,7 @@ def run(*, run, progress) -> RunOutcome:
         reference_ds = (Dataset.objects.filter(system=run.system, role=DatasetRole.REFERENCE)
                         .order_by("-created_at").first())
     reference = dataset_frame(reference_ds) if reference_ds is not None else None
-    bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
-    bins.update(params.get("bins") or {})
+    bins = default_bins(sensitive, params.get("bins"))
     train_in, reference_in, compared = _binned(train, reference, sensitive, bins)
     if shares is not None:
         # JSON objects lose their key order in PostgreSQL (jsonb): list bins in their own order.

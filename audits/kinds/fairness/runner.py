@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from audits.kinds.fairness.probe import (
-    DEFAULT_AGE_BINS,
+    default_bins,
     error_budget_words,
     fairness_audit,
     fairness_evaluate,
@@ -41,8 +41,7 @@ def run(*, run, progress) -> RunOutcome:
     y_true = (frame[dataset.schema["label"]].to_numpy() == positive).astype(int)
     y_pred = (np.asarray(classes)[proba.argmax(axis=1)] == positive).astype(int)
     params = run.params
-    bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
-    bins.update(params.get("bins") or {})
+    bins = default_bins(sensitive, params.get("bins"))
     progress(40, "computing slices and their exact intervals")
     result = fairness_audit(
         y_true, y_pred, sensitive_features=frame[sensitive], y_score=proba[:, 1], bins=bins,

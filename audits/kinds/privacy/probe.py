@@ -32,6 +32,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
 from torch import nn
 
+from audits.kinds.fairness.probe import default_bins, group_labels
 from audits.kinds.intervals import clopper_pearson
 from training.encoding import encode, encoded_width
 from training.recipes import labels_to_index
@@ -370,22 +371,14 @@ def _inversion_row(label, i, recon, means, start, confidence, classes) -> dict:
 
 # --- before / after DP retraining ----------------------------------------------------------
 
-NUMERIC_BINS = 4  # quartiles for a numeric sensitive column with many values (age)
-MAX_NUMERIC_GROUPS = 10
 
 
 def sensitive_groups(column: pd.Series) -> pd.Series:
-    """Group labels for one sensitive column: categories as text, many-valued numbers as quartiles.
-
-    Per-value groups of a column like age would be one or two rows each, too small to
-    compare accuracies; quartile ranges keep groups comparable and still show the tails.
-    """
-    if pd.api.types.is_numeric_dtype(column) and column.nunique() > MAX_NUMERIC_GROUPS:
-        edges = np.unique(np.quantile(column.dropna(), np.linspace(0, 1, NUMERIC_BINS + 1)))
-        names = [f"[{edges[0]:g}, {edges[1]:g}]"] + [f"({a:g}, {b:g}]" for a, b in zip(edges[1:-1], edges[2:])]
-        bins = pd.cut(column, bins=edges, labels=names, include_lowest=True)
-        return bins.astype(object).where(column.notna(), "NA").astype(str)
-    return column.astype(object).where(column.notna(), "NA").astype(str)
+    """Group labels for one sensitive column, as the fairness audit names them: categories as
+    text, age in its life-stage bins, other many-valued numbers in quartiles (per-value groups
+    of a column like age would be one or two rows each, too small to compare accuracies)."""
+    labels = group_labels(column, default_bins([column.name]).get(str(column.name)))
+    return pd.Series(labels, index=column.index, dtype=object)
 
 
 def _group_rows(groups: pd.Series, y, pred_before, pred_after, positive: int | None) -> list[dict]:

@@ -36,10 +36,18 @@ from audits.kinds.common import (
     policy_thresholds,
     scaled,
 )
+from audits.kinds.fairness.probe import default_bins, group_labels
 from audits.kinds.robustness.probe import blackbox_robustness_probe, robustness_probe
 from audits.runs.registry import KINDS
 from audits.runs.runner import RunOutcome, overall_outcome
 from governance.registry.selectors import version_model
+
+
+def _groups(frame, sensitive) -> dict:
+    """The sensitive groups as the fairness audit names them (age in the same bins), so a
+    group reads the same on every page."""
+    bins = default_bins(sensitive)
+    return {c: group_labels(frame[c], bins.get(c)) for c in sensitive}
 
 
 def run(*, run, progress) -> RunOutcome:
@@ -56,7 +64,7 @@ def run(*, run, progress) -> RunOutcome:
         result = robustness_probe(
             model.module, model.spec, frame, frame[label].to_numpy(),
             epsilons=sorted(set(map(float, params["epsilons"])) | set(policy_eps) | {0.0}), attacks=params["attacks"],
-            pgd_steps=params["pgd_steps"], sensitive=frame[sensitive] if sensitive else None,
+            pgd_steps=params["pgd_steps"], sensitive=_groups(frame, sensitive) if sensitive else None,
             max_samples=params["max_samples"], seed=seed, device=device, batch_size=params["batch_size"],
             progress=scaled(progress, 10, 90, "FGSM and PGD over the epsilon grid"),
         )

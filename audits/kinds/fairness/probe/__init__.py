@@ -55,6 +55,8 @@ from audits.kinds.fairness.probe.slices import (  # noqa: F401
     INTERSECTION_JOIN,
     MISSING_LABEL,
     QUANTILES,
+    default_bins,
+    group_labels,
 )
 from audits.kinds.fairness.probe.verdicts import (  # noqa: F401
     DEFAULT_THRESHOLDS,

@@ -98,6 +98,22 @@ def _as_series(name, values):
 # ---------------------------------------------------------------- encoding
 
 
+def default_bins(sensitive, given: dict | None = None) -> dict:
+    """The bins every audit of a system uses for its continuous sensitive attributes, so that
+    "age" reads the same groups on every page: the given ones (the audit's params), else age
+    in life stages (DEFAULT_AGE_BINS); any other many-valued number falls to its quartiles."""
+    bins = {str(c): DEFAULT_AGE_BINS for c in sensitive if str(c) == "age"}
+    bins.update({str(k): v for k, v in (given or {}).items()})
+    return bins
+
+
+def group_labels(column: pd.Series, edges=None) -> np.ndarray:
+    """Each row's group label, as the fairness tables name it ("[25, 35)", "female"): for the
+    audits that report per group (robustness, DP retraining) to use the same groups."""
+    encoded = _encode_column(str(column.name), column.reset_index(drop=True), edges)
+    return np.asarray(encoded["labels"], dtype=object)[encoded["codes"]]
+
+
 def _encode_features(columns, bins):
     unknown = sorted(set(map(str, bins)) - set(columns))
     if unknown:
