@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from training.encoding import encode, feature_layout
+
 ERR_LENGTH = "The frame has {n} rows but y has {m}."
 ERR_LABELS = "y must hold 0 and 1 (the positive class as 1), both present; got {values}."
 ERR_FEATURES = "features must name columns of the frame; missing: {missing}."
@@ -159,8 +161,6 @@ def permutation_importances(score, frame: pd.DataFrame, y, *, features: list[str
 
 def feature_slices(spec_input: dict) -> list[tuple[str, slice]]:
     """Which columns of the flattened encoded input belong to which source feature."""
-    from training.encoding import feature_layout
-
     if spec_input["kind"] == "image":
         return [(c, slice(i, i + 1)) for i, c in enumerate(spec_input["columns"])]
     return [(part["name"], slice(part["start"], part["stop"])) for part in feature_layout(spec_input)]
@@ -175,8 +175,6 @@ def integrated_gradients(module, spec_input: dict, frame: pd.DataFrame, *, refer
     whose error Captum reports as the convergence delta)."""
     import torch
     from captum.attr import IntegratedGradients
-
-    from training.encoding import encode
 
     device = device or torch.device("cpu")
     module = module.to(device).eval()
