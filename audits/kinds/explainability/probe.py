@@ -258,7 +258,8 @@ def deletion_test(score, frame: pd.DataFrame, order: list[str], *, reference: di
     ranked = np.stack([damage(features[:j]) for j in range(1, depth + 1)])  # (K, rows)
     rng = np.random.default_rng(seed)
     random = np.stack([np.stack([damage(perm[:j]) for j in range(1, depth + 1)])
-                       for perm in (list(rng.permutation(features)) for _ in range(n_random))])  # (draws, K, rows)
+                       # Drawn from the sorted names, so every method is compared with the same random orders.
+                       for perm in (list(rng.permutation(sorted(features))) for _ in range(n_random))])  # (draws, K, rows)
     ranked_rows, random_rows = ranked.mean(axis=0), random.mean(axis=(0, 1))
     gap_rows = ranked_rows - random_rows
     random_areas = random.mean(axis=(1, 2))
