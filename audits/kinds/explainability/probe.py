@@ -257,9 +257,9 @@ def deletion_test(score, frame: pd.DataFrame, order: list[str], *, reference: di
 
     ranked = np.stack([damage(features[:j]) for j in range(1, depth + 1)])  # (K, rows)
     rng = np.random.default_rng(seed)
-    random = np.stack([np.stack([damage(perm[:j]) for j in range(1, depth + 1)])
-                       # Drawn from the sorted names, so every method is compared with the same random orders.
-                       for perm in (list(rng.permutation(sorted(features))) for _ in range(n_random))])  # (draws, K, rows)
+    # Drawn from the sorted names, so every method is compared with the same random orders.
+    orders = [list(rng.permutation(sorted(features))) for _ in range(n_random)]
+    random = np.stack([np.stack([damage(perm[:j]) for j in range(1, depth + 1)]) for perm in orders])  # (draws, K, rows)
     ranked_rows, random_rows = ranked.mean(axis=0), random.mean(axis=(0, 1))
     gap_rows = ranked_rows - random_rows
     random_areas = random.mean(axis=(1, 2))
@@ -412,7 +412,7 @@ def proxy_scan(frame: pd.DataFrame, *, features: list[str], sensitive: pd.DataFr
         order = rng.permutation(len(frame))
         half = len(frame) // 2
         fit_frame, fit_sensitive = frame.iloc[order[:half]], sensitive.iloc[order[:half]]
-        frame, sensitive = frame.iloc[order[half:]].reset_index(drop=True), sensitive.iloc[order[half:]].reset_index(drop=True)
+        frame, sensitive = (x.iloc[order[half:]].reset_index(drop=True) for x in (frame, sensitive))
     fit_frame, fit_sensitive = fit_frame.reset_index(drop=True), fit_sensitive.reset_index(drop=True)
     candidates = [(f, a) for a in sensitive.columns for f in features if f != a]
     # One error budget for all pairs: each interval at 1 - alpha / m (Bonferroni).

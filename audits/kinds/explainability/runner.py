@@ -177,8 +177,9 @@ def explainability_checks(result: dict, thresholds: dict) -> list[dict]:
             d = method["deletion"]
             own.append(_check("deletion_gap", d["gap"], d["ci"], thresholds["deletion_gap"], feature=method["label"],
                               explanation=f"Removing the {d['k']} features {method['label']} ranks first moved the "
-                                          f"score by {d['ranked_area']:.3f} on average against {d['random_mean_area']:.3f}"
-                                          f" for {d['n_random']} random orders ({level:.2%} interval over rows)."))
+                                          f"score by {d['ranked_area']:.3f} on average against "
+                                          f"{d['random_mean_area']:.3f} for {d['n_random']} random orders "
+                                          f"({level:.2%} interval over rows)."))
         if "randomization_similarity" in thresholds:
             r = method["randomization"] or {}
             own.append(_check("randomization_similarity", r.get("similarity"), r.get("ci"),
