@@ -88,3 +88,57 @@ def test_a_multiclass_model_is_refused_with_the_reason(personas, no_enqueue):
     assert run_audit(str(run.pk)) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.error == NOT_BINARY.format(n=10)
+
+
+def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuffled_labels(
+        credit_system, credit_frames, personas, no_enqueue):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from governance.registry import services
+    from tests.conftest import CREDIT_SCHEMA
+    from training.artifacts import skops_artifact
+
+    system, version = credit_system
+    train, _ = credit_frames
+    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
+    encoder = make_column_transformer((StandardScaler(), numeric),
+                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
+    pipeline = make_pipeline(encoder, LogisticRegression(max_iter=200))
+    pipeline.fit(train[CREDIT_SCHEMA["features"]], train["risk"])
+    sk = services.model_version_register(actor=personas["alice"], system=system, version="2.0.0-sk",
+                                         artifact=skops_artifact(pipeline), train_dataset=version.train_dataset,
+                                         eval_dataset=version.eval_dataset)
+    run = audit_run_create(actor=personas["alice"], version=sk, kind="explainability", params=FAST)
+    assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    results = run.results
+    assert list(results["methods"]) == ["permutation"] and results["local"] == []
+    assert results["randomization_kind"] == "refitted on shuffled training labels"
+    assert len(results["methods"]["permutation"]["randomization"]["per_model"]) == 2
+    assert results["features"] == CREDIT_SCHEMA["features"]
+    assert results["proxies"]["n_fitted"] == len(train)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"n_random": 5}, "params.n_random must be an integer between 19 and 999, not 5."),
+    ({"max_rows": 10**9}, "params.max_rows must be an integer between 50 and 200000, not 1000000000."),
+])
+def test_settings_out_of_bounds_fail_the_run_before_any_work(credit_system, personas, no_enqueue, params, message):
+    _, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run.refresh_from_db()
+    assert run.error == message
+
+
+def test_model_cards_and_oscal_get_each_methods_tests_as_headline_numbers(finished_run):
+    from audits.exports.model_card import headline_metrics
+
+    names = {m["name"]: m for m in headline_metrics(KINDS["explainability"].headline(finished_run.results))}
+    gap = names["integrated_gradients.deletion_gap"]
+    assert gap["value"] == finished_run.results["methods"]["integrated_gradients"]["deletion"]["gap"]
+    assert gap["ci"][0] <= gap["value"] <= gap["ci"][1]
+    assert "permutation.randomization_similarity" in names
