@@ -61,4 +61,6 @@ def headline(results: dict) -> dict:
                                     for row in sorted(method["importance"], key=lambda x: -x["value"])[:5]}}
     out["proxy_findings"] = {f"{p['feature']} for {p['attribute']}": {"value": p["auc"], "ci": p["ci"]}
                              for p in results.get("proxy_findings") or []}
+    out["possible_proxies"] = {f"{p['feature']} for {p['attribute']}": {"value": p["auc"], "ci": p["ci"]}
+                               for p in results.get("possible_proxies") or []}
     return out

@@ -542,6 +542,7 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
     """
     report = progress or (lambda pct: None)
     y = check_inputs(frame, y, features)
+    rows_in_file = list(frame.index)  # local explanations name rows by their place in the dataset
     frame = frame.reset_index(drop=True)
     sensitive = sensitive.reset_index(drop=True) if sensitive is not None and len(sensitive.columns) else None
     reference = reference_row(frame, features)
@@ -610,7 +611,7 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
     if attributions is not None and n_local_rows:
         rng = np.random.default_rng(seed)
         picked = np.sort(rng.choice(len(frame), size=min(int(n_local_rows), len(frame)), replace=False))
-        rows = frame.iloc[picked]
+        rows = frame.iloc[picked].set_axis([rows_in_file[i] for i in picked])
         local = local_explanations(rows, attributions[picked], features=features,
                                    scores=np.asarray(score(rows), dtype=float), reference=reference,
                                    reference_score=reference_score, outcome=outcome)

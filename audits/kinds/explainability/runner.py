@@ -185,14 +185,16 @@ def explainability_checks(result: dict, thresholds: dict) -> list[dict]:
             own.append(_check("randomization_similarity", r.get("similarity"), r.get("ci"),
                               thresholds["randomization_similarity"], feature=method["label"], explanation=(
                                   f"Spearman correlation of {method['label']} for the model and for "
-                                  f"{len(r.get('per_model') or [])} randomized copies, over {r.get('unit')}."
+                                  f"{len(r.get('per_model') or [])} randomized copies, "
+                                  + ("on the importance vector." if r.get("unit") != "rows" else
+                                     f"row by row, averaged over {r.get('rows')} rows ({level:.2%} interval).")
                                   if r else "No randomized model was available (a scikit-learn model needs a "
                                             "labelled training dataset): untested.")))
         outcomes = {c["outcome"] for c in own}
         method["verdict"] = "not trustworthy" if "fail" in outcomes else (
             "trustworthy" if outcomes == {"pass"} else "untested")
         checks += own
-    findings = []
+    findings, possible = [], []
     if "proxy_auc" in thresholds and result.get("proxies"):
         spec = thresholds["proxy_auc"]
         for pair in result["proxies"]["pairs"]:
@@ -203,9 +205,13 @@ def explainability_checks(result: dict, thresholds: dict) -> list[dict]:
             checks.append(_check("proxy_auc", pair["auc"], pair["ci"], spec, feature=where, explanation=(
                 f"{pair['feature']} carries {pair['share']:.0%} of the model's importance; alone it tells "
                 f"{pair['attribute']} = {pair['group']} apart with this AUC on held-out rows.")))
-            if checks[-1]["outcome"] in ("fail", "inconclusive"):
-                findings.append({**pair, "outcome": checks[-1]["outcome"]})
-    result["proxy_findings"] = findings
+            if checks[-1]["outcome"] == "fail":
+                findings.append(pair)
+            elif checks[-1]["outcome"] == "inconclusive":
+                possible.append(pair)
+    # A finding: the whole interval is above the limit. Possible: it straddles the limit, so more
+    # rows are needed to tell; named too, so a fairness reviewer can look.
+    result["proxy_findings"], result["possible_proxies"] = findings, possible
     return checks
 
 
@@ -213,7 +219,7 @@ def _summary(result: dict, checks: list[dict], policy_name: str) -> str:
     primary = result["methods"][result["primary_method"]]
     top = ", ".join(primary["order"][:3])
     verdicts = "; ".join(f"{m['label']} {m['verdict']}" for m in result["methods"].values())
-    proxies = [f"{p['feature']} for {p['attribute']}" for p in result["proxy_findings"] if p["outcome"] == "fail"]
+    proxies = [f"{p['feature']} for {p['attribute']}" for p in result["proxy_findings"]]
     return (f"Explainability on {result['n']} rows: most important {top} ({primary['label']}). {verdicts}. "
             + (f"Proxy findings: {', '.join(proxies)}. " if proxies else "No proxy finding. ")
             + checks_sentence(checks, policy_name))

@@ -206,6 +206,10 @@ def test_the_credit_models_explanations_pass_both_tests(credit):
     assert ig["verdict"] == "trustworthy"
     assert {c["outcome"] for c in checks if c["feature"] == ig["label"]} == {"pass"}
     assert len(result["local"]) == 5
+    # Local explanations name rows as the dataset does and quote their values.
+    for row in result["local"]:
+        for c in row["contributions"]:
+            assert c["value"] == str(test.loc[row["row"], c["feature"]])
 
 
 def test_a_reversed_ranking_fails_the_deletion_test(credit):
