@@ -351,6 +351,22 @@ def group_importances(attributions: np.ndarray, groups: pd.Series, *, features: 
     return out
 
 
+def group_permutation_importances(score, frame: pd.DataFrame, y: np.ndarray, groups: pd.Series, *,
+                                  features: list[str], n_repeats: int, seed: int, min_count: int = 20) -> dict:
+    """Like `group_importances`, from permutation importance within each group (models without
+    attributions). A group with fewer than `min_count` rows or one class only is not measured."""
+    labels = np.asarray(groups)
+    out = {}
+    for group in sorted(set(labels.tolist()), key=str):
+        mask = labels == group
+        measurable = mask.sum() >= min_count and 0 < y[mask].sum() < mask.sum()
+        rows = permutation_importances(score, frame[mask], y[mask], features=features, n_repeats=n_repeats,
+                                       seed=seed) if measurable else []
+        out[str(group)] = {"count": int(mask.sum()), "counted": bool(measurable),
+                           "importance": {r["feature"]: r["value"] for r in rows}}
+    return out
+
+
 def rank_auc(y: np.ndarray, s: np.ndarray) -> np.ndarray:
     """ROC AUC of each row of s against the same row of y (Mann-Whitney: ties count one half).
 
@@ -600,6 +616,10 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
             if attributions is not None:
                 groups[attribute_name] = group_importances(attributions, labels, features=features,
                                                            min_count=min_group_count)
+            else:
+                groups[attribute_name] = group_permutation_importances(
+                    score, frame, y, labels, features=features, n_repeats=max(2, n_repeats // 3), seed=seed,
+                    min_count=min_group_count)
         fit_frame, fit_sensitive = proxy_rows if proxy_rows is not None else (None, None)
         proxies = proxy_scan(frame, features=features, sensitive=sensitive, shares=methods[primary]["shares"],
                              fit_frame=fit_frame, fit_sensitive=fit_sensitive,
@@ -620,6 +640,7 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
         "n": int(len(frame)), "features": list(features), "outcome": outcome, "primary_method": primary,
         "reference": {f: _value_text(v) if not isinstance(v, str) else v for f, v in reference.items()},
         "reference_score": reference_score, "methods": methods, "groups": groups, "proxies": proxies,
+        "groups_method": "integrated_gradients" if attributions is not None else "permutation",
         "local": local, "n_randomized_models": len(randomized),
         "params": {"n_repeats": n_repeats, "ig_steps": ig_steps, "deletion_k": deletion_k, "n_random": n_random,
                    "n_bootstrap": n_bootstrap, "confidence_level": level,

@@ -120,6 +120,10 @@ def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuff
     assert len(results["methods"]["permutation"]["randomization"]["per_model"]) == 2
     assert results["features"] == CREDIT_SCHEMA["features"]
     assert results["proxies"]["n_fitted"] == len(train)
+    # Per group, permutation importance within the group stands in for attributions.
+    assert results["groups_method"] == "permutation"
+    female = results["groups"]["sex"]["female"]
+    assert female["counted"] and set(female["importance"]) == set(CREDIT_SCHEMA["features"])
 
 
 @pytest.mark.parametrize(("params", "message"), [
