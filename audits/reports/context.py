@@ -71,7 +71,7 @@ _REPORT_TERMS = [
 _METRIC_TERMS = [
     "selection_rate", "tpr", "fpr", "demographic_parity_difference", "demographic_parity_ratio",
     "equalized_odds_difference", "ece", "psi", "robust_accuracy", "attack_success_rate", "membership_auc",
-    "tpr_at_low_fpr", "epsilon",
+    "tpr_at_low_fpr", "epsilon", "deletion_gap", "randomization_similarity", "proxy_auc",
 ]
 
 

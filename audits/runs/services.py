@@ -28,7 +28,8 @@ from training.artifacts import ArtifactError
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
-PACKAGES = ["torch", "numpy", "scipy", "pandas", "scikit-learn", "fairlearn", "adversarial-robustness-toolbox", "opacus"]
+PACKAGES = ["torch", "numpy", "scipy", "pandas", "scikit-learn", "fairlearn", "adversarial-robustness-toolbox", "opacus",
+            "captum"]
 
 
 def audit_run_create(*, actor, version: ModelVersion, kind: str, params: dict | None = None) -> AuditRun:

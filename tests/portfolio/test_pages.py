@@ -367,7 +367,7 @@ def test_the_inbox_shows_the_risk_officer_fairness_evidence_first(personas, pend
     html = login(personas["bob"]).get("/inbox/").content.decode()
     assert "Credit</a> 1.0.0 → Production" in html
     assert "Retrained on 2026 data." in html
-    assert "Shown first: fairness slices, data quality, drift review." in html
+    assert "Shown first: fairness slices, data quality, drift review, explainability." in html
     assert "Fairness slices: pass" in html
 
 

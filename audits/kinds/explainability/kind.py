@@ -1,0 +1,35 @@
+"""The explainability audit kind: what the runs table, the policies and the glossary need to know."""
+
+from __future__ import annotations
+
+from audits.kinds.explainability import figures, thresholds, words
+from audits.runs.registry import AuditKind
+from governance.catalog.controls import Framework
+
+KIND = AuditKind(
+    name="explainability",
+    label=words.LABEL,
+    queue="cpu",
+    runner="audits.kinds.explainability.runner.run",
+    description=(
+        "Global importance with intervals (permutation importance; Captum Integrated Gradients for torch "
+        "models), each method tested by a deletion test and the model-randomization check, importance per "
+        "sensitive group, proxy features for sensitive attributes, and sample decisions explained in words."
+    ),
+    defaults={"n_repeats": 30, "ig_steps": 32, "deletion_k": 5, "n_random": 99, "n_randomized_models": 3,
+              "n_bootstrap": 200, "confidence_level": 0.95, "min_group_count": 20, "n_local_rows": 5,
+              "max_rows": 2000, "seed": 0},
+    # MEASURE 2.9: explained and validated; 2.8: transparency; A.6.2.7 and A.8.2: its crosswalk
+    # (technical documentation, information for users). A proxy finding is a fairness matter too,
+    # but evidence carries one outcome for all its controls, and an untested explanation method
+    # failing would then read as a fairness failure on MEASURE 2.11: the finding is named instead.
+    controls={Framework.AI_RMF: ["MEASURE 2.9", "MEASURE 2.8"], Framework.ISO42001: ["A.6.2.7", "A.8.2"]},
+    figures=figures.explainability_figures,
+    headline=figures.headline,
+    results_template="kinds/explainability/results.html",
+    report_template="kinds/explainability/report.html",
+    reviewers=("risk_officer", "compliance_officer"),
+)
+
+# Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.
+THRESHOLDS = thresholds.THRESHOLDS

@@ -1,0 +1,148 @@
+"""The explainability audit through the worker's task: results, checks, evidence on its controls,
+the run page and the signed report's section."""
+
+import pytest
+
+from audits.runs.models import RunStatus
+from audits.runs.registry import KINDS
+from audits.runs.services import audit_run_create
+from audits.runs.tasks import run_audit
+from governance.catalog.models import Evidence
+
+pytestmark = pytest.mark.django_db
+
+CONTROLS = {"MEASURE 2.9", "MEASURE 2.8", "A.6.2.7", "A.8.2"}
+FAST = {"n_repeats": 5, "n_random": 19, "n_randomized_models": 2, "n_bootstrap": 50, "ig_steps": 16}
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    monkeypatch.setattr("audits.runs.services.audit_run_enqueue", lambda *, run_id: None)
+
+
+@pytest.fixture
+def finished_run(credit_system, personas, no_enqueue):
+    system, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=FAST)
+    assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    return run
+
+
+def test_the_audit_explains_the_credit_model_with_both_methods_tested(finished_run):
+    results = finished_run.results
+    assert set(results["methods"]) == {"permutation", "integrated_gradients"}
+    assert results["primary_method"] == "integrated_gradients"
+    assert results["features"] == ["credit_amount", "duration", "age", "sex", "job", "housing", "saving_accounts",
+                                   "checking_account", "purpose"]
+    metrics = [(c["metric"], c["feature"]) for c in finished_run.checks]
+    for label in ("Permutation importance", "Integrated Gradients (Captum)"):
+        assert ("deletion_gap", label) in metrics and ("randomization_similarity", label) in metrics
+    for method in results["methods"].values():
+        assert method["verdict"] in ("trustworthy", "not trustworthy", "untested")
+    assert len(results["local"]) == 5 and all("score for risk = 1" in row["sentence"] for row in results["local"])
+    assert set(results["groups"]) == {"sex", "age"}
+    assert "captum" in finished_run.package_versions
+
+
+def test_the_evidence_lands_on_the_explainability_controls(finished_run):
+    evidence = Evidence.objects.filter(audit_run_id=finished_run.pk).select_related("assessment__control")
+    assert {e.assessment.control.ref for e in evidence} == CONTROLS
+
+
+def test_the_run_page_and_the_report_section_render_the_results(finished_run, client, personas):
+    client.force_login(personas["alice"])
+    page = client.get(f"/runs/{finished_run.pk}/").content.decode()
+    assert "Explanations and their tests" in page and "Proxies for sensitive attributes" in page
+    assert "Sample decisions explained" in page
+    assert KINDS["explainability"].figures_for(finished_run.results)
+    from django.template.loader import render_to_string
+
+    section = {"results": finished_run.results, "checks": [], "figures": KINDS["explainability"].figures_for(
+        finished_run.results)}
+    html = render_to_string(KINDS["explainability"].report_template, {"section": section})
+    assert "Explanation methods" in html and "Proxy findings" in html
+
+
+def test_a_multiclass_model_is_refused_with_the_reason(personas, no_enqueue):
+    from audits.kinds.explainability.runner import NOT_BINARY
+    from governance.registry import services
+    from tests.conftest import csv_bytes
+    from training.artifacts import torch_artifact
+    from training.recipes import digits_cnn_spec, digits_frame, train_from_spec
+
+    import torch
+
+    alice = personas["alice"]
+    frame = digits_frame().iloc[:200]
+    schema = {"features": [c for c in frame.columns if c != "label"], "label": "label", "sensitive": []}
+    system = services.system_create(actor=alice, name="Digits", slug="digits", purpose="Reads digits")
+    ds = services.dataset_register(actor=alice, system=system, name="d", role="test", upload=csv_bytes(frame),
+                                   schema=schema)
+    spec = {**digits_cnn_spec(), "training": {"epochs": 1, "batch_size": 64, "lr": 1e-3, "seed": 0}}
+    model = train_from_spec(spec, frame, label_column="label", device=torch.device("cpu"))
+    version = services.model_version_register(actor=alice, system=system, version="1.0.0",
+                                              artifact=torch_artifact(model), spec=spec, train_dataset=ds,
+                                              eval_dataset=ds)
+    run = audit_run_create(actor=alice, version=version, kind="explainability", params=FAST)
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run.refresh_from_db()
+    assert run.error == NOT_BINARY.format(n=10)
+
+
+def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuffled_labels(
+        credit_system, credit_frames, personas, no_enqueue):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from governance.registry import services
+    from tests.conftest import CREDIT_SCHEMA
+    from training.artifacts import skops_artifact
+
+    system, version = credit_system
+    train, _ = credit_frames
+    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
+    encoder = make_column_transformer((StandardScaler(), numeric),
+                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
+    pipeline = make_pipeline(encoder, LogisticRegression(max_iter=200))
+    pipeline.fit(train[CREDIT_SCHEMA["features"]], train["risk"])
+    sk = services.model_version_register(actor=personas["alice"], system=system, version="2.0.0-sk",
+                                         artifact=skops_artifact(pipeline), train_dataset=version.train_dataset,
+                                         eval_dataset=version.eval_dataset)
+    run = audit_run_create(actor=personas["alice"], version=sk, kind="explainability", params=FAST)
+    assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    results = run.results
+    assert list(results["methods"]) == ["permutation"] and results["local"] == []
+    assert results["randomization_kind"] == "refitted on shuffled training labels"
+    assert len(results["methods"]["permutation"]["randomization"]["per_model"]) == 2
+    assert results["features"] == CREDIT_SCHEMA["features"]
+    assert results["proxies"]["n_fitted"] == len(train)
+    # Per group, permutation importance within the group stands in for attributions.
+    assert results["groups_method"] == "permutation"
+    female = results["groups"]["sex"]["female"]
+    assert female["counted"] and set(female["importance"]) == set(CREDIT_SCHEMA["features"])
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"n_random": 5}, "params.n_random must be an integer between 19 and 999, not 5."),
+    ({"max_rows": 10**9}, "params.max_rows must be an integer between 50 and 200000, not 1000000000."),
+])
+def test_settings_out_of_bounds_fail_the_run_before_any_work(credit_system, personas, no_enqueue, params, message):
+    _, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run.refresh_from_db()
+    assert run.error == message
+
+
+def test_model_cards_and_oscal_get_each_methods_tests_as_headline_numbers(finished_run):
+    from audits.exports.model_card import headline_metrics
+
+    names = {m["name"]: m for m in headline_metrics(KINDS["explainability"].headline(finished_run.results))}
+    gap = names["integrated_gradients.deletion_gap"]
+    assert gap["value"] == finished_run.results["methods"]["integrated_gradients"]["deletion"]["gap"]
+    assert gap["ci"][0] <= gap["value"] <= gap["ci"][1]
+    assert "permutation.randomization_similarity" in names
