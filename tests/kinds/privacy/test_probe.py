@@ -105,12 +105,15 @@ def test_image_similarity_by_hand():
     assert image_similarity(np.ones(4), np.array([0, 1, 1, 1]))["correlation"] is None  # a flat image has none
 
 
-def test_sensitive_groups_bin_many_valued_numbers_into_quartiles():
-    """1..20: quartile edges 1, 5.75, 10.5, 15.25, 20 (numpy linear interpolation), five values each."""
-    groups = sensitive_groups(pd.Series(range(1, 21)))
-    assert groups.value_counts().to_dict() == {"[1, 5.75]": 5, "(5.75, 10.5]": 5, "(10.5, 15.25]": 5, "(15.25, 20]": 5}
-    assert sensitive_groups(pd.Series(["a", None, "b"])).tolist() == ["a", "NA", "b"]
-    assert sensitive_groups(pd.Series([0, 1, 1])).tolist() == ["0", "1", "1"]
+def test_sensitive_groups_bin_many_valued_numbers_into_quartiles_as_the_fairness_audit_does():
+    """1..20: quartile edges 1, 5.75, 10.5, 15.25, 20 (numpy linear interpolation), five values each;
+    the fairness tables' labels (half-open bins, the top one closed)."""
+    groups = sensitive_groups(pd.Series(range(1, 21), name="score"))
+    assert groups.value_counts().to_dict() == {"[1, 5.75)": 5, "[5.75, 10.5)": 5, "[10.5, 15.25)": 5, "[15.25, 20]": 5}
+    assert sensitive_groups(pd.Series(["a", None, "b"], name="g")).tolist() == ["a", "missing", "b"]
+    assert sensitive_groups(pd.Series([0, 1, 1], name="g")).tolist() == ["0", "1", "1"]
+    # Age, as everywhere: the life-stage bins.
+    assert sensitive_groups(pd.Series([19, 30, 70], name="age")).tolist() == ["[18, 25)", "[25, 35)", "[65, 120)"]
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +284,7 @@ def test_dp_comparison_reports_utility_exposure_and_groups():
         for row in rows:
             assert row["accuracy_change"] == pytest.approx(row["accuracy_after"] - row["accuracy_before"])
             assert 0.0 <= row["selection_rate_after"] <= 1.0
-    assert len(result["groups"]["age"]["groups"]) == 4
+    assert len(result["groups"]["age"]["groups"]) == 5  # the life-stage bins of the fairness audit
     assert any("Bagdasaryan" in ref for ref in result["references"])
 
 
