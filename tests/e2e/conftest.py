@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,10 @@ def _must_fail() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"} or os.environ.get("REQUIRE_BROWSER") == "1"
 
 
-@pytest.fixture(scope="session")
-def browser():
+@contextmanager
+def chromium(*flags: str, capabilities: dict | None = None):
+    """A headless Chromium with its own profile, quit and removed afterwards; skipped (failed
+    in CI) when Chromium or its driver is missing."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         message = f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium chromium-driver; make test does)"
         if _must_fail():
@@ -52,14 +55,24 @@ def browser():
     profile = tempfile.mkdtemp(prefix="e2e-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+    for flag in [*FLAGS, *flags, f"--user-data-dir={profile}"]:
         options.add_argument(flag)
+    for name, value in (capabilities or {}).items():
+        options.set_capability(name, value)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     SHOTS.mkdir(exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="session")
