@@ -21,6 +21,7 @@ class KindsConfig(AppConfig):
             register_controls(kind.name, kind.controls)
             glossary.register_kind(kind.name, label=kind.label, audit=words.AUDIT, metrics=words.METRICS,
                                    aliases=getattr(words, "ALIASES", None),
-                                   kind_metrics=getattr(words, "KIND_METRICS", None))
+                                   kind_metrics=getattr(words, "KIND_METRICS", None),
+                                   outcomes=getattr(words, "OUTCOMES", None))
             policies.register_kind(kind.name, required=getattr(module, "REQUIRED", None),
                                    thresholds=getattr(module, "THRESHOLDS", None))

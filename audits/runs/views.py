@@ -59,7 +59,7 @@ def run_detail(request, run_id):
         "checks": [{**c, "term": glossary.term(c.get("metric"), run.kind),
                     "threshold_text": glossary.threshold_text(c.get("operator"), c.get("threshold"))}
                    for c in run.checks or []],
-        "outcome_text": glossary.outcome_text(run.outcome) if run.outcome else "",
+        "outcome_text": glossary.outcome_text(run.outcome, run.kind) if run.outcome else "",
     })
 
 

@@ -109,6 +109,11 @@ KIND_METRICS: dict[tuple[str, str], Term] = {}
 ALIASES = {"true_positive_rate": "tpr", "false_positive_rate": "fpr"}
 
 
+# (kind, outcome) -> what that outcome means for that kind, where the general words above are
+# not true of it (a drift review's "pass" is "no breach", not "meets a threshold").
+KIND_OUTCOMES: dict[tuple[str, str], str] = {}
+
+
 # Audit kind -> the name the registry gives it ("Privacy (membership inference, model inversion)").
 KIND_LABELS: dict[str, str] = {}
 
@@ -125,13 +130,14 @@ DUPLICATE = "{where}: {key!r} is explained twice, differently; one audit kind mu
 
 
 def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = None, aliases: dict | None = None,
-                  kind_metrics: dict | None = None) -> None:
+                  kind_metrics: dict | None = None, outcomes: dict | None = None) -> None:
     """Add one audit kind's words (called once per kind when Django starts)."""
     for table, key, value, where in (
         [(AUDITS, kind, audit, "AUDITS")]
         + [(METRICS, k, v, "METRICS") for k, v in (metrics or {}).items()]
         + [(ALIASES, k, v, "ALIASES") for k, v in (aliases or {}).items()]
         + [(KIND_METRICS, (kind, k), v, "KIND_METRICS") for k, v in (kind_metrics or {}).items()]
+        + [(KIND_OUTCOMES, (kind, k), v, "KIND_OUTCOMES") for k, v in (outcomes or {}).items()]
     ):
         if table.get(key, value) != value:
             raise ValueError(DUPLICATE.format(where=where, key=key))
@@ -185,7 +191,10 @@ def threshold_text(operator: str, threshold) -> str:
     return f"The policy's threshold is {operator} {value}."
 
 
-def outcome_text(outcome: str) -> str:
+def outcome_text(outcome: str, kind: str | None = None) -> str:
+    """What an outcome means; the audit kind's own words where it registered some."""
+    if (kind, outcome) in KIND_OUTCOMES:
+        return KIND_OUTCOMES[(kind, outcome)]
     return OUTCOMES.get(outcome, str(outcome or "").capitalize())
 
 

@@ -281,7 +281,7 @@ def wizard_results(request, slug, version_id):
     runs = []
     for kind, run in sorted(latest.items()):
         runs.append({"run": run, "term": glossary.audit(kind), "groups": _explained_checks(run),
-                     "outcome_text": glossary.outcome_text(run.outcome) if run.outcome else ""})
+                     "outcome_text": glossary.outcome_text(run.outcome, kind) if run.outcome else ""})
     finished = bool(runs) and all(r["run"].is_finished for r in runs)
     return _page(request, "results", "results", {
         "system": version.system, "version": version, "runs": runs, "finished": finished,

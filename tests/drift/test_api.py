@@ -192,6 +192,10 @@ def test_the_pages_upload_a_batch_review_it_and_show_the_breach(
 
     page = client.get(f"/runs/{run.pk}/").content.decode()
     assert "Feature &#x27;credit_amount&#x27; drifted" in page and page.count("<svg") >= 10
+    # The page states the review's one error budget, and its outcome words are the drift kind's own.
+    assert "α = 0.01 for the whole review, split evenly (bonferroni)" in page
+    assert "Breach: a check moved beyond what sampling noise on both sides explains" in page
+    assert "even allowing for uncertainty" not in page
     page = client.get("/systems/credit/").content.decode()
     assert "Retraining recommendations" in page and "Accept: retraining planned" in page
     assert "Dismiss</option>" not in page  # the owner may not dismiss their own breach

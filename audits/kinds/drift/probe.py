@@ -393,8 +393,10 @@ def category_counts(series):
     # Counting the values themselves (not a category dtype's categories) leaves out
     # unused categories, which would put empty columns in the test.
     values = series[series.notna()].to_numpy(dtype=object)
-    codes, names = pd.factorize(np.array([str(v) for v in values], dtype=object))
-    counts = np.bincount(codes, minlength=len(names))
+    codes, uniques = pd.factorize(values)
+    # Text only for the distinct values; then values whose text is equal merge.
+    codes_by_name, names = pd.factorize(np.array([str(u) for u in uniques], dtype=object))
+    counts = np.bincount(codes_by_name[codes], minlength=len(names)) if len(codes) else np.zeros(0, int)
     order = np.argsort(-counts, kind="stable")
     names = np.asarray(names, dtype=object)
     return pd.Series(counts[order], index=pd.Index(names[order], dtype=object))
