@@ -70,7 +70,12 @@ def wilson_bounds(k, n, *, alpha):
     z = stats.norm.isf(alpha)
     centre = (k + z * z / 2) / (n + z * z)
     half = z / (n + z * z) * np.sqrt(k * (n - k) / n + z * z / 4)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # Exactly 0 at k = 0 and 1 at k = n, and on the right side of k / n, where rounding
+    # would otherwise leave a bound a hair beyond its estimate.
+    p = k / n
+    low = np.where(k == 0, 0.0, np.minimum(centre - half, p))
+    high = np.where(k == n, 1.0, np.maximum(centre + half, p))
+    return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
 def mover_lower(terms, *, alpha):
@@ -169,17 +174,18 @@ def _gap_check(feature, metric, before, after, *, max_increase, level, min_group
     pairs = np.array(list(itertools.permutations(range(len(groups)), 2)))
     per_contrast = level / (len(pairs) * len(rates))
     # Every contrast b[g] - b[h] - (a[i] - a[j]) at once: the batch pairs down, the audited across.
-    b_est, b_spread = _pair_terms(after, groups, rates, pairs, alpha=per_contrast)
-    a_est, a_spread = _pair_terms(before, groups, rates, pairs, alpha=per_contrast)
+    b_est, b_spread = _pair_terms(after, groups, rates, pairs, alpha=per_contrast, subtracted=False)
+    a_est, a_spread = _pair_terms(before, groups, rates, pairs, alpha=per_contrast, subtracted=True)
     lower = b_est[:, None] - a_est[None, :] - np.sqrt(b_spread[:, None] + a_spread[None, :])
     bound = float(np.max(np.min(lower, axis=1)))
     entry.update(change_lower_bound=bound, breach=bool(bound > max_increase))
     return entry
 
 
-def _pair_terms(side, groups, rates, pairs, *, alpha):
-    """Per (ordered pair, rate): the estimate p[g] - p[h] and the MOVER spread
-    (p[g] - lower[g])^2 + (upper[h] - p[h])^2 that lowers it (or, subtracted, raises it)."""
+def _pair_terms(side, groups, rates, pairs, *, alpha, subtracted):
+    """Per (ordered pair, rate): the estimate p[g] - p[h] and the MOVER spread on the side
+    that lowers the contrast: (p[g] - lower[g])^2 + (upper[h] - p[h])^2 when p[g] - p[h] is
+    added, (upper[g] - p[g])^2 + (p[h] - lower[h])^2 when it is subtracted."""
     estimates, spreads = [], []
     for _, num, den in rates:
         k = np.array([_total(side[g], num) for g in groups], dtype=float)
@@ -188,7 +194,10 @@ def _pair_terms(side, groups, rates, pairs, *, alpha):
         low, high = wilson_bounds(k, n, alpha=alpha)
         g, h = pairs[:, 0], pairs[:, 1]
         estimates.append(p[g] - p[h])
-        spreads.append((p[g] - low[g]) ** 2 + (high[h] - p[h]) ** 2)
+        if subtracted:
+            spreads.append((high[g] - p[g]) ** 2 + (p[h] - low[h]) ** 2)
+        else:
+            spreads.append((p[g] - low[g]) ** 2 + (high[h] - p[h]) ** 2)
     return np.concatenate(estimates), np.concatenate(spreads)
 
 

@@ -1,8 +1,11 @@
 """Tests for audits/kinds/drift/checks.py: bounds against published values, the rules
-by hand-computed cases, and their false-breach rates by seeded simulation."""
+by hand-computed cases, their false-breach rates by seeded simulation, and (hypothesis)
+that every bound sits on the right side of its estimate and inside its range."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audits.kinds.drift.checks import (
     fairness_change,
@@ -125,3 +128,65 @@ def test_at_exactly_the_allowed_rise_the_check_breaches_at_most_its_level(k):
             metrics=["demographic_parity_difference"], max_increase=0.05, level=0.05, min_group_count=30)
         breaches += result["breach"]
     assert breaches <= 400 * 0.05 + 3 * np.sqrt(400 * 0.05 * 0.95)
+
+
+counts = st.integers(min_value=1, max_value=2_000).flatmap(
+    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n)))
+levels = st.floats(min_value=1e-6, max_value=0.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(side=counts, alpha=levels)
+def test_every_wilson_bound_contains_its_estimate_and_stays_in_zero_one(side, alpha):
+    k, n = side
+    low, high = wilson_bounds(k, n, alpha=alpha)
+    assert 0.0 <= float(low) <= k / n <= float(high) <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(reference=counts, batch=counts, alpha=levels)
+def test_the_accuracy_drop_bound_never_exceeds_the_drop_and_stays_in_range(reference, batch, alpha):
+    (rk, rn), (bk, bn) = reference, batch
+    result = performance_decay(correct=bk, n=bn, reference_correct=rk, reference_n=rn, drop_max=0.05,
+                               level=alpha, min_rows=1)
+    assert -1.0 <= result["drop_lower_bound"] <= result["drop"] + 1e-12 <= 1.0 + 1e-12
+
+
+group = st.integers(min_value=30, max_value=400).flatmap(lambda n: st.tuples(
+    st.just(n), st.integers(min_value=0, max_value=n)).flatmap(lambda t: st.tuples(
+        st.just(t[0]), st.just(t[1]), st.integers(min_value=0, max_value=t[1]),
+        st.integers(min_value=0, max_value=t[0] - t[1]))))
+
+
+@settings(max_examples=100, deadline=None)
+@given(before=st.lists(group, min_size=2, max_size=4), after=st.lists(group, min_size=2, max_size=4),
+       alpha=levels)
+def test_the_fairness_change_bound_never_exceeds_the_change_and_stays_in_range(before, after, alpha):
+    k = min(len(before), len(after))
+    audited = {"s": {f"g{i}": _cells(*before[i]) for i in range(k)}}
+    current = {"s": {f"g{i}": _cells(*after[i]) for i in range(k)}}
+    result = fairness_change(audited=audited, current=current, max_increase=0.05, level=alpha,
+                             metrics=["demographic_parity_difference"], min_group_count=1)
+    (check,) = result["metrics"]
+    assert 0.0 <= check["audited"] <= 1.0 and 0.0 <= check["current"] <= 1.0
+    assert -2.0 <= check["change_lower_bound"] <= check["change"] + 1e-12
+
+
+def test_the_vectorised_fairness_bound_is_the_mover_bound_of_each_contrast():
+    # Two groups: the bound is the best batch ordered pair against the worst audited one,
+    # each contrast b[g] - b[h] - (a[i] - a[j]) a four-term MOVER bound at level / 2.
+    audited = {"s": {"f": _cells(90, 60, 50, 13), "m": _cells(210, 150, 127, 27)}}
+    current = {"s": {"f": _cells(120, 80, 30, 10), "m": _cells(300, 200, 180, 40)}}
+    level = 0.01
+    (check,) = fairness_change(audited=audited, current=current, metrics=["demographic_parity_difference"],
+                               max_increase=0.05, level=level, min_group_count=30)["metrics"]
+    sel = {side: {g: (c["tp"] + c["fp"], sum(c.values())) for g, c in cells["s"].items()}
+           for side, cells in (("a", audited), ("b", current))}
+
+    def contrast(g, h, i, j):
+        return mover_lower([(+1, *sel["b"][g]), (-1, *sel["b"][h]), (-1, *sel["a"][i]), (+1, *sel["a"][j])],
+                           alpha=level / 2)
+
+    expected = max(min(contrast(g, h, i, j) for i, j in (("f", "m"), ("m", "f")))
+                   for g, h in (("f", "m"), ("m", "f")))
+    assert check["change_lower_bound"] == pytest.approx(expected, abs=1e-12)
