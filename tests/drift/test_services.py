@@ -318,13 +318,35 @@ def test_the_decision_rule_comes_from_the_run_then_the_policy_then_the_defaults(
 
     Policy.objects.filter(risk_tier="high", environment="production").update(
         audit_requirements={"drift": {"rule": {"alpha": 0.01, "psi_bands": [0.2, 0.3]}}})
-    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"), params={"alpha": 0.1, "psi_bins": None})
+    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"),
+                          params={"alpha": 0.005, "psi_bins": None, "min_batch_rows": 200})
 
     rule, sources = _rule(run)
 
-    assert (rule["alpha"], sources["alpha"]) == (0.1, "run parameters")
+    assert (rule["alpha"], sources["alpha"]) == (0.005, "run parameters")
+    assert (rule["min_batch_rows"], sources["min_batch_rows"]) == (200, "run parameters")
     assert (rule["psi_bands"], sources["psi_bands"]) == ([0.2, 0.3], "policy 'High risk - production'")
     assert (rule["psi_bins"], sources["psi_bins"]) == (10, "default")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"alpha": 0.1}, "params.alpha: 0.1 would make the review less demanding than the policy; it must be "
+                     "at most 0.01. A request may ask for more evidence, never less."),
+    ({"min_batch_rows": 10}, "params.min_batch_rows: 10 would make the review less demanding than the policy; "
+                             "it must be at least 50. A request may ask for more evidence, never less."),
+    ({"min_group_count": 5}, "params.min_group_count: 5 would make the review less demanding than the policy; "
+                             "it must be at least 30. A request may ask for more evidence, never less."),
+])
+def test_a_run_may_not_ask_for_a_weaker_review_than_the_policy(catalog, params, message):
+    from types import SimpleNamespace
+
+    from audits.kinds.drift.runner import _rule
+    from audits.runs.runner import AuditInputError
+
+    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"), params=params)
+    with pytest.raises(AuditInputError) as excinfo:
+        _rule(run)
+    assert str(excinfo.value) == message
 
 
 def test_the_drift_panel_reads_in_five_queries_however_many_recommendations(

@@ -24,7 +24,9 @@ split evenly over the review's checks (Bonferroni), so that a batch drawn from t
 distribution breaches at most alpha of the time; a batch under min_batch_rows rows, and a fairness
 gap over groups under min_group_count, are "insufficient data". Each setting comes from the run's
 params when given (not null), else from the policy's `audit_requirements["drift"]["rule"]`, else
-RULE_DEFAULTS; results["rule_sources"] says which. The run's outcome is "fail" on a breach (which
+RULE_DEFAULTS; results["rule_sources"] says which. A run may make the review more demanding (a
+smaller alpha, larger minimums), never less: a weaker setting fails the run with a message naming
+it. The run's outcome is "fail" on a breach (which
 fails the drift evidence), "inconclusive" when the batch is too small to decide, else "pass".
 """
 
@@ -58,6 +60,8 @@ NO_BATCH = "There is no production batch to review; upload one first (POST /api/
 BAD_BATCH = "params.batch: {batch} is not a production batch of this system."
 BAD_LABELS = "The batch's label column '{label}' must hold the model's classes 0 and 1; found {found}."
 NO_REFERENCE = "The version has no training or evaluation dataset to compare the batch with."
+WEAKER = ("params.{key}: {value!r} would make the review less demanding than the policy; it must be {bound} "
+          "{policy!r}. A request may ask for more evidence, never less.")
 
 
 def run(*, run: AuditRun, progress) -> RunOutcome:
@@ -138,13 +142,26 @@ def _rule(run) -> tuple[dict, dict]:
     from_policy = (policy.audit_requirements.get("drift") or {}).get("rule") or {}
     rule, sources = {}, {}
     for key, default in RULE_DEFAULTS.items():
+        floor = from_policy[key] if from_policy.get(key) is not None else default
         if run.params.get(key) is not None:
+            _check_not_weaker(key, run.params[key], floor)
             rule[key], sources[key] = run.params[key], "run parameters"
         elif from_policy.get(key) is not None:
             rule[key], sources[key] = from_policy[key], f"policy '{policy.name}'"
         else:
             rule[key], sources[key] = default, "default"
     return rule, sources
+
+
+def _check_not_weaker(key, value, policy_value) -> None:
+    """A request may ask for more evidence or a smaller error budget, never less or a larger one."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, policy_value))
+    if not numbers:
+        return  # a malformed value is the probe's to refuse, with its own message
+    if key == "alpha" and value > policy_value:
+        raise AuditInputError(WEAKER.format(key=key, value=value, bound="at most", policy=policy_value))
+    if key in ("min_batch_rows", "min_group_count") and value < policy_value:
+        raise AuditInputError(WEAKER.format(key=key, value=value, bound="at least", policy=policy_value))
 
 
 def _describe(dataset: Dataset) -> dict:
