@@ -147,6 +147,11 @@ KIND_METRICS: dict[tuple[str, str], Term] = {}
 ALIASES = {"true_positive_rate": "tpr", "false_positive_rate": "fpr"}
 
 
+# (kind, outcome) -> what that outcome means for that kind, where the general words above are
+# not true of it (a drift review's "pass" is "no breach", not "meets a threshold").
+KIND_OUTCOMES: dict[tuple[str, str], str] = {}
+
+
 # Audit kind -> the name the registry gives it ("Privacy (membership inference, model inversion)").
 KIND_LABELS: dict[str, str] = {}
 

@@ -193,6 +193,10 @@ def test_the_pages_upload_a_batch_review_it_and_show_the_breach(
 
     page = client.get(f"/runs/{run.pk}/").content.decode()
     assert "Feature &#x27;credit_amount&#x27; drifted" in page and page.count("<svg") >= 10
+    # The page states the review's one error budget, and its outcome words are the drift kind's own.
+    assert "α = 0.01 for the whole review, split evenly (bonferroni)" in page
+    assert "Breach: a check moved beyond what sampling noise on both sides explains" in page
+    assert "even allowing for uncertainty" not in page
     page = client.get("/systems/credit/").content.decode()
     assert "Retraining recommendations" in page and "Accept: retraining planned" in page
     assert "Dismiss</option>" not in page  # the owner may not dismiss their own breach
@@ -220,3 +224,24 @@ def test_a_review_on_a_chosen_batch_is_requested_from_the_page_and_an_unknown_ba
     r = client.post("/systems/credit/drift/review/", {"version": str(version.pk), "batch": "not-a-uuid"}, follow=True)
     assert "batch: no such dataset of this system." in r.content.decode()
     assert AuditRun.objects.filter(kind="drift").count() == 1
+
+
+def test_the_page_of_a_batch_too_small_to_decide_says_insufficient_data_not_pass(
+        credit_system, credit_frames, personas, client, no_enqueue, django_capture_on_commit_callbacks):
+    system, version = credit_system
+    _, test = credit_frames
+    client.force_login(personas["alice"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/systems/credit/drift/batches/", {
+            "version": str(version.pk), "review": "on",
+            "file": SimpleUploadedFile("b.csv", csv_bytes(test.head(30)))})
+    run = AuditRun.objects.get(kind="drift")
+    run_audit = __import__("audits.runs.tasks", fromlist=["run_audit"]).run_audit
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    page = client.get(f"/runs/{run.pk}/").content.decode()
+    assert "The batch has 30 rows, fewer than the 50 a review needs to decide" in page
+    assert "Insufficient data: the batch is smaller than the review needs to decide" in page
+    assert "even allowing for uncertainty" not in page
+    assert "insufficient data</span>" in client.get("/systems/credit/").content.decode()

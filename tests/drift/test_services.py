@@ -26,6 +26,9 @@ from audits.runs.models import AuditRun, RunStatus
 from audits.drift.models import RecommendationStatus, RetrainingRecommendation
 from audits.runs.tasks import run_audit
 from audits.drift.tasks import scheduled_drift_review
+from django.utils import timezone
+
+from governance.core import glossary
 from governance.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from governance.catalog.models import ControlAssessment, Evidence
 from tests.conftest import csv_bytes
@@ -155,6 +158,55 @@ def test_an_unshifted_batch_does_not_breach(credit_system, credit_frames, person
     assert {e.outcome for e in Evidence.objects.filter(audit_run_id=run.pk)} == {"pass"}
 
 
+def test_a_batch_under_the_minimum_size_is_insufficient_data_and_cannot_breach(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    system, version = credit_system
+    _, test = credit_frames
+    # The demo's shift is large, but 30 rows are fewer than the 50 a review needs.
+    _, run = _review(system, version, personas["alice"], shift_credit_batch(test).head(30))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    assert run.outcome == "inconclusive" and run.results["breach"] is False
+    assert run.results["status"] == "insufficient_data" and run.results["checks"] == 0
+    assert "insufficient data: the batch has fewer than 50 rows, so it cannot breach." in run.log
+    assert not RetrainingRecommendation.objects.exists() and mail.outbox == []
+    assert glossary.outcome_text("inconclusive", "drift").startswith("Insufficient data: the batch is smaller")
+    assert "even allowing for uncertainty" not in glossary.outcome_text("pass", "drift")
+
+
+def test_fairness_drift_compares_group_counts_on_the_evaluation_data_with_the_batch(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    system, version = credit_system
+    AuditRun.objects.create(system=system, version=version, kind="fairness", queue="cpu",
+                            status=RunStatus.SUCCEEDED, outcome="pass", finished_at=timezone.now(),
+                            results={"features": {"sex": {}, "age": {}}}, params={"min_slice_count": 20})
+    _, test = credit_frames
+    _, run = _review(system, version, personas["alice"], test)  # the evaluation split itself
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    fairness = run.results["fairness"]
+    names = [m["metric"] for m in fairness["metrics"]]
+    assert names == ["demographic_parity_difference (sex)", "equalized_odds_difference (sex)",
+                     "demographic_parity_difference (age)", "equalized_odds_difference (age)"]
+    for m in fairness["metrics"]:
+        # Same rows on both sides: the gaps agree, and nothing breaches.
+        assert m["breach"] is False
+        if m["status"] == "tested":
+            assert m["audited"] == pytest.approx(m["current"]) and m["change_lower_bound"] < 0
+    sex_dp = fairness["metrics"][0]
+    assert sex_dp["status"] == "tested" and sorted(sex_dp["groups"]) == ["female", "male"]
+    # Every tested check shares the budget with the features, the output and the accuracy.
+    tested = sum(m["status"] == "tested" for m in fairness["metrics"])
+    assert run.results["checks"] == len(run.results["features"]) + 1 + 1 + tested
+    assert fairness["level"] == pytest.approx(run.results["params"]["alpha"] / run.results["checks"])
+
+
 def test_a_breach_is_handled_once_even_if_the_review_is_delivered_twice(
         credit_system, personas, django_capture_on_commit_callbacks):
     system, version = credit_system
@@ -266,13 +318,35 @@ def test_the_decision_rule_comes_from_the_run_then_the_policy_then_the_defaults(
 
     Policy.objects.filter(risk_tier="high", environment="production").update(
         audit_requirements={"drift": {"rule": {"alpha": 0.01, "psi_bands": [0.2, 0.3]}}})
-    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"), params={"alpha": 0.1, "psi_bins": None})
+    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"),
+                          params={"alpha": 0.005, "psi_bins": None, "min_batch_rows": 200})
 
     rule, sources = _rule(run)
 
-    assert (rule["alpha"], sources["alpha"]) == (0.1, "run parameters")
+    assert (rule["alpha"], sources["alpha"]) == (0.005, "run parameters")
+    assert (rule["min_batch_rows"], sources["min_batch_rows"]) == (200, "run parameters")
     assert (rule["psi_bands"], sources["psi_bands"]) == ([0.2, 0.3], "policy 'High risk - production'")
     assert (rule["psi_bins"], sources["psi_bins"]) == (10, "default")
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"alpha": 0.1}, "params.alpha: 0.1 would make the review less demanding than the policy; it must be "
+                     "at most 0.01. A request may ask for more evidence, never less."),
+    ({"min_batch_rows": 10}, "params.min_batch_rows: 10 would make the review less demanding than the policy; "
+                             "it must be at least 50. A request may ask for more evidence, never less."),
+    ({"min_group_count": 5}, "params.min_group_count: 5 would make the review less demanding than the policy; "
+                             "it must be at least 30. A request may ask for more evidence, never less."),
+])
+def test_a_run_may_not_ask_for_a_weaker_review_than_the_policy(catalog, params, message):
+    from types import SimpleNamespace
+
+    from audits.kinds.drift.runner import _rule
+    from audits.runs.runner import AuditInputError
+
+    run = SimpleNamespace(system=SimpleNamespace(risk_tier="high"), params=params)
+    with pytest.raises(AuditInputError) as excinfo:
+        _rule(run)
+    assert str(excinfo.value) == message
 
 
 def test_the_drift_panel_reads_in_five_queries_however_many_recommendations(

@@ -16,12 +16,15 @@ def _drift_caption(entry: dict, what: str) -> str:
         parts.append(f"Jensen-Shannon {entry['js_distance']:.3f}")
     if entry.get("wasserstein") is not None:
         parts.append(f"Wasserstein {entry['wasserstein']:.4g}")
-    p_value = entry.get("p_value_adjusted", entry.get("p_value"))
+    adjusted = entry.get("p_value_adjusted")
+    p_value = entry.get("p_value") if adjusted is None else adjusted
     if p_value is not None:
-        parts.append(f"{'adjusted ' if 'p_value_adjusted' in entry else ''}p {p_value:.2g}")
+        parts.append(f"{'adjusted ' if adjusted is not None else ''}p {p_value:.2g}")
     if entry.get("unseen_categories"):
         parts.append("unseen: " + ", ".join(map(str, entry["unseen_categories"][:5])))
-    verdict = "drifted" if entry.get("drifted") else "stable under the rule"
+    verdict = ("drifted" if entry.get("drifted")
+               else "insufficient data, not decided" if entry.get("status") == "insufficient_data"
+               else "stable under the rule")
     return f"{what}: {'; '.join(parts)} - {verdict}."
 
 

@@ -2,7 +2,35 @@
 
 Pure functions, no Django. ``drift_review`` is the entry point; every statistic
 is computed by a small primitive below it so tests can check each one against
-scipy or a hand-computed value.
+scipy or a hand-computed value. Performance decay and fairness drift live in
+``checks.py`` beside this module.
+
+One error budget per review
+    A review runs m checks: one test per feature with enough batch values, one
+    for the model's output, one for accuracy on labelled batch rows, and one per
+    sensitive feature and fairness metric. The review's budget ``alpha``
+    (default 0.01) is split evenly: each check is judged at alpha / m
+    (Bonferroni), so the chance that a batch drawn from the reference
+    distribution breaches anywhere is at most the sum of the checks' own
+    false-breach rates, at most alpha when each holds its level, whatever the
+    dependence between checks (C. E. Bonferroni, 1936; any multiple-testing
+    text, e.g. J. C. Hsu, *Multiple Comparisons*, Chapman & Hall 1996). The KS
+    tests hold their level exactly (scipy's exact distribution) or
+    asymptotically; the chi-square and the accuracy and fairness bounds to the
+    accuracy of their approximations, which tests/benchmarks/
+    bench_verdicts_drift.py measures (BENCHMARKS.md, "Verdicts: drift"). A feature's
+    "adjusted p-value" is min(1, m * p); it drifts when that is below alpha AND
+    its PSI is at least moderate (an effect-size floor: with a million rows a
+    negligible shift is "significant"). PSI alone never breaches: at 100 rows
+    its sampling noise alone reaches the "major" band. Benjamini-Hochberg, the
+    earlier default, controls the false discovery rate, not the chance of a
+    false breach, and is no longer accepted.
+
+Minimum evidence
+    A batch with fewer than ``min_batch_rows`` rows, a feature with fewer than
+    that many values in the batch, accuracy on fewer labelled rows, and a
+    fairness gap over groups smaller than ``min_group_count`` say "insufficient
+    data": they are reported, never a breach, and spend none of the budget.
 
 Numeric features
     * PSI on reference-quantile bins: the ``psi_bins - 1`` inner edges are the
@@ -13,8 +41,21 @@ Numeric features
       so batch values outside the reference range land in the end bins. Bins
       are right-closed: ``(e[i-1], e[i]]``, so the bin ending at the q-quantile
       holds at least a q share of the reference.
-    * Two-sample Kolmogorov-Smirnov statistic and p-value, equal to
-      ``scipy.stats.ks_2samp`` (two-sided, ``method="auto"``).
+    * Two-sample Kolmogorov-Smirnov statistic (``ks_statistic``, equal to
+      ``scipy.stats.ks_2samp``'s) and a test of correct size. Without ties the
+      p-value is scipy's (two-sided, ``method="auto"``). With ties (integer
+      ages, counts, durations) that p-value is far too conservative: it assumes
+      a continuous distribution, and ties can only lower the statistic
+      (0.6% rejections at 0.05 for Poisson(2) samples of 300). There the test
+      breaks ties at random: rows are ranked by (value, an independent uniform
+      key), and the KS test runs on those ranks. Under the null hypothesis the
+      batch's ranks are then a uniformly random subset of 1..n+m, exactly the
+      continuous case, so scipy's exact / asymptotic p-value has its nominal
+      size (randomised ranks for ties: J. Hajek, Z. Sidak & P. K. Sen, *Theory
+      of Rank Tests*, 2nd ed., Academic Press 1999, on ties; W. J. Conover,
+      *Practical Nonparametric Statistics*, 3rd ed., Wiley 1999, on KS being
+      conservative for discrete data). The key comes from the review's
+      ``seed``, so a review is reproducible. ``test`` names which was used.
     * Wasserstein-1 distance, equal to ``scipy.stats.wasserstein_distance``,
       and the same divided by the reference standard deviation (unit-free,
       what Evidently calls "normed"), ``None`` when that deviation is 0.
@@ -27,8 +68,16 @@ Categorical features
       contingency test rather than goodness-of-fit against the reference
       proportions because the reference is itself a sample, and because a
       category unseen in the reference would make a goodness-of-fit statistic
-      infinite.
-    * PSI over the union of categories.
+      infinite. Sparse categories make the chi-square approximation liberal
+      (7.9% rejections at 0.05 for 40 Zipf categories and a batch of 100), so
+      categories whose expected count in either row would be below 5
+      (W. G. Cochran, "Some methods for strengthening the common chi-square
+      tests", Biometrics 10(4), 1954) are merged, rarest first, into one
+      "(rare)" column until every expected count is at least 5. The merge
+      reads only the pooled counts, which the null hypothesis leaves fixed,
+      so it does not bias the test. ``merged_categories`` names them; with
+      fewer than two columns left there is nothing to test (p-value None).
+    * PSI over the union of categories (unmerged).
     * Jensen-Shannon distance, base 2, equal to
       ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
     * Categories present in the batch but not in the reference are reported by
@@ -43,7 +92,8 @@ PSI and empty bins
 Missing values
     NaN and +-inf in numeric columns, and NaN/None in categorical columns, are
     left out of the distributions; their fractions are reported per feature.
-    A feature with no values in the batch is a breach.
+    A feature with no values at all in a batch of at least ``min_batch_rows``
+    rows is a breach: that is a broken pipeline, not sampling noise.
 """
 
 import math
@@ -53,6 +103,9 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from audits.kinds.drift import checks
+from audits.kinds.drift.checks import FAIRNESS_METRICS, INSUFFICIENT, TESTED
+
 PSI_EPSILON = 1e-4
 # scipy.stats.ks_2samp(method="auto") is exact up to this size, asymptotic above.
 KS_EXACT_MAX_N = 10_000
@@ -60,7 +113,15 @@ KS_EXACT_MAX_N = 10_000
 # into one "(other)" bar so the stored JSON stays small for high cardinality.
 OVERLAY_MAX_CATEGORIES = 30
 OVERLAY_OTHER = "(other)"
-CORRECTIONS = ("benjamini-hochberg", "bonferroni")
+RARE = "(rare)"
+MIN_EXPECTED = 5  # Cochran's rule for the chi-square approximation
+# The review's family-wise rule; p-value adjustments offered as primitives.
+CORRECTIONS = ("bonferroni",)
+ADJUSTMENTS = ("benjamini-hochberg", "bonferroni")
+DEFAULT_ALPHA = 0.01
+MIN_BATCH_ROWS = 50
+MIN_GROUP_COUNT = 30
+NO_VALUES = "no_values"
 
 ERR_NOT_DATAFRAME = "{name} must be a pandas DataFrame."
 ERR_NO_FEATURES = "Give at least one column in numeric or categorical."
@@ -71,8 +132,14 @@ ERR_NOT_NUMERIC = "Column '{column}' is listed as numeric but holds non-numeric 
 ERR_EMPTY_REFERENCE = "Column '{column}' has no non-missing values in the reference."
 ERR_PSI_BINS = "psi_bins must be an integer >= 2, got {value!r}."
 ERR_ALPHA = "alpha must be a number strictly between 0 and 1, got {value!r}."
-ERR_CORRECTION = "correction must be one of {choices}, got {value!r}."
+ERR_CORRECTION = (
+    "correction must be one of {choices}, got {value!r}: a review's breach must control the "
+    "chance of any false breach (family-wise), which the false discovery rate does not."
+)
+ERR_ADJUSTMENT = "method must be one of {choices}, got {value!r}."
 ERR_PSI_BANDS = "psi_bands must be two numbers 0 < moderate < major, got {value!r}."
+ERR_MIN_ROWS = "{name} must be an integer >= 1, got {value!r}."
+ERR_SEED = "seed must be an integer >= 0, got {value!r}."
 ERR_PREDICTIONS_PAIR = "reference_predictions needs current_predictions."
 ERR_PREDICTIONS_1D = "{name} must be one-dimensional (one prediction per row)."
 ERR_LABELS_NEED_PREDICTIONS = "current_labels needs current_predictions."
@@ -80,10 +147,12 @@ ERR_LABELS_LENGTH = (
     "current_labels has {n_labels} rows but current_predictions has {n_predictions}."
 )
 ERR_REFERENCE_ACCURACY = "reference_accuracy must be between 0 and 1, got {value!r}."
+ERR_REFERENCE_ROWS = "reference_accuracy_rows must be an integer >= 1 or None, got {value!r}."
 ERR_DROP_MAX = "performance_drop_max must be a number >= 0, got {value!r}."
 ERR_FAIRNESS = (
-    'fairness_drift must be a dict {"audited": {metric: value}, '
-    '"current": {metric: value}, "max_increase": number >= 0}.'
+    'fairness_drift must be a dict {"audited": {feature: {group: {"tn", "fp", "fn", "tp"}}}, '
+    '"current": {same}, "metrics": [names], "max_increase": number >= 0}; metrics are '
+    + ", ".join(FAIRNESS_METRICS) + "."
 )
 
 
@@ -182,8 +251,8 @@ def adjust_pvalues(pvalues, *, method="benjamini-hochberg"):
     BH: p_adj(i) = min over j >= i of (m / j) * p(j), on p sorted ascending;
     equal to ``scipy.stats.false_discovery_control(p, method="bh")``.
     """
-    if method not in CORRECTIONS:
-        raise ValueError(ERR_CORRECTION.format(choices=CORRECTIONS, value=method))
+    if method not in ADJUSTMENTS:
+        raise ValueError(ERR_ADJUSTMENT.format(choices=ADJUSTMENTS, value=method))
     p = np.asarray(pvalues, dtype=float)
     m = len(p)
     if m == 0:
@@ -198,16 +267,82 @@ def adjust_pvalues(pvalues, *, method="benjamini-hochberg"):
     return adjusted.tolist()
 
 
+
 def is_drifted(psi, p_adjusted, *, alpha, psi_bands):
-    """The decision rule: significant AND at least moderate, or major on its own.
+    """The decision rule: significant at the review's budget AND at least moderate.
 
     A p-value alone is not enough: with a million rows a negligible shift is
-    "significant". A major PSI alone is enough: it is large whatever the test.
+    "significant". A PSI alone is not enough either: on a small batch its noise
+    alone reaches the major band, and a breach must spend the error budget.
     """
-    if psi is None:
+    if psi is None or p_adjusted is None:
         return False
-    significant = p_adjusted is not None and p_adjusted < alpha
-    return bool((significant and psi >= psi_bands[0]) or psi >= psi_bands[1])
+    return bool(p_adjusted < alpha and psi >= psi_bands[0])
+
+
+def has_ties(a, b):
+    """Whether two *sorted* samples share a value or repeat one."""
+    pooled = np.sort(np.concatenate((a, b)), kind="mergesort")
+    return bool(len(pooled) > 1 and np.any(pooled[1:] == pooled[:-1]))
+
+
+def tie_broken_ranks(a, b, *, rng):
+    """Ranks 1..n+m of the two samples after breaking ties at random, each side sorted.
+
+    Rows are ordered by (value, independent uniform key): within a run of equal
+    values every order is equally likely, so under the null hypothesis the
+    batch's ranks are a uniformly random subset, as with continuous data.
+    """
+    values = np.concatenate((a, b))
+    side = np.concatenate((np.zeros(len(a), dtype=bool), np.ones(len(b), dtype=bool)))
+    order = np.lexsort((rng.random(len(values)), values))
+    ranks = np.arange(1, len(values) + 1, dtype=float)
+    in_b = side[order]
+    return ranks[~in_b], ranks[in_b]
+
+
+def ks_test(a, b, *, rng):
+    """(test name, statistic the p-value belongs to, p-value) of two *sorted* samples.
+
+    Without ties: scipy's KS test. With ties: the KS test on randomly
+    tie-broken ranks (see the module docstring), whose size is nominal.
+    """
+    if not has_ties(a, b):
+        statistic = ks_statistic_sorted(a, b)
+        return "ks", statistic, ks_pvalue(statistic, a, b)
+    ra, rb = tie_broken_ranks(a, b, rng=rng)
+    statistic = ks_statistic_sorted(ra, rb)
+    return "ks_random_ties", statistic, ks_pvalue(statistic, ra, rb)
+
+
+def merge_sparse_categories(r, c, *, min_expected=MIN_EXPECTED):
+    """Column index per category so that every expected count of the 2 x K table is >= min_expected.
+
+    Expected counts are row total x pooled column count / grand total, so the
+    smaller row needs a pooled count >= min_expected x total / smaller row.
+    Categories below that go, rarest first, into one last column, which keeps
+    taking the next rarest until it is large enough itself. Returns (column
+    index per category, number of columns, indices merged).
+    """
+    pooled = r + c
+    total = pooled.sum()
+    smaller = min(r.sum(), c.sum())
+    if smaller == 0:
+        return np.zeros(len(r), dtype=int), 1, list(range(len(r)))
+    need = min_expected * total / smaller
+    order = np.argsort(pooled, kind="stable")
+    merged, merged_total = [], 0.0
+    for i in order:
+        if pooled[i] >= need and (not merged or merged_total >= need):
+            break
+        merged.append(int(i))
+        merged_total += pooled[i]
+    keep = [i for i in range(len(r)) if i not in set(merged)]
+    column = np.empty(len(r), dtype=int)
+    for j, i in enumerate(keep):
+        column[i] = j
+    column[merged] = len(keep)
+    return column, len(keep) + (1 if merged else 0), merged
 
 
 # ------------------------------------------------------ per-feature statistics
@@ -223,11 +358,15 @@ def numeric_values(frame, column):
     return values[finite], int(len(values) - finite.sum())
 
 
-def numeric_drift(reference, current, *, bins):
-    """PSI, KS and Wasserstein of two 1-d float arrays (missing already removed)."""
+def numeric_drift(reference, current, *, bins, rng=None):
+    """PSI, KS and Wasserstein of two 1-d float arrays (missing already removed).
+
+    ``rng`` breaks ties for the KS test (a fresh seed-0 generator when None).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
     a = np.sort(reference)
-    result = {"test": "ks", "psi": None, "ks_statistic": None, "p_value": None,
-              "wasserstein": None, "wasserstein_normed": None}
+    result = {"test": "ks", "psi": None, "ks_statistic": None, "test_statistic": None,
+              "p_value": None, "wasserstein": None, "wasserstein_normed": None}
     edges = quantile_edges(a, bins=bins)
     ref_props = binned_proportions(a, edges)
     result["overlay"] = {"edges": edges.tolist(), "reference": ref_props.tolist(),
@@ -236,13 +375,15 @@ def numeric_drift(reference, current, *, bins):
         return result
     b = np.sort(current)
     cur_props = binned_proportions(b, edges)
-    statistic = ks_statistic_sorted(a, b)
+    test, test_statistic, p_value = ks_test(a, b, rng=rng)
     distance = wasserstein_sorted(a, b)
     std = float(np.std(a))
     result.update(
+        test=test,
         psi=psi_from_proportions(ref_props, cur_props),
-        ks_statistic=statistic,
-        p_value=ks_pvalue(statistic, a, b),
+        ks_statistic=ks_statistic_sorted(a, b),
+        test_statistic=float(test_statistic),
+        p_value=float(p_value),
         wasserstein=distance,
         wasserstein_normed=distance / std if std > 0 else None,
     )
@@ -251,46 +392,72 @@ def numeric_drift(reference, current, *, bins):
 
 
 def category_counts(series):
-    """Counts per category name (str), missing values left out, most frequent first."""
-    counts = series.value_counts(dropna=True, sort=False)
+    """Counts per category name (str), missing values left out, most frequent first
+    (ties in order of first appearance)."""
     # Names are stored as text; 1 and "1" would merge, which JSON would force anyway.
-    # A plain index (not a CategoricalIndex) and the filter below drop the unused
-    # categories of a category dtype, which would put empty columns in the test.
-    names = pd.Index([str(k) for k in counts.index], dtype=object)
-    counts = pd.Series(counts.to_numpy(), index=names).groupby(level=0, sort=False).sum()
-    return counts[counts > 0].sort_values(ascending=False, kind="stable")
+    # Counting the values themselves (not a category dtype's categories) leaves out
+    # unused categories, which would put empty columns in the test.
+    values = series[series.notna()].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    # Text only for the distinct values; then values whose text is equal merge.
+    codes_by_name, names = pd.factorize(np.array([str(u) for u in uniques], dtype=object))
+    counts = np.bincount(codes_by_name[codes], minlength=len(names)) if len(codes) else np.zeros(0, int)
+    order = np.argsort(-counts, kind="stable")
+    names = np.asarray(names, dtype=object)
+    return pd.Series(counts[order], index=pd.Index(names[order], dtype=object))
 
 
 def categorical_drift(reference, current):
-    """Chi-square contingency test, PSI and Jensen-Shannon distance of two Series."""
+    """Chi-square contingency test (sparse categories merged), PSI and Jensen-Shannon of two Series."""
     ref_counts = category_counts(reference)
     cur_counts = category_counts(current)
-    unseen = [name for name in cur_counts.index if name not in ref_counts.index]
-    names = list(ref_counts.index) + unseen
-    r = ref_counts.reindex(names, fill_value=0).to_numpy(dtype=float)
-    c = cur_counts.reindex(names, fill_value=0).to_numpy(dtype=float)
+    position = {name: i for i, name in enumerate(ref_counts.index)}
+    unseen = [name for name in cur_counts.index if name not in position]
+    for name in unseen:
+        position[name] = len(position)
+    names = list(position)
+    r = np.zeros(len(names))
+    r[:len(ref_counts)] = ref_counts.to_numpy(dtype=float)
+    c = np.zeros(len(names))
+    c[[position[name] for name in cur_counts.index]] = cur_counts.to_numpy(dtype=float)
     result = {"test": "chi2", "psi": None, "chi2_statistic": None, "dof": None,
-              "p_value": None, "js_distance": None, "unseen_categories": unseen}
+              "p_value": None, "js_distance": None, "unseen_categories": unseen,
+              "merged_categories": []}
     if c.sum() > 0:
-        result.update(_categorical_statistics(r, c))
+        result.update(_categorical_statistics(names, r, c))
     result["overlay"] = _category_overlay(names, r, c)
     return result
 
 
-def _categorical_statistics(r, c):
+def chi2_contingency_2xk(table):
+    """(statistic, p-value, dof) of Pearson's chi-square on a 2 x K table, equal to
+    ``scipy.stats.chi2_contingency(table, correction=False)`` without its overhead."""
+    table = np.asarray(table, dtype=float)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    dof = table.shape[1] - 1
+    return statistic, float(stats.chi2.sf(statistic, dof)), int(dof)
+
+
+def _categorical_statistics(names, r, c):
     ref_props, cur_props = r / r.sum(), c / c.sum()
+    column, n_columns, merged = merge_sparse_categories(r, c)
+    statistic, p_value, dof = None, None, None
     if len(r) < 2:
         # One category on both sides: nothing can have moved.
         statistic, p_value, dof = 0.0, 1.0, 0
-    else:
-        test = stats.chi2_contingency(np.vstack((r, c)), correction=False)
-        statistic, p_value, dof = float(test.statistic), float(test.pvalue), int(test.dof)
+    elif n_columns >= 2:
+        table = np.zeros((2, n_columns))
+        np.add.at(table[0], column, r)
+        np.add.at(table[1], column, c)
+        statistic, p_value, dof = chi2_contingency_2xk(table)
     return {
         "psi": psi_from_proportions(ref_props, cur_props),
         "chi2_statistic": statistic,
         "dof": dof,
         "p_value": p_value,
         "js_distance": float(jensenshannon(ref_props, cur_props, base=2)),
+        "merged_categories": [names[i] for i in merged],
     }
 
 
@@ -322,39 +489,48 @@ def drift_review(
     numeric,
     categorical,
     psi_bins=10,
-    alpha=0.05,
-    correction="benjamini-hochberg",
+    alpha=DEFAULT_ALPHA,
+    correction="bonferroni",
     psi_bands=(0.1, 0.25),
+    min_batch_rows=MIN_BATCH_ROWS,
+    min_group_count=MIN_GROUP_COUNT,
+    seed=0,
     reference_predictions=None,
     current_predictions=None,
     current_labels=None,
     reference_accuracy=None,
+    reference_accuracy_rows=None,
     performance_drop_max=0.05,
     fairness_drift=None,
 ):
     """Review a production batch (``current``) against ``reference`` data.
 
-    Decision rule, per feature (and for predictions, on the raw p-value): the
-    feature drifts when its p-value, adjusted across all features by
-    ``correction``, is below ``alpha`` AND its PSI >= ``psi_bands[0]``, or when
-    its PSI >= ``psi_bands[1]`` whatever the p-value. The default bands read
-    PSI < 0.1 stable, 0.1-0.25 moderate, >= 0.25 major: the convention of
-    credit-risk scorecard monitoring (N. Siddiqi, *Credit Risk Scorecards*,
-    Wiley 2006; B. Yurdakul & J. Naranjo, "Statistical properties of the
-    population stability index", Journal of Risk Model Validation 14(4), 2020).
+    The review's error budget ``alpha`` is split evenly over its m checks
+    (Bonferroni; see the module docstring). A feature drifts when its p-value
+    times m is below ``alpha`` AND its PSI >= ``psi_bands[0]``; the model's
+    output likewise. The default bands read PSI < 0.1 stable, 0.1-0.25
+    moderate, >= 0.25 major: the convention of credit-risk scorecard
+    monitoring (N. Siddiqi, *Credit Risk Scorecards*, Wiley 2006; B. Yurdakul &
+    J. Naranjo, "Statistical properties of the population stability index",
+    Journal of Risk Model Validation 14(4), 2020).
 
-    The review breaches when any feature or the predictions drift, a feature
-    has no values in the batch, accuracy on labelled batch rows fell by more
-    than ``performance_drop_max`` from ``reference_accuracy``, or a fairness
-    metric in ``fairness_drift`` rose by more than its ``max_increase``.
+    Accuracy on labelled batch rows (``current_labels``) is compared with
+    ``reference_accuracy``, measured on ``reference_accuracy_rows`` rows, and
+    fairness gaps with their audited values (``fairness_drift``), both with
+    Clopper-Pearson uncertainty on both sides at the check's level (checks.py).
+
+    The review breaches when a check breaches, or a feature has no values in a
+    batch of at least ``min_batch_rows`` rows. A smaller batch cannot breach:
+    its ``status`` is "insufficient_data".
 
     Returns a JSON-serialisable dict::
 
-        {"features": [{"name": "income", "kind": "numeric", "psi": 0.31,
-                       "psi_band": "major", "ks_statistic": 0.2, "p_value": 1e-30,
-                       "p_value_adjusted": 5e-30, "wasserstein": 812.0,
-                       "drifted": True, "overlay": {"edges": [...],
-                       "reference": [...], "current": [...]}, ...}, ...],
+        {"status": "reviewed", "checks": 12, "check_level": 0.000833,
+         "features": [{"name": "income", "kind": "numeric", "status": "tested",
+                       "psi": 0.31, "psi_band": "major", "test": "ks",
+                       "ks_statistic": 0.2, "test_statistic": 0.2, "p_value": 1e-30,
+                       "p_value_adjusted": 1.2e-29, "wasserstein": 812.0,
+                       "drifted": True, "overlay": {...}, ...}, ...],
          "prediction": {...} | None, "performance": {...} | None,
          "fairness": {...} | None, "breach": True,
          "breaches": ["Feature 'income' drifted: PSI 0.310 (major), ..."],
@@ -362,29 +538,71 @@ def drift_review(
     """
     _check_frames(reference, current, numeric=numeric, categorical=categorical)
     _check_options(psi_bins=psi_bins, alpha=alpha, correction=correction,
-                   psi_bands=psi_bands, performance_drop_max=performance_drop_max)
+                   psi_bands=psi_bands, performance_drop_max=performance_drop_max,
+                   min_batch_rows=min_batch_rows, min_group_count=min_group_count, seed=seed)
     _check_predictions(reference_predictions, current_predictions, current_labels,
-                       reference_accuracy)
+                       reference_accuracy, reference_accuracy_rows)
     fairness_drift = _check_fairness(fairness_drift)
+    # One generator per feature, keyed by its position, so one feature's ties
+    # never change another's test.
+    streams = iter(np.random.SeedSequence(seed).spawn(len(numeric) + len(categorical) + 1))
 
-    features = [_numeric_feature(reference, current, name, bins=psi_bins)
+    features = [_numeric_feature(reference, current, name, bins=psi_bins,
+                                 rng=np.random.default_rng(next(streams)))
                 for name in numeric]
     features += [_categorical_feature(reference, current, name) for name in categorical]
-    _decide(features, alpha=alpha, correction=correction, psi_bands=psi_bands)
+    enough = len(current) >= min_batch_rows
+    for feature in features:
+        feature["status"] = _feature_status(feature["n_current"], feature["p_value"],
+                                            enough=enough, min_rows=min_batch_rows)
 
     prediction = None
     if reference_predictions is not None:
-        prediction = prediction_drift(reference_predictions, current_predictions,
-                                      bins=psi_bins, alpha=alpha, psi_bands=psi_bands)
-    performance = None
+        prediction = prediction_drift(reference_predictions, current_predictions, bins=psi_bins,
+                                      rng=np.random.default_rng(next(streams)))
+        prediction["status"] = _feature_status(prediction["n_current"], prediction["p_value"],
+                                               enough=enough, min_rows=min_batch_rows)
+    performance_inputs = None
     if current_labels is not None:
-        performance = performance_decay(current_labels, current_predictions,
-                                        reference_accuracy=reference_accuracy,
-                                        drop_max=performance_drop_max)
-    fairness = None if fairness_drift is None else fairness_change(**fairness_drift)
+        performance_inputs = _performance_inputs(current_labels, current_predictions,
+                                                 reference_accuracy, reference_accuracy_rows)
+    performance_tested = bool(
+        enough and performance_inputs is not None
+        and performance_inputs["reference_n"] is not None
+        and min(performance_inputs["n"], performance_inputs["reference_n"]) >= min_batch_rows)
+    fairness_tested = 0
+    if fairness_drift is not None and enough:
+        fairness_tested = checks.fairness_testable_count(**fairness_drift,
+                                                          min_group_count=min_group_count)
 
-    breaches = _breaches(features, prediction, performance, fairness)
+    tested = [f for f in features if f["status"] == TESTED]
+    if prediction is not None and prediction["status"] == TESTED:
+        tested.append(prediction)
+    n_checks = len(tested) + int(performance_tested) + fairness_tested
+    level = alpha / n_checks if n_checks else alpha
+    for entry in features + ([prediction] if prediction is not None else []):
+        _decide(entry, n_checks=n_checks, alpha=alpha, psi_bands=psi_bands)
+
+    performance = None
+    if performance_inputs is not None:
+        performance = checks.performance_decay(
+            **performance_inputs, drop_max=performance_drop_max, level=level,
+            min_rows=min_batch_rows)
+        if not enough:
+            _too_small(performance)
+    fairness = None
+    if fairness_drift is not None:
+        fairness = checks.fairness_change(**fairness_drift, level=level,
+                                          min_group_count=min_group_count)
+        for entry in fairness["metrics"] if not enough else []:
+            _too_small(entry)
+        fairness["breach"] = any(m["breach"] for m in fairness["metrics"])
+
+    breaches = _breaches(features, prediction, performance, fairness, enough=enough)
     return {
+        "status": "reviewed" if enough else INSUFFICIENT,
+        "checks": int(n_checks),
+        "check_level": float(level),
         "features": features,
         "prediction": prediction,
         "performance": performance,
@@ -397,23 +615,42 @@ def drift_review(
             "psi_bands": [float(psi_bands[0]), float(psi_bands[1])],
             "alpha": float(alpha),
             "correction": correction,
+            "min_batch_rows": int(min_batch_rows),
+            "min_group_count": int(min_group_count),
+            "seed": int(seed),
             "performance_drop_max": float(performance_drop_max),
             "n_reference": int(len(reference)),
             "n_current": int(len(current)),
-            "numeric_test": "ks_2samp (two-sided, scipy method='auto')",
-            "categorical_test": "chi2_contingency (2 x K, no Yates correction)",
+            "numeric_test": "ks_2samp (two-sided, scipy method='auto'); on randomly tie-broken "
+                            "ranks when values are tied",
+            "categorical_test": "chi2_contingency (2 x K, no Yates correction), categories with "
+                                f"an expected count below {MIN_EXPECTED} merged",
+            "interval": "Clopper-Pearson, Bonferroni over the intervals of a check",
         },
     }
 
 
-def _numeric_feature(reference, current, name, *, bins):
+def _too_small(check):
+    """A check on a batch below the minimum size is reported but decides nothing."""
+    check.update(status=INSUFFICIENT, breach=False)
+
+
+def _feature_status(n_current, p_value, *, enough, min_rows):
+    if n_current == 0:
+        return NO_VALUES
+    if not enough or n_current < min_rows or p_value is None:
+        return INSUFFICIENT
+    return TESTED
+
+
+def _numeric_feature(reference, current, name, *, bins, rng):
     ref, ref_missing = numeric_values(reference, name)
     cur, cur_missing = numeric_values(current, name)
     if len(ref) == 0:
         raise ValueError(ERR_EMPTY_REFERENCE.format(column=name))
     entry = {"name": name, "kind": "numeric",
              **_counts(len(ref), ref_missing, len(cur), cur_missing)}
-    entry.update(numeric_drift(ref, cur, bins=bins))
+    entry.update(numeric_drift(ref, cur, bins=bins, rng=rng))
     return entry
 
 
@@ -438,44 +675,37 @@ def _counts(n_ref, ref_missing, n_cur, cur_missing):
     }
 
 
-def _decide(features, *, alpha, correction, psi_bands):
-    """Adjust p-values across features (those with a batch), then apply the rule."""
-    tested = [f for f in features if f["p_value"] is not None]
-    adjusted = adjust_pvalues([f["p_value"] for f in tested], method=correction)
-    for feature in features:
-        feature["p_value_adjusted"] = None
-    for feature, p_adj in zip(tested, adjusted):
-        feature["p_value_adjusted"] = float(p_adj)
-    for feature in features:
-        feature["psi_band"] = psi_band(feature["psi"], bands=psi_bands)
-        feature["drifted"] = is_drifted(feature["psi"], feature["p_value_adjusted"],
-                                        alpha=alpha, psi_bands=psi_bands)
+def _decide(entry, *, n_checks, alpha, psi_bands):
+    """Bonferroni-adjusted p-value over the review's checks, then the rule; untested entries never drift."""
+    entry["psi_band"] = psi_band(entry["psi"], bands=psi_bands)
+    entry["p_value_adjusted"] = None
+    entry["drifted"] = False
+    if entry["status"] == TESTED:
+        entry["p_value_adjusted"] = float(min(1.0, entry["p_value"] * n_checks))
+        entry["drifted"] = is_drifted(entry["psi"], entry["p_value_adjusted"], alpha=alpha,
+                                      psi_bands=psi_bands)
 
 
 # ------------------------------------------- predictions, performance, fairness
 
 
-def prediction_drift(reference_predictions, current_predictions, *, bins=10,
-                     alpha=0.05, psi_bands=(0.1, 0.25)):
-    """Drift of the model's outputs: floats (scores, probabilities) take the
-    numeric path, anything else (class labels) the categorical path. One test,
-    so the raw p-value feeds the decision rule."""
+def prediction_drift(reference_predictions, current_predictions, *, bins=10, rng=None):
+    """Drift statistics of the model's outputs: floats (scores, probabilities)
+    take the numeric path, anything else (class labels) the categorical path.
+    The review decides it as one more check."""
     ref = np.asarray(reference_predictions)
     cur = np.asarray(current_predictions)
     if np.issubdtype(ref.dtype, np.floating) and np.issubdtype(cur.dtype, np.floating):
         ref_ok, cur_ok = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
         result = {"kind": "numeric", **_counts(len(ref_ok), len(ref) - len(ref_ok),
                                                len(cur_ok), len(cur) - len(cur_ok))}
-        result.update(numeric_drift(ref_ok.astype(float), cur_ok.astype(float), bins=bins))
+        result.update(numeric_drift(ref_ok.astype(float), cur_ok.astype(float), bins=bins, rng=rng))
     else:
         ref_s, cur_s = pd.Series(ref), pd.Series(cur)
         ref_missing, cur_missing = int(ref_s.isna().sum()), int(cur_s.isna().sum())
         result = {"kind": "categorical", **_counts(len(ref) - ref_missing, ref_missing,
                                                    len(cur) - cur_missing, cur_missing)}
         result.update(categorical_drift(ref_s, cur_s))
-    result["psi_band"] = psi_band(result["psi"], bands=psi_bands)
-    result["drifted"] = is_drifted(result["psi"], result["p_value"], alpha=alpha,
-                                   psi_bands=psi_bands)
     return result
 
 
@@ -491,77 +721,51 @@ def predicted_labels(predictions, labels):
     return pred
 
 
-def performance_decay(current_labels, current_predictions, *, reference_accuracy=None,
-                      drop_max=0.05):
-    """Batch accuracy against the audited accuracy; breach when the drop > drop_max."""
+def _performance_inputs(current_labels, current_predictions, reference_accuracy, reference_rows):
     y = np.asarray(current_labels)
-    accuracy = float(np.mean(predicted_labels(current_predictions, y) == y)) if len(y) else None
-    drop = None
-    if reference_accuracy is not None and accuracy is not None:
-        drop = float(reference_accuracy) - accuracy
-    return {
-        "metric": "accuracy",
-        "n": int(len(y)),
-        "reference": None if reference_accuracy is None else float(reference_accuracy),
-        "current": accuracy,
-        "drop": drop,
-        "drop_max": float(drop_max),
-        "breach": bool(drop is not None and drop > drop_max),
-    }
+    correct = int(np.sum(predicted_labels(current_predictions, y) == y)) if len(y) else 0
+    inputs = {"correct": correct, "n": int(len(y)), "reference_correct": None, "reference_n": None}
+    if reference_accuracy is not None and reference_rows is not None:
+        # The audited accuracy is a share of whole rows: recover its count.
+        inputs["reference_n"] = int(reference_rows)
+        inputs["reference_correct"] = int(round(float(reference_accuracy) * reference_rows))
+    elif reference_accuracy is not None:
+        inputs["reference_accuracy"] = float(reference_accuracy)
+    return inputs
 
 
-def fairness_change(*, audited, current, max_increase=0.05):
-    """Per-metric change of fairness gaps since the audit (larger = worse, as
-    fairlearn's *_difference metrics); breach when a gap rose by > max_increase.
-    A metric known on one side only is listed with change None, not a breach."""
-    metrics = []
-    for name in list(audited) + [k for k in current if k not in audited]:
-        before, after = audited.get(name), current.get(name)
-        change = None if before is None or after is None else float(after) - float(before)
-        metrics.append({
-            "metric": name,
-            "audited": None if before is None else float(before),
-            "current": None if after is None else float(after),
-            "change": change,
-            "breach": bool(change is not None and change > max_increase),
-        })
-    return {
-        "metrics": metrics,
-        "max_increase": float(max_increase),
-        "breach": any(m["breach"] for m in metrics),
-    }
-
-
-def _breaches(features, prediction, performance, fairness):
+def _breaches(features, prediction, performance, fairness, *, enough):
     reasons = []
     for f in features:
-        if f["n_current"] == 0:
+        if f["status"] == NO_VALUES and enough:
             reasons.append(f"Feature '{f['name']}' has no values in the batch.")
         elif f["drifted"]:
             unseen = f.get("unseen_categories") or []
             extra = f"; unseen categories: {', '.join(map(repr, unseen[:5]))}" if unseen else ""
             reasons.append(f"Feature '{f['name']}' drifted: {_drift_words(f)}{extra}.")
     if prediction is not None and prediction["drifted"]:
-        reasons.append(f"Predictions drifted: {_drift_words(prediction, adjusted=False)}.")
+        reasons.append(f"Predictions drifted: {_drift_words(prediction)}.")
     if performance is not None and performance["breach"]:
         reasons.append(
-            f"Accuracy fell from {performance['reference']:.3f} to "
-            f"{performance['current']:.3f} (drop {performance['drop']:.3f} > "
-            f"allowed {performance['drop_max']:.3f})."
+            f"Accuracy fell from {performance['reference']:.3f} ({performance['reference_n']} rows) "
+            f"to {performance['current']:.3f} ({performance['n']} rows); allowing for the uncertainty "
+            f"of both at level {performance['level']:.2g}, it fell by at least "
+            f"{performance['drop_lower_bound']:.3f} > allowed {performance['drop_max']:.3f}."
         )
     for m in (fairness or {}).get("metrics", []):
         if m["breach"]:
             reasons.append(
                 f"Fairness metric '{m['metric']}' rose from {m['audited']:.3f} to "
-                f"{m['current']:.3f} (+{m['change']:.3f} > allowed "
-                f"{fairness['max_increase']:.3f})."
+                f"{m['current']:.3f}; allowing for the uncertainty of both at level "
+                f"{fairness['level']:.2g}, it rose by at least {m['change_lower_bound']:.3f} "
+                f"> allowed {fairness['max_increase']:.3f}."
             )
     return reasons
 
 
-def _drift_words(result, *, adjusted=True):
-    key, label = ("p_value_adjusted", "adjusted p-value") if adjusted else ("p_value", "p-value")
-    return f"PSI {result['psi']:.3f} ({result['psi_band']}), {label} {result[key]:.2g}"
+def _drift_words(result):
+    return (f"PSI {result['psi']:.3f} ({result['psi_band']}), "
+            f"adjusted p-value {result['p_value_adjusted']:.2g}")
 
 
 # ------------------------------------------------------------------ validation
@@ -570,6 +774,11 @@ def _drift_words(result, *, adjusted=True):
 def _is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)) and math.isfinite(value)
+
+
+def _is_count(value, minimum):
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            and value >= minimum)
 
 
 def _check_frames(reference, current, *, numeric, categorical):
@@ -592,8 +801,9 @@ def _check_frames(reference, current, *, numeric, categorical):
                 raise ValueError(ERR_MISSING_COLUMN.format(column=column, name=name))
 
 
-def _check_options(*, psi_bins, alpha, correction, psi_bands, performance_drop_max):
-    if not isinstance(psi_bins, (int, np.integer)) or isinstance(psi_bins, bool) or psi_bins < 2:
+def _check_options(*, psi_bins, alpha, correction, psi_bands, performance_drop_max,
+                   min_batch_rows, min_group_count, seed):
+    if not _is_count(psi_bins, 2):
         raise ValueError(ERR_PSI_BINS.format(value=psi_bins))
     if not _is_number(alpha) or not 0 < alpha < 1:
         raise ValueError(ERR_ALPHA.format(value=alpha))
@@ -607,10 +817,15 @@ def _check_options(*, psi_bins, alpha, correction, psi_bands, performance_drop_m
         raise ValueError(ERR_PSI_BANDS.format(value=psi_bands))
     if not _is_number(performance_drop_max) or performance_drop_max < 0:
         raise ValueError(ERR_DROP_MAX.format(value=performance_drop_max))
+    for name, value in (("min_batch_rows", min_batch_rows), ("min_group_count", min_group_count)):
+        if not _is_count(value, 1):
+            raise ValueError(ERR_MIN_ROWS.format(name=name, value=value))
+    if not _is_count(seed, 0):
+        raise ValueError(ERR_SEED.format(value=seed))
 
 
 def _check_predictions(reference_predictions, current_predictions, current_labels,
-                       reference_accuracy):
+                       reference_accuracy, reference_accuracy_rows):
     if reference_predictions is not None and current_predictions is None:
         raise ValueError(ERR_PREDICTIONS_PAIR)
     for name, values in (("reference_predictions", reference_predictions),
@@ -627,22 +842,31 @@ def _check_predictions(reference_predictions, current_predictions, current_label
     if reference_accuracy is not None and not (
             _is_number(reference_accuracy) and 0 <= reference_accuracy <= 1):
         raise ValueError(ERR_REFERENCE_ACCURACY.format(value=reference_accuracy))
+    if reference_accuracy_rows is not None and not _is_count(reference_accuracy_rows, 1):
+        raise ValueError(ERR_REFERENCE_ROWS.format(value=reference_accuracy_rows))
 
 
 def _check_fairness(fairness_drift):
-    """Return the validated keyword arguments for fairness_change, or None."""
+    """Return the validated keyword arguments for checks.fairness_change, or None."""
     if fairness_drift is None:
         return None
     if not isinstance(fairness_drift, dict) or set(fairness_drift) - {
-            "audited", "current", "max_increase"}:
+            "audited", "current", "metrics", "max_increase"}:
         raise ValueError(ERR_FAIRNESS)
     audited, current = fairness_drift.get("audited"), fairness_drift.get("current")
+    metrics = list(fairness_drift.get("metrics") or FAIRNESS_METRICS[:1])
     max_increase = fairness_drift.get("max_increase", 0.05)
     if not isinstance(audited, dict) or not isinstance(current, dict):
         raise ValueError(ERR_FAIRNESS)
-    values = list(audited.values()) + list(current.values())
-    if not all(v is None or _is_number(v) for v in values):
+    if any(m not in FAIRNESS_METRICS for m in metrics):
         raise ValueError(ERR_FAIRNESS)
+    for side in (audited, current):
+        for groups in side.values():
+            if not isinstance(groups, dict) or not all(
+                    isinstance(cells, dict) and set(cells) <= set(checks.CELLS)
+                    and all(_is_count(v, 0) for v in cells.values())
+                    for cells in groups.values()):
+                raise ValueError(ERR_FAIRNESS)
     if not _is_number(max_increase) or max_increase < 0:
         raise ValueError(ERR_FAIRNESS)
-    return {"audited": audited, "current": current, "max_increase": max_increase}
+    return {"audited": audited, "current": current, "metrics": metrics, "max_increase": max_increase}

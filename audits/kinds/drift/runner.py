@@ -12,17 +12,22 @@ Beyond the features
                  probability for a 0/1 classifier (numeric tests), the predicted class otherwise.
     performance  when the batch carries labels: its accuracy against the accuracy on the
                  version's evaluation dataset (the audited figure).
-    fairness     when the version has a succeeded fairness audit: demographic parity
-                 difference (and equalized odds difference, with labels) per sensitive feature
-                 on the batch, with the audit's bins and minimum slice count, against the
-                 audited values. Without labels the batch's own predictions stand in for
-                 y_true; selection rates, and so demographic parity, do not use y_true.
+    fairness     when the version has a succeeded fairness audit: confusion counts per group of each
+                 audited sensitive feature, on the version's evaluation dataset (what the audit judged)
+                 and on the batch, sliced alike (the audit's bins; quartile edges taken from the
+                 evaluation data for both). Demographic parity difference, and equalized odds
+                 difference with labels, are judged with uncertainty on both sides. Without labels
+                 the batch's own predictions stand in for y_true; selection rates do not use it.
 
-Decision rule (audits/kinds/drift/probe.py, `drift_review`): a feature drifts when its p-value,
-adjusted across features, is below alpha and its PSI is at least moderate, or when its PSI is
-major. Each setting comes from the run's params when given (not null), else from the policy's
-`audit_requirements["drift"]["rule"]`, else RULE_DEFAULTS; results["rule_sources"] says which.
-The run's outcome is "fail" on a breach (which fails the drift evidence), else "pass".
+Decision rule (audits/kinds/drift/probe.py, `drift_review`): one error budget, alpha (default 0.01),
+split evenly over the review's checks (Bonferroni), so that a batch drawn from the reference
+distribution breaches at most alpha of the time; a batch under min_batch_rows rows, and a fairness
+gap over groups under min_group_count, are "insufficient data". Each setting comes from the run's
+params when given (not null), else from the policy's `audit_requirements["drift"]["rule"]`, else
+RULE_DEFAULTS; results["rule_sources"] says which. A run may make the review more demanding (a
+smaller alpha, larger minimums), never less: a weaker setting fails the run with a message naming
+it. The run's outcome is "fail" on a breach (which
+fails the drift evidence), "inconclusive" when the batch is too small to decide, else "pass".
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from audits.drift.services import drift_breach_handle
-from audits.kinds.drift.probe import drift_review
+from audits.kinds.drift.checks import FAIRNESS_METRICS
+from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
 from audits.kinds.fairness.probe import DEFAULT_AGE_BINS, fairness_audit
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.runner import AuditInputError, RunOutcome
@@ -40,18 +46,22 @@ from governance.registry.selectors import dataset_frame, version_model
 
 RULE_DEFAULTS = {
     "psi_bins": 10,
-    "alpha": 0.05,
-    "correction": "benjamini-hochberg",
+    "alpha": DEFAULT_ALPHA,
+    "correction": "bonferroni",
     "psi_bands": [0.1, 0.25],
+    "min_batch_rows": MIN_BATCH_ROWS,
+    "min_group_count": MIN_GROUP_COUNT,
+    "seed": 0,
     "performance_drop_max": 0.05,
     "fairness_max_increase": 0.05,
 }
-FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
 
 NO_BATCH = "There is no production batch to review; upload one first (POST /api/v1/batches/)."
 BAD_BATCH = "params.batch: {batch} is not a production batch of this system."
 BAD_LABELS = "The batch's label column '{label}' must hold the model's classes 0 and 1; found {found}."
 NO_REFERENCE = "The version has no training or evaluation dataset to compare the batch with."
+WEAKER = ("params.{key}: {value!r} would make the review less demanding than the policy; it must be {bound} "
+          "{policy!r}. A request may ask for more evidence, never less.")
 
 
 def run(*, run: AuditRun, progress) -> RunOutcome:
@@ -67,16 +77,19 @@ def run(*, run: AuditRun, progress) -> RunOutcome:
     current = dataset_frame(batch)
     label = batch.schema.get("label")
     progress(20, "scoring the reference and the batch")
-    scored = _scored(version, reference, current, label)
+    model = version_model(version)
+    scored = _scored(version, model, reference, current, label)
     progress(45, "comparing distributions feature by feature")
     review = drift_review(
         reference, current, numeric=numeric, categorical=categorical, psi_bins=rule["psi_bins"],
         alpha=rule["alpha"], correction=rule["correction"], psi_bands=tuple(rule["psi_bands"]),
+        min_batch_rows=rule["min_batch_rows"], min_group_count=rule["min_group_count"], seed=rule["seed"],
         reference_predictions=scored.get("reference_predictions"),
         current_predictions=scored.get("current_predictions"),
         current_labels=scored.get("current_labels"), reference_accuracy=scored.get("reference_accuracy"),
+        reference_accuracy_rows=scored.get("reference_accuracy_rows"),
         performance_drop_max=rule["performance_drop_max"],
-        fairness_drift=_fairness_drift(version, current, scored, rule["fairness_max_increase"]),
+        fairness_drift=_fairness_drift(version, current, scored, rule["fairness_max_increase"], model),
     )
     review["batch"] = _describe(batch)
     review["reference_dataset"] = {**_describe(reference_ds), "role": reference_ds.role, "why": why}
@@ -86,13 +99,17 @@ def run(*, run: AuditRun, progress) -> RunOutcome:
         progress(92, "breach: recording the retraining recommendation and alerting")
         drift_breach_handle(run=run, review=review)
     drifted = [f["name"] for f in review["features"] if f["drifted"]]
+    too_small = review["status"] == "insufficient_data"
     summary = (
         f"Drift review of {batch.name} ({batch.n_rows} rows) against {reference_ds.name}: "
-        f"{len(drifted)} of {len(review['features'])} features drifted"
-        + (f" ({', '.join(drifted[:6])}{', ...' if len(drifted) > 6 else ''})" if drifted else "")
-        + (". BREACH: " + " ".join(review["breaches"][:3]) if review["breach"] else "; no breach.")
+        + (f"insufficient data: the batch has fewer than {rule['min_batch_rows']} rows, so it cannot breach."
+           if too_small else
+           f"{len(drifted)} of {len(review['features'])} features drifted"
+           + (f" ({', '.join(drifted[:6])}{', ...' if len(drifted) > 6 else ''})" if drifted else "")
+           + (". BREACH: " + " ".join(review["breaches"][:3]) if review["breach"] else "; no breach."))
     )
-    return RunOutcome(outcome="fail" if review["breach"] else "pass", summary=summary[:2000], results=review)
+    outcome = "fail" if review["breach"] else "inconclusive" if too_small else "pass"
+    return RunOutcome(outcome=outcome, summary=summary[:2000], results=review)
 
 
 def _batch(run) -> Dataset:
@@ -125,7 +142,9 @@ def _rule(run) -> tuple[dict, dict]:
     from_policy = (policy.audit_requirements.get("drift") or {}).get("rule") or {}
     rule, sources = {}, {}
     for key, default in RULE_DEFAULTS.items():
+        floor = from_policy[key] if from_policy.get(key) is not None else default
         if run.params.get(key) is not None:
+            _check_not_weaker(key, run.params[key], floor)
             rule[key], sources[key] = run.params[key], "run parameters"
         elif from_policy.get(key) is not None:
             rule[key], sources[key] = from_policy[key], f"policy '{policy.name}'"
@@ -134,14 +153,24 @@ def _rule(run) -> tuple[dict, dict]:
     return rule, sources
 
 
+def _check_not_weaker(key, value, policy_value) -> None:
+    """A request may ask for more evidence or a smaller error budget, never less or a larger one."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, policy_value))
+    if not numbers:
+        return  # a malformed value is the probe's to refuse, with its own message
+    if key == "alpha" and value > policy_value:
+        raise AuditInputError(WEAKER.format(key=key, value=value, bound="at most", policy=policy_value))
+    if key in ("min_batch_rows", "min_group_count") and value < policy_value:
+        raise AuditInputError(WEAKER.format(key=key, value=value, bound="at least", policy=policy_value))
+
+
 def _describe(dataset: Dataset) -> dict:
     return {"id": str(dataset.pk), "name": dataset.name, "n_rows": dataset.n_rows, "sha256": dataset.sha256,
             "created_at": dataset.created_at.isoformat()}
 
 
-def _scored(version, reference, current, label) -> dict:
+def _scored(version, model, reference, current, label) -> dict:
     """Predictions on both sides, batch labels and the audited accuracy, in the probe's terms."""
-    model = version_model(version)
     classes = list(model.classes)
     zero_one = len(classes) == 2 and {str(c) for c in classes} == {"0", "1"}
     out = {"notes": []}
@@ -168,39 +197,61 @@ def _scored(version, reference, current, label) -> dict:
         predicted = np.asarray(classes)[model.predict_proba(frame).argmax(axis=1)]
         truth = frame[evaluation.schema["label"]].to_numpy()
         out["reference_accuracy"] = float(np.mean(predicted.astype(str) == truth.astype(str)))
+        out["reference_accuracy_rows"] = int(len(truth))
     else:
         out["notes"].append("No labelled evaluation dataset: the batch accuracy has nothing to compare with.")
     return out
 
 
-def _fairness_drift(version, current, scored, max_increase) -> dict | None:
+def _fairness_drift(version, current, scored, max_increase, model) -> dict | None:
+    """Confusion counts per group of each audited sensitive feature, on the evaluation data the
+    fairness audit judged and on the batch, sliced the same way (the probe needs the counts, not
+    the point values, to allow for the uncertainty on both sides)."""
     audit = (
         AuditRun.objects.filter(version=version, kind="fairness", status=RunStatus.SUCCEEDED)
         .order_by("-finished_at").first()
     )
+    evaluation = version.eval_dataset
     audited_features = (audit.results.get("features") or {}) if audit else {}
     sensitive = [c for c in audited_features if c in current.columns]
-    if not sensitive or not scored["zero_one"]:
+    if audit is None or not scored["zero_one"]:
         scored["notes"].append(
             "Fairness drift was not measured: it needs a succeeded fairness audit of this version "
-            "and a 0/1 classifier." if not scored["zero_one"] or audit is None
-            else "Fairness drift was not measured: the batch lacks the audited sensitive columns."
-        )
+            "and a 0/1 classifier.")
         return None
+    if evaluation is None or not evaluation.schema.get("label"):
+        scored["notes"].append("Fairness drift was not measured: the version has no labelled evaluation dataset.")
+        return None
+    frame = dataset_frame(evaluation)
+    sensitive = [c for c in sensitive if c in frame.columns]
+    if not sensitive:
+        scored["notes"].append("Fairness drift was not measured: the batch lacks the audited sensitive columns.")
+        return None
+    classes = list(model.classes)
+    eval_pred = (np.asarray(classes)[model.predict_proba(frame).argmax(axis=1)].astype(str) == "1").astype(int)
+    eval_true = (frame[evaluation.schema["label"]].astype(str).isin(["1", "1.0"])).to_numpy().astype(int)
     y_pred = (scored["current_hard"].astype(str) == "1").astype(int)
     labels = scored.get("current_labels")
+    # Without labels the batch's predictions stand in for y_true: only selection rates are read then.
     y_true = labels if labels is not None else y_pred
     bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
     bins.update({k: v for k, v in (audit.params.get("bins") or {}).items() if k in sensitive})
-    on_batch = fairness_audit(
-        y_true, y_pred, sensitive_features=current[sensitive].reset_index(drop=True), bins=bins,
-        min_slice_count=audit.params.get("min_slice_count", 20), n_bootstrap=0, intersectional=False,
-    )
-    metrics = FAIRNESS_METRICS if labels is not None else FAIRNESS_METRICS[:1]
-    audited, now = {}, {}
-    for feature in sensitive:
-        for metric in metrics:
-            key = f"{metric} ({feature})"
-            audited[key] = ((audited_features[feature].get("disparities") or {}).get(metric) or {}).get("value")
-            now[key] = (on_batch["features"][feature]["disparities"].get(metric) or {}).get("value")
-    return {"audited": audited, "current": now, "max_increase": max_increase}
+    audited = _cells(eval_true, eval_pred, frame[sensitive], bins)
+    # Quartile bins come from the data: take the evaluation data's edges for both sides.
+    bins.update({name: spec["bins"] for name, spec in audited["params"]["features"].items()
+                 if spec.get("type") == "continuous" and name not in bins})
+    audited = _cells(eval_true, eval_pred, frame[sensitive], bins)
+    on_batch = _cells(y_true, y_pred, current[sensitive], bins)
+    metrics = list(FAIRNESS_METRICS) if labels is not None else list(FAIRNESS_METRICS[:1])
+    return {"audited": _by_group(audited, sensitive), "current": _by_group(on_batch, sensitive),
+            "metrics": metrics, "max_increase": max_increase}
+
+
+def _cells(y_true, y_pred, sensitive, bins) -> dict:
+    return fairness_audit(np.asarray(y_true), np.asarray(y_pred), sensitive_features=sensitive.reset_index(drop=True),
+                          bins=bins, n_bootstrap=0, intersectional=False)
+
+
+def _by_group(result, sensitive) -> dict:
+    return {feature: {g["group"]: dict(g["confusion"]) for g in result["features"][feature]["groups"]}
+            for feature in sensitive}

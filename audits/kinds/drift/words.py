@@ -47,16 +47,30 @@ METRICS = {
     ),
     "performance_drop": T(
         "Performance drop",
-        "How much accuracy on labelled production data has fallen compared with the audited test data.",
+        "How much accuracy on labelled production data has fallen compared with the audited test data; a breach "
+        "needs the fall to exceed the allowance even allowing for the uncertainty of both figures.",
         "It is the direct measure of whether the model still does its job.",
         "Retrain or roll back to the last version the gate still allows.",
     ),
     "fairness_change": T(
         "Fairness change",
-        "How much a fairness disparity has grown in production compared with the audited value.",
+        "How much a fairness disparity has grown in production compared with the audited value; a breach "
+        "needs the rise to exceed the allowance even allowing for the uncertainty of both figures.",
         "A model can become unfair after release when the population it serves changes.",
         "Run a full fairness audit on recent data; mitigate or roll back.",
     ),
+}
+
+# What a review's outcome means; the general words ("meets the policy's threshold, even allowing
+# for uncertainty") are not true of "no breach", which is only the absence of evidence of drift.
+# How a drift review's outcomes read (governance/core/glossary.py, KIND_OUTCOMES): (label, meaning).
+OUTCOMES = {
+    "pass": ("no breach", "No breach: nothing moved beyond what sampling noise explains within the review's error "
+             "budget. That is not proof that nothing moved: a small shift on a small batch can go unseen."),
+    "fail": ("breach", "Breach: a check moved beyond what sampling noise on both sides explains, within the "
+             "review's error budget (one budget for all its checks)."),
+    "inconclusive": ("insufficient data", "Insufficient data: the batch is smaller than the review needs to "
+                     "decide, so it can neither pass nor breach; review a larger batch."),
 }
 
 # Metric names as they appear in checks and results, mapped to their entry.
