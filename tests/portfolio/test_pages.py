@@ -133,7 +133,7 @@ def test_a_new_unaudited_version_never_hides_the_failures_of_the_version_still_s
     assert "latest v1.1.0-dp" in row and "v1.1.0-dp not audited" in row
     assert "Production: v1.0.0 <span class=\"muted\">approved, gate deny</span>" in row
     assert "Staging: v1.1.0-dp <span class=\"muted\">in review</span>" in row
-    assert "Drift review: fail</a> <span class=\"muted\">on v1.0.0, approved for production</span>" in row
+    assert "Drift review: breach</a> <span class=\"muted\">on v1.0.0, approved for production</span>" in row
     assert review.status == "submitted"
 
 
