@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from audits.drift.models import RetrainingRecommendation
 from audits.drift.services import retraining_recommendation_open
+from audits.kinds.dp_retraining.forms import FIELDS, DPRetrainingForm
 from audits.kinds.dp_retraining.services import (
     ACCOUNTANTS,
     KIND,
@@ -28,10 +29,11 @@ from audits.runs.models import AuditRun
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from governance.core.exceptions import ApplicationError
+from governance.core.forms import form_error
 from governance.core.roles import can, require
 from governance.registry.models import ModelVersion
 
-FORM_FIELDS = ("target_epsilon", "delta", "max_grad_norm", "epochs", "batch_size", "accountant", "new_version")
+FORM_FIELDS = FIELDS
 
 
 def _version(version_id) -> ModelVersion:
@@ -40,7 +42,11 @@ def _version(version_id) -> ModelVersion:
 
 
 def _form_params(post) -> dict:
-    return {name: post.get(name, "").strip() for name in FORM_FIELDS}
+    """The posted parameters through the form; one too long is refused here, before the check."""
+    form = DPRetrainingForm(post)
+    if not form.is_valid():
+        raise ApplicationError(form_error(form))
+    return form.values()
 
 
 @login_required
@@ -51,8 +57,11 @@ def dp_retraining_form(request, version_id):
     values = {k: ("" if v is None else v) for k, v in KINDS[KIND].defaults.items() if k in FORM_FIELDS}
     error, status = "", 200
     if request.method == "POST":
-        values = _form_params(request.POST)
+        form = DPRetrainingForm(request.POST)
+        values = form.values()
         try:
+            if not form.is_valid():
+                raise ApplicationError(form_error(form))
             params = dp_params_clean({**KINDS[KIND].defaults, **values})
             run = audit_run_create(actor=request.user, version=version, kind=KIND,
                                    params={k: params[k] for k in FORM_FIELDS})

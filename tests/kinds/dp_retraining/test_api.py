@@ -120,3 +120,12 @@ def test_the_dp_retraining_page_checks_its_form_and_queues_the_run(credit_system
                                        "accountant", "new_version")} == {
         "target_epsilon": 4.0, "delta": None, "max_grad_norm": 1.5, "epochs": 2, "batch_size": None,
         "accountant": "rdp", "new_version": "1.0.0-dp4"}
+
+
+def test_the_page_refuses_an_overlong_parameter_and_shows_what_was_typed(credit_system, personas, client):
+    _, version = credit_system
+    client.force_login(personas["alice"])
+    r = client.post(f"/versions/{version.pk}/dp-retraining/", {"target_epsilon": "3" * 65, "accountant": "prv"})
+    assert r.status_code == 400 and "target_epsilon: Ensure this value has at most 64 characters" in r.content.decode()
+    assert 'value="' + "3" * 65 in r.content.decode()
+    assert not AuditRun.objects.exists()
