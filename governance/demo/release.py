@@ -2,10 +2,10 @@
 pages and the API call, with the deploy gate asked over HTTP by the pipeline client
 (deploy/ci/gate_check.py), which verifies every signed answer.
 
-1. 1.0.0 failed its fairness audit, so Olivia (model owner) retrains: 1.1.0 without sex and
-   age as inputs, then 1.2.0 without housing either (a proxy for age). Their fairness audits
-   are inconclusive - 300 held-out rows give intervals about 0.1 wide, and no check failed -
-   and each gets a signed report.
+1. 1.0.0 reads sex and age directly and its fairness audit did not clear it, so Olivia (model
+   owner) retrains: 1.1.0 without sex and age as inputs, then 1.2.0 without housing either (a
+   proxy for age). Their fairness audits are inconclusive - 300 held-out rows cannot decide at
+   the audit's error budget, and no check failed - and each gets a signed report.
 2. The gate denies 1.2.0 and says why. Olivia requests production approval; Rachel (risk
    officer) accepts the inconclusive fairness result in writing for one audit period and
    approves stage 1; Erik (executive approver) approves stage 2. The gate allows 1.2.0.
@@ -56,7 +56,7 @@ ENV = "production"
 CLIENT = Path(settings.BASE_DIR) / "deploy" / "ci" / "gate_check.py"
 RETRAINED = [
     # version, inputs dropped, epochs, notes
-    ("1.1.0", ["sex", "age"], 20, "Retrained without sex and age as inputs, after 1.0.0 failed its fairness audit."),
+    ("1.1.0", ["sex", "age"], 20, "Retrained without sex and age as inputs, after 1.0.0's fairness audit did not clear it."),
     ("1.2.0", ["sex", "age", "housing"], 30,
      "Retrained without sex, age or housing (a proxy for age) as inputs; 30 epochs."),
 ]
