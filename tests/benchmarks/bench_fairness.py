@@ -5,7 +5,7 @@ Not a test (pytest does not collect bench_*.py). Run from the repository root:
     .venv/bin/python tests/benchmarks/bench_fairness.py
     .venv/bin/python tests/benchmarks/bench_fairness.py --rows 200000 --boot-rows 20000
 
-(a) Point estimates: fairness_audit(..., n_bootstrap=0) on --rows rows (default
+(a) Point estimates: fairness_audit(..., intervals=False) on --rows rows (default
     1,000,000) with two sensitive features (sex: 2 groups, race: 5 groups) and
     their intersection, against MetricFrame called directly on the same arrays
     for the same metrics (count, accuracy, selection rate, TPR, FPR, precision):
@@ -13,7 +13,7 @@ Not a test (pytest does not collect bench_*.py). Run from the repository root:
     Median of --repeats runs each (default 3).
 (b) Intervals on --boot-rows rows (default 100,000): fairness_audit with its
     intervals on (exact Clopper-Pearson intervals since the verdicts issue; no
-    resampling, so n_bootstrap only turns them on) against a loop that draws
+    resampling, so `intervals` only turns them on) against a loop that draws
     row indices and builds the same three MetricFrames once per resample, as a
     200-resample bootstrap with MetricFrame would. The loop is timed on
     --loop-resamples resamples (default 5) and scaled linearly to 200, since
@@ -79,7 +79,7 @@ def median_seconds(fn, repeats):
 
 def bench_point(rows, repeats):
     y_true, y_pred, features = make_data(rows)
-    ours = median_seconds(lambda: fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0), repeats)
+    ours = median_seconds(lambda: fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False), repeats)
     theirs = median_seconds(lambda: metric_frames(y_true, y_pred, features), repeats)
     return ours, theirs
 
@@ -87,7 +87,7 @@ def bench_point(rows, repeats):
 def bench_bootstrap(rows, resamples, loop_resamples):
     y_true, y_pred, features = make_data(rows, seed=1)
     start = time.perf_counter()
-    fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=resamples)
+    fairness_audit(y_true, y_pred, sensitive_features=features, intervals=True)
     ours = time.perf_counter() - start
     rng = np.random.default_rng(0)
     start = time.perf_counter()
@@ -114,7 +114,7 @@ def main():
           f"fairlearn {fairlearn.__version__}, scikit-learn {sklearn.__version__}, {platform.machine()}")
     ours, theirs = bench_point(args.rows, args.repeats)
     print(f"(a) {args.rows:,} rows x 2 features + intersection, median of {args.repeats}: "
-          f"fairness_audit(n_bootstrap=0) {ours:.3f} s, MetricFrame {theirs:.3f} s, "
+          f"fairness_audit(intervals=False) {ours:.3f} s, MetricFrame {theirs:.3f} s, "
           f"ours / MetricFrame = {ours / theirs:.4f} (target <= 1.3), MetricFrame / ours = {theirs / ours:.0f}x")
     ours, loop = bench_bootstrap(args.boot_rows, args.resamples, args.loop_resamples)
     print(f"(b) {args.boot_rows:,} rows: fairness_audit with exact intervals {ours:.3f} s, "

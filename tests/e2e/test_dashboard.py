@@ -54,10 +54,10 @@ def test_wizard_audit_approvals_and_the_gate_flip(page, personas, credit_frames,
                                                   monkeypatch, tmp_path):
     from audits.runs import registry
 
-    # A short audit (fewer bootstrap resamples, no mitigation outlook): the worker still runs the
+    # A short audit (no mitigation outlook): the worker still runs the
     # real probe end to end, in seconds instead of a minute.
     fast = replace(registry.KINDS["fairness"], defaults={**registry.KINDS["fairness"].defaults,
-                                                         "n_bootstrap": 40, "mitigation": False})
+                                                         "mitigation": False})
     monkeypatch.setitem(registry.KINDS, "fairness", fast)
     for policy in Policy.objects.filter(risk_tier="medium"):
         policy.audit_requirements = {"fairness": {"thresholds": LENIENT, "max_age_days": 180}}

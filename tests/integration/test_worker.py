@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_the_fairness_audit_runs_through_a_real_worker(worker, credit_system, personas):
     system, version = credit_system
-    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"n_bootstrap": 100})
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"min_slice_count": 20})
     seen_progress = set()
 
     def finished():
@@ -34,7 +34,7 @@ def test_a_message_delivered_twice_does_the_work_once(worker, credit_system, per
     from audits.runs.tasks import run_audit
 
     _, version = credit_system
-    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"n_bootstrap": 20})
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"intervals": True})
     run_audit.apply_async(args=[str(run.pk)], queue="cpu")  # a duplicate of the on-commit message
     done = wait_for(lambda: AuditRun.objects.filter(pk=run.pk, status=RunStatus.SUCCEEDED).first(), timeout=240)
     assert done is not None

@@ -16,7 +16,7 @@ def test_age_reads_the_same_groups_in_fairness_robustness_and_dp_retraining():
     frame = pd.DataFrame({"age": age, "sex": ["f", "m"] * 15})
     y = np.array([0, 1] * 15)
     fairness = {g["group"] for g in fairness_audit(y, y, sensitive_features=frame[["age"]],
-                                                    bins=default_bins(["age"]), n_bootstrap=0,
+                                                    bins=default_bins(["age"]), intervals=False,
                                                     min_slice_count=1)["features"]["age"]["groups"]}
     robustness = set(_groups(frame, ["age"])["age"])
     dp = set(sensitive_groups(frame["age"]))

@@ -475,9 +475,9 @@ def test_the_requester_cannot_decide_their_own_request(personas, pending):
 
 def test_the_run_page_shows_parameters_checks_explained_and_the_log(personas):
     version = make_version(make_system(personas["alice"], "runpage"))
-    run = finished_run(version, params={"n_bootstrap": 200, "mitigation": True})
+    run = finished_run(version, params={"intervals": True, "mitigation": True})
     html = login(personas["aude"]).get(f"/runs/{run.pk}/").content.decode()
-    assert '<th scope="row" class="mono">n_bootstrap</th><td class="mono">200</td>' in html
+    assert '<th scope="row" class="mono">intervals</th><td class="mono">yes</td>' in html
     assert "The policy allows at most 0.1." in html and "The policy requires at least 0.8." in html
     assert glossary.METRICS["demographic_parity_difference"].if_fails in html
     assert "fairness summary" in html

@@ -103,7 +103,7 @@ def stored_run(version, kind, *, outcome="pass", results=None, checks=None, fini
 
 def real_fairness_run(version, actor):
     run = audit_run_create(actor=actor, version=version, kind="fairness",
-                           params={"n_bootstrap": 20, "mitigation": False})
+                           params={"mitigation": False})
     assert audit_run_execute(run_id=run.pk) == RunStatus.SUCCEEDED
     run.refresh_from_db()
     return run

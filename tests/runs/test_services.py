@@ -32,7 +32,7 @@ def test_create_writes_the_row_first_and_enqueues_on_commit(credit_system, perso
         assert no_enqueue == []  # not before the row is committed
     assert no_enqueue == [run.pk]
     assert run.status == RunStatus.QUEUED and run.queue == "cpu"
-    assert run.params == {"min_slice_count": 20, "n_bootstrap": 200, "seed": 0, "bins": {}, "mitigation": True}
+    assert run.params == {"min_slice_count": 20, "intervals": True, "seed": 0, "bins": {}, "mitigation": True}
 
 
 def test_unknown_kind_and_unknown_params_are_400s_and_write_nothing(credit_system, personas):
@@ -70,7 +70,7 @@ def test_a_run_is_claimed_once_even_if_the_message_comes_twice(credit_system, pe
 def test_the_fairness_task_runs_and_puts_evidence_on_the_mapped_controls(credit_system, personas, no_enqueue):
     system, version = credit_system
     run = audit_run_create(actor=personas["alice"], version=version, kind="fairness",
-                           params={"n_bootstrap": 50})
+                           params={"intervals": True})
     assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.progress == 100
@@ -158,7 +158,7 @@ def test_the_fairness_audit_reports_a_mitigation_outlook_without_changing_the_mo
                                                                                      no_enqueue):
     _, version = credit_system
     before = version.artifact_sha256
-    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"n_bootstrap": 10})
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"intervals": True})
     run_audit(str(run.pk))
     run.refresh_from_db()
     rows = run.results["mitigation"]["rows"]

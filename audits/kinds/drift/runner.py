@@ -249,7 +249,7 @@ def _fairness_drift(version, current, scored, max_increase, model) -> dict | Non
 
 def _cells(y_true, y_pred, sensitive, bins) -> dict:
     return fairness_audit(np.asarray(y_true), np.asarray(y_pred), sensitive_features=sensitive.reset_index(drop=True),
-                          bins=bins, n_bootstrap=0, intersectional=False)
+                          bins=bins, intervals=False, intersectional=False)
 
 
 def _by_group(result, sensitive) -> dict:

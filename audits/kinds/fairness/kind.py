@@ -15,7 +15,7 @@ KIND = AuditKind(
         "Accuracy, selection rate, TPR and FPR per group and intersection, with exact intervals, "
         "compared with the policy's disparity thresholds under one error budget per audit."
     ),
-    defaults={"min_slice_count": 20, "n_bootstrap": 200, "seed": 0, "bins": {}, "mitigation": True},
+    defaults={"min_slice_count": 20, "intervals": True, "seed": 0, "bins": {}, "mitigation": True},
     controls={Framework.AI_RMF: ["MEASURE 2.11", "MEASURE 2.2"], Framework.ISO42001: ["A.5.4", "A.7.4"]},
     figures=figures.fairness_figures,
     headline=figures.headline,

@@ -45,7 +45,7 @@ def run(*, run, progress) -> RunOutcome:
     progress(40, "computing slices and their exact intervals")
     result = fairness_audit(
         y_true, y_pred, sensitive_features=frame[sensitive], y_score=proba[:, 1], bins=bins,
-        min_slice_count=params["min_slice_count"], n_bootstrap=params["n_bootstrap"], random_state=params["seed"],
+        min_slice_count=params["min_slice_count"], intervals=params["intervals"], random_state=params["seed"],
     )
     if params.get("mitigation", True):
         progress(70, "mitigation outlook (ThresholdOptimizer, ExponentiatedGradient) on a copy")

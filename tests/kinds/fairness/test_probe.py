@@ -25,7 +25,7 @@ from audits.kinds.fairness.probe import (
     ERR_LABELS,
     ERR_LENGTH,
     ERR_MIN_SLICE_COUNT,
-    ERR_N_BOOTSTRAP,
+    ERR_INTERVALS,
     ERR_NO_FEATURES,
     ERR_RULE,
     ERR_SCORE,
@@ -70,13 +70,13 @@ GUIDE_SF = ["b", "b", "a", "b", "b", "c", "c", "c", "a", "a", "c", "a", "b", "c"
 def test_fairlearn_user_guide_example_gives_the_published_disparities():
     # Groups have 4, 6 and 8 rows, so min_slice_count=1 keeps all three in the comparison.
     result = fairness_audit(GUIDE_Y_TRUE, GUIDE_Y_PRED, sensitive_features={"sf": GUIDE_SF},
-                            min_slice_count=1, n_bootstrap=0)
+                            min_slice_count=1, intervals=False)
     disparities = result["features"]["sf"]["disparities"]
     assert disparities["demographic_parity_difference"]["value"] == pytest.approx(0.25)
     assert disparities["demographic_parity_ratio"]["value"] == pytest.approx(2 / 3)
     assert disparities["equalized_odds_difference"]["value"] == pytest.approx(1.0)
     assert disparities["equalized_odds_ratio"]["value"] == pytest.approx(0.0)
-    assert disparities["demographic_parity_difference"]["ci"] is None  # n_bootstrap=0
+    assert disparities["demographic_parity_difference"]["ci"] is None  # intervals=False
 
 
 # ---------------------------------------------------------------- parity with MetricFrame
@@ -93,7 +93,7 @@ FAIRLEARN_METRICS = {
 
 def test_per_group_values_equal_metricframe_for_single_features_and_the_intersection():
     y_true, y_pred, features = random_data()
-    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0)
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False)
     views = [("sex", "sex"), ("race", "race"), (["sex", "race"], None)]
     for columns, name in views:
         frame = MetricFrame(metrics=FAIRLEARN_METRICS, y_true=y_true, y_pred=y_pred,
@@ -110,7 +110,7 @@ def test_per_group_values_equal_metricframe_for_single_features_and_the_intersec
 
 def test_disparities_equal_metricframe_difference_and_ratio():
     y_true, y_pred, features = random_data(seed=3)
-    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0)
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False)
     frame = MetricFrame(metrics=FAIRLEARN_METRICS, y_true=y_true, y_pred=y_pred,
                         sensitive_features=features["race"])
     disparities = result["features"]["race"]["disparities"]
@@ -134,7 +134,7 @@ def test_hand_computed_vector_with_a_tiny_slice():
     y_true = [1, 1, 1, 0, 0, 0] + [1, 1, 0, 0, 0, 0] + [1, 0]
     y_pred = [1, 1, 0, 1, 0, 0] + [1, 0, 0, 0, 0, 0] + [1, 1]
     sf = ["A"] * 6 + ["B"] * 6 + ["C"] * 2
-    result = fairness_audit(y_true, y_pred, sensitive_features={"g": sf}, min_slice_count=5, n_bootstrap=0)
+    result = fairness_audit(y_true, y_pred, sensitive_features={"g": sf}, min_slice_count=5, intervals=False)
     report = result["features"]["g"]
     assert values(report, "A") == pytest.approx(
         {"accuracy": 4 / 6, "selection_rate": 0.5, "tpr": 2 / 3, "fpr": 1 / 3, "precision": 2 / 3})
@@ -159,7 +159,7 @@ def test_hand_computed_vector_with_a_tiny_slice():
 def test_undefined_rates_are_none_and_disparities_need_two_sufficient_groups():
     # A has no actual negatives (fpr 0/0) and B no positive predictions (precision 0/0).
     result = fairness_audit([1, 1, 0, 1], [1, 0, 0, 0], sensitive_features={"g": ["A", "A", "B", "B"]},
-                            min_slice_count=1, n_bootstrap=0)
+                            min_slice_count=1, intervals=False)
     report = result["features"]["g"]
     assert values(report, "A")["fpr"] is None
     assert values(report, "B")["precision"] is None
@@ -169,15 +169,15 @@ def test_undefined_rates_are_none_and_disparities_need_two_sufficient_groups():
 
 def test_intersection_is_omitted_for_one_feature_or_when_turned_off():
     y_true, y_pred, features = random_data(n=100)
-    assert fairness_audit(y_true, y_pred, sensitive_features=features[["sex"]], n_bootstrap=0)["intersectional"] is None
-    assert fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0,
+    assert fairness_audit(y_true, y_pred, sensitive_features=features[["sex"]], intervals=False)["intersectional"] is None
+    assert fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False,
                           intersectional=False)["intersectional"] is None
 
 
 def test_tiny_intersection_slices_are_listed_not_dropped():
     y_true, y_pred, features = random_data(n=300)
     features.loc[:2, "race"] = "pacific"  # 3 rows: insufficient alone and in every intersection
-    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0)
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False)
     listed = {(s["feature"], s["group"]) for s in result["insufficient_slices"]}
     assert ("race", "pacific") in listed
     tiny = [g for g in result["intersectional"]["groups"] if g["levels"]["race"] == "pacific"]
@@ -191,7 +191,7 @@ def test_tiny_intersection_slices_are_listed_not_dropped():
 def test_given_age_bins_keep_out_of_range_and_missing_values_in_their_own_slices():
     age = [16, 18, 24.9, 25, 34, 35, 49, 50, 64, 65, 119, 120, 130, np.nan]
     result = fairness_audit([0] * 14, [0] * 14, sensitive_features={"age": age},
-                            bins={"age": DEFAULT_AGE_BINS}, min_slice_count=1, n_bootstrap=0)
+                            bins={"age": DEFAULT_AGE_BINS}, min_slice_count=1, intervals=False)
     report = result["features"]["age"]
     assert [(g["group"], g["count"]) for g in report["groups"]] == [
         ("(-inf, 18)", 1), ("[18, 25)", 2), ("[25, 35)", 2), ("[35, 50)", 2), ("[50, 65)", 2),
@@ -204,7 +204,7 @@ def test_given_age_bins_keep_out_of_range_and_missing_values_in_their_own_slices
 def test_continuous_column_defaults_to_quartile_bins_with_closed_last_interval():
     # 0..99: quartiles at 24.75, 49.5, 74.25 (numpy linear interpolation), 25 values per bin.
     x = np.arange(100)
-    result = fairness_audit(np.zeros(100, int), np.zeros(100, int), sensitive_features={"x": x}, n_bootstrap=0)
+    result = fairness_audit(np.zeros(100, int), np.zeros(100, int), sensitive_features={"x": x}, intervals=False)
     groups = result["features"]["x"]["groups"]
     assert [(g["group"], g["count"]) for g in groups] == [
         ("[0, 24.75)", 25), ("[24.75, 49.5)", 25), ("[49.5, 74.25)", 25), ("[74.25, 99]", 25)]
@@ -213,7 +213,7 @@ def test_continuous_column_defaults_to_quartile_bins_with_closed_last_interval()
 
 def test_numeric_column_with_ten_values_stays_categorical():
     x = np.arange(100) % 10
-    result = fairness_audit(np.zeros(100, int), np.zeros(100, int), sensitive_features={"x": x}, n_bootstrap=0)
+    result = fairness_audit(np.zeros(100, int), np.zeros(100, int), sensitive_features={"x": x}, intervals=False)
     assert [g["group"] for g in result["features"]["x"]["groups"]] == [str(i) for i in range(10)]
     assert result["params"]["features"]["x"] == {"type": "categorical"}
 
@@ -227,7 +227,7 @@ def test_four_fifths_flags_groups_below_eighty_percent_of_the_top_rate():
     y_pred = [1] * 5 + [0] * 5 + [1] * 4 + [0] * 6 + [1] * 39 + [0] * 61 + [0] * 3
     sf = ["X"] * 10 + ["Y"] * 10 + ["Z"] * 100 + ["T"] * 3
     result = fairness_audit(np.zeros(123, int), y_pred, sensitive_features={"g": sf},
-                            min_slice_count=10, n_bootstrap=0)
+                            min_slice_count=10, intervals=False)
     ff = result["features"]["g"]["four_fifths"]
     assert ff["reference_group"] == "X"
     by = {g["group"]: g for g in ff["groups"]}
@@ -250,7 +250,7 @@ def test_ece_and_reliability_points_on_a_hand_computed_case():
     # Group Q: scores 0.3 and 1.0, labels 0 and 1: p = 0.3 falls in [0.3, 0.4), p = 1.0 in
     #   the closed last bin; ECE = 0.5 * 0.3 + 0.5 * 0 = 0.15.
     result = fairness_audit([0, 1, 1, 1, 0, 1], [0, 0, 1, 1, 0, 1], y_score=[0.2, 0.2, 0.8, 0.8, 0.3, 1.0],
-                            sensitive_features={"g": ["P"] * 4 + ["Q"] * 2}, min_slice_count=1, n_bootstrap=0)
+                            sensitive_features={"g": ["P"] * 4 + ["Q"] * 2}, min_slice_count=1, intervals=False)
     report = result["features"]["g"]
     assert values(report, "P")["ece"] == pytest.approx(0.25)
     assert values(report, "Q")["ece"] == pytest.approx(0.15)
@@ -317,9 +317,9 @@ def test_disparity_interval_is_built_from_bonferroni_clopper_pearson_bounds_by_h
     assert ci == pytest.approx([max(0.0, low_a - high_b), high_a - low_b], abs=1e-12)
 
 
-def test_n_bootstrap_zero_still_turns_intervals_off():
+def test_intervals_false_turns_intervals_off():
     y_true, y_pred, features = random_data(n=200)
-    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=0)
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, intervals=False)
     assert result["params"]["interval"] is None
     assert result["features"]["sex"]["disparities"]["demographic_parity_difference"]["ci"] is None
     assert all(g["metrics"]["accuracy"]["ci"] is None for g in result["features"]["sex"]["groups"])
@@ -349,7 +349,7 @@ def test_non_binary_labels_are_rejected(y_true, y_pred, name, found):
     ({"bins": {"g": [18, 30]}}, ERR_BINS_NOT_NUMERIC.format(name="g")),
     ({"sensitive_features": {"g": [20, 30, 40]}, "bins": {"g": [30, 18]}}, ERR_BINS_EDGES.format(name="g")),
     ({"min_slice_count": 0}, ERR_MIN_SLICE_COUNT),
-    ({"n_bootstrap": -1}, ERR_N_BOOTSTRAP),
+    ({"intervals": 1}, ERR_INTERVALS),
     ({"confidence_level": 1.0}, ERR_CONFIDENCE_LEVEL),
 ])
 def test_bad_inputs_raise_with_the_message_constants(kwargs, message):
@@ -417,7 +417,7 @@ def test_interval_rule_without_an_interval_is_inconclusive():
 
 def test_evaluate_covers_each_feature_and_the_intersection():
     y_true, y_pred, features = random_data(n=300)
-    result = fairness_audit(y_true, y_pred, sensitive_features=features, n_bootstrap=20)
+    result = fairness_audit(y_true, y_pred, sensitive_features=features, intervals=True)
     checks = fairness_evaluate(result, thresholds=DEFAULT_THRESHOLDS)
     assert {(c["metric"], c["feature"]) for c in checks} == {
         (m, f) for m in DEFAULT_THRESHOLDS for f in ("sex", "race", "sex & race")}

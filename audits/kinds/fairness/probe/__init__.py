@@ -19,7 +19,7 @@ policy check), mitigation (the outlook). Import from here.
 from audits.kinds.fairness.probe.audit import (  # noqa: F401
     ERR_CONFIDENCE_LEVEL,
     ERR_MIN_SLICE_COUNT,
-    ERR_N_BOOTSTRAP,
+    ERR_INTERVALS,
     FOUR_FIFTHS_CAVEATS,
     FOUR_FIFTHS_CITATION,
     FOUR_FIFTHS_THRESHOLD,

@@ -45,7 +45,7 @@ FOUR_FIFTHS_CAVEATS = (
 )
 
 ERR_MIN_SLICE_COUNT = "min_slice_count must be an integer >= 1"
-ERR_N_BOOTSTRAP = "n_bootstrap must be an integer >= 0 (0 turns confidence intervals off)"
+ERR_INTERVALS = "intervals must be true or false (false turns confidence intervals off)"
 
 INTERVAL_METHOD = (
     "exact: Clopper-Pearson per group; disparities from the per-group bounds, Bonferroni over the groups"
@@ -63,7 +63,7 @@ def fairness_audit(
     y_score=None,
     bins=None,
     min_slice_count=20,
-    n_bootstrap=200,
+    intervals=True,
     confidence_level=0.95,
     random_state=0,
     intersectional=True,
@@ -110,9 +110,9 @@ def fairness_audit(
     proof and its sources). Each has at least its nominal coverage for every
     true value and sample size, contains its estimate, and stays in range
     (a difference in [0, 1] and able to reach 0; a ratio in [0, 1] and able
-    to reach 1). No resampling: ``n_bootstrap`` is kept only so that
-    ``n_bootstrap=0`` still turns intervals off, and ``random_state`` only
-    for the record; the same data give the same intervals.
+    to reach 1). No resampling, so the same data give the same intervals;
+    ``intervals=False`` leaves them out, and ``random_state`` is kept for the
+    record only.
 
     Returns ``{"n", "overall": {metric: {"value", "ci"}}, "features": {name:
     report}, "intersectional": report or None, "insufficient_slices":
@@ -123,12 +123,12 @@ def fairness_audit(
     "ratio": {...}}, "demographic_parity_difference": {"value", "ci"}, ...},
     "four_fifths": {...}, "excluded_from_disparities": [group, ...]}``.
     """
-    _check_options(min_slice_count, n_bootstrap, confidence_level)
+    _check_options(min_slice_count, intervals, confidence_level)
     y_true, y_pred, score, columns = _validate_inputs(y_true, y_pred, y_score, sensitive_features)
     features = _encode_features(columns, bins or {})
     fine, n_fine, views = _build_views(features, len(y_true), intersectional)
     sums = _point_sums(fine, n_fine, y_true, y_pred, score)
-    options = {"min_slice_count": min_slice_count, "level": confidence_level if n_bootstrap else None}
+    options = {"min_slice_count": min_slice_count, "level": confidence_level if intervals else None}
     reports = {view["name"]: _view_report(view, sums, **options) for view in views}
     overall = reports.pop(None)
     inter_name = INTERSECTION_JOIN.join(columns) if len(columns) > 1 and intersectional else None
@@ -139,7 +139,7 @@ def fairness_audit(
         "features": reports,
         "intersectional": intersection,
         "insufficient_slices": _insufficient(reports, intersection),
-        "params": _params(features, score, min_slice_count=min_slice_count, n_bootstrap=n_bootstrap,
+        "params": _params(features, score, min_slice_count=min_slice_count, intervals=intervals,
                           confidence_level=confidence_level, random_state=random_state,
                           intersectional=intersectional),
     }
@@ -148,14 +148,14 @@ def fairness_audit(
 # ---------------------------------------------------------------- inputs
 
 
-def _check_options(min_slice_count, n_bootstrap, confidence_level):
+def _check_options(min_slice_count, intervals, confidence_level):
     def is_int(value):
         return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
     if not is_int(min_slice_count) or min_slice_count < 1:
         raise ValueError(ERR_MIN_SLICE_COUNT)
-    if not is_int(n_bootstrap) or n_bootstrap < 0:
-        raise ValueError(ERR_N_BOOTSTRAP)
+    if not isinstance(intervals, bool):
+        raise ValueError(ERR_INTERVALS)
     if not isinstance(confidence_level, numbers.Real) or not 0 < confidence_level < 1:
         raise ValueError(ERR_CONFIDENCE_LEVEL)
 
@@ -284,14 +284,14 @@ def _insufficient(reports, intersection):
     ]
 
 
-def _params(features, score, *, min_slice_count, n_bootstrap, confidence_level, random_state, intersectional):
+def _params(features, score, *, min_slice_count, intervals, confidence_level, random_state, intersectional):
     return {
         "min_slice_count": int(min_slice_count),
-        "n_bootstrap": int(n_bootstrap),
+        "intervals": intervals,
         "confidence_level": float(confidence_level),
         "random_state": None if random_state is None else int(random_state),
         "intersectional": bool(intersectional),
-        "interval": INTERVAL_METHOD if n_bootstrap else None,
+        "interval": INTERVAL_METHOD if intervals else None,
         "ece_bins": ECE_BINS if score is not None else None,
         "features": {feature["name"]: feature["spec"] for feature in features},
     }

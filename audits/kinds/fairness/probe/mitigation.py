@@ -62,7 +62,7 @@ def mitigation_outlook(
     elif not hasattr(estimator, "predict_proba"):
         raise TypeError(ERR_NO_PREDICT_PROBA)
     test_columns = _feature_columns(sensitive_test)
-    audit_options = {"bins": bins, "min_slice_count": min_slice_count, "n_bootstrap": 0}
+    audit_options = {"bins": bins, "min_slice_count": min_slice_count, "intervals": False}
     specs = fairness_audit(y_test, np.zeros(len(y_test), dtype=int), sensitive_features=test_columns,
                            **audit_options)["params"]["features"]
     s_train, s_test = _pool_small_slices(_slice_labels(_feature_columns(sensitive_train), specs),
