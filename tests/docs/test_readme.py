@@ -1,0 +1,135 @@
+"""Every shell block of the README and of deploy/'s pages runs, as written, against a live server.
+
+The test plays the state `make demo` leaves behind (the catalog, the demo users, the credit
+scoring system with version 1.0.0, the gate key and a signed report) on the test database,
+then runs the blocks of each page in order in a scratch folder that holds what a reader has at
+the repository root (manage.py, .venv, deploy/, docs/examples/, var/media/). Commands run with
+the real settings module, not the test one, and without SECRET_KEY, so a page that forgets how
+a plain shell gets the demo's settings fails here as it would for a reader. Nothing runs a
+worker: a block that requests an audit only shows that the request was accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.docs.shell_blocks import curl_that_fails_on_http_errors, run_block, shell_blocks
+
+ROOT = Path(settings.BASE_DIR)
+PAGES = ["README.md", "deploy/README.md", "deploy/ci/README.md"]
+# What the test must not hand the pages: they have to say how a shell gets these.
+WITHHELD = {"SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_SETTINGS_MODULE", "DEBUG", "BASE"}
+
+
+def _must_fail() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def demo_state(transactional_db, settings, monkeypatch, tmp_path):
+    """What `make demo` leaves that the pages name, without its worker or its minutes of training."""
+    from django.contrib.auth import get_user_model
+
+    from audits.reports import service as reports
+    from audits.runs import services as runs
+    from governance.catalog.loader import catalog_load
+    from governance.demo.setup import _credit_system, demo_users_ensure, roles_ensure
+    from governance.gate.keys import gate_key_ensure
+    from governance.policies.services import policies_ensure_defaults
+    from governance.registry.models import ModelVersion
+
+    enqueued = []
+    monkeypatch.setattr(runs, "audit_run_enqueue", lambda *, run_id: enqueued.append(run_id))
+    monkeypatch.setattr(reports, "report_enqueue", lambda *, report_id: enqueued.append(report_id))
+    work = tmp_path / "work"
+    settings.MEDIA_ROOT = work / "var" / "media"
+    catalog_load()
+    policies_ensure_defaults()
+    roles_ensure()
+    demo_users_ensure()
+    olivia = get_user_model().objects.get(username="olivia")
+    _credit_system(olivia)
+    public_key, _ = gate_key_ensure()
+    version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")
+    run = runs.audit_run_create(actor=olivia, version=version, kind="fairness")
+    runs.audit_run_execute(run_id=run.pk)
+    settings.DEBUG = True  # the demo's development-only signer under var/test/pki, as make demo signs
+    report = reports.report_generate(actor=olivia, version=version)
+    reports.report_build(report_id=report.pk)
+    settings.DEBUG = False
+    return {"work": work, "public_key": public_key, "enqueued": enqueued}
+
+
+def _environment(live_server, tmp_path) -> dict:
+    from tests.integration.conftest import database_url
+
+    env = {k: v for k, v in os.environ.items() if k not in WITHHELD}
+    bin_dir = curl_that_fails_on_http_errors(tmp_path / "bin")
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", DATABASE_URL=database_url(), VAR_DIR=str(settings.VAR_DIR),
+               MEDIA_ROOT=str(settings.MEDIA_ROOT), BASE=live_server.url)
+    return env
+
+
+def _repository_root(work: Path) -> Path:
+    """A reader's repository root, whose files the blocks write beside (gate.pub.pem, ...)."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("manage.py", "deploy", "docs"):
+        (work / name).symlink_to(ROOT / name)
+    venv = ROOT / ".venv"
+    (work / ".venv").symlink_to(venv if venv.exists() else Path(sys.prefix))
+    return work
+
+
+def _run_page(page: str, *, cwd: Path, env: dict) -> tuple[list, dict]:
+    ran = []
+    for block in shell_blocks((ROOT / page).read_text(), path=page):
+        if block.not_run:
+            continue
+        result = run_block(block, cwd=cwd, env=env)
+        assert result.returncode == 0 and not result.missing, result.explain()
+        ran.append(result)
+        env = result.env
+    return ran, env
+
+
+def test_every_shell_block_says_why_when_it_is_not_run():
+    for page in PAGES:
+        blocks = shell_blocks((ROOT / page).read_text(), path=page)
+        assert blocks, f"{page} has no shell block"
+        assert all(block.not_run.strip() for block in blocks if block.not_run)
+
+
+def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server, tmp_path):
+    if not shutil.which("pdfsig"):
+        message = "the README runs pdfsig (Debian: apt-get install poppler-utils; make test does)"
+        if _must_fail():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from governance.registry.tokens import pipeline_token_create
+
+    env = _environment(live_server, tmp_path)
+    work = _repository_root(demo_state["work"])
+    ran, after = _run_page("README.md", cwd=work, env=env)
+    assert len(ran) >= 6
+    # The session's variables carried from block to block: the upload's ids reached the audit request.
+    assert after["VERSION"] and after["RUN"] and after["ASSESSMENT"]
+    assert (work / "gate.pub.pem").read_bytes() == demo_state["public_key"].read_bytes()
+    assert len(demo_state["enqueued"]) >= 3  # fairness, DP retraining, the batch's drift review
+
+    assert _run_page("deploy/README.md", cwd=work, env=env)[0] == []  # its one block starts servers
+
+    # deploy/ci/: a pipeline's repository holds the client and the committed public key.
+    pipeline = tmp_path / "pipeline"
+    pipeline.mkdir()
+    shutil.copy(ROOT / "deploy" / "ci" / "gate_check.py", pipeline)
+    shutil.copy(demo_state["public_key"], pipeline / "gate.pub.pem")
+    _, key = pipeline_token_create(name="docs-ci", scopes=["gate:read"])
+    ci_env = {**env, "GOV_URL": live_server.url, "GOV_GATE_TOKEN": key}
+    ran, _ = _run_page("deploy/ci/README.md", cwd=pipeline, env=ci_env)
+    assert len(ran) == 2
