@@ -92,7 +92,8 @@ def _run_page(page: str, *, cwd: Path, env: dict) -> tuple[list, dict]:
         if block.not_run:
             continue
         result = run_block(block, cwd=cwd, env=env)
-        assert result.returncode == 0 and not result.missing, result.explain()
+        if result.returncode != 0 or result.missing:
+            pytest.fail(result.explain(), pytrace=False)
         ran.append(result)
         env = result.env
     return ran, env
