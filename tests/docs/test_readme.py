@@ -63,7 +63,24 @@ def demo_state(transactional_db, settings, monkeypatch, tmp_path):
     report = reports.report_generate(actor=olivia, version=version)
     reports.report_build(report_id=report.pk)
     settings.DEBUG = False
+    _allowed_in_production(version.system)
     return {"work": work, "public_key": public_key, "enqueued": enqueued}
+
+
+def _allowed_in_production(system):
+    """What the release story leaves: a later version (1.1.0) allowed in production. Its passing
+    audit and signed report are rows, as the gate tests make them (tests/approval_fixtures.py):
+    the story's audits and signing are the worker's, and tests/integration plays them."""
+    from django.contrib.auth import get_user_model
+
+    from tests.approval_fixtures import approve, make_version, passing_run, signed_report
+
+    people = {persona: get_user_model().objects.get(username=login) for persona, login in
+              {"alice": "olivia", "bob": "rachel", "sam": "sam", "carla": "carla", "erik": "erik"}.items()}
+    later = make_version(system, "1.1.0", creator=people["alice"])
+    passing_run(later)
+    signed_report(later, number="R-2026-0900")
+    assert approve(later, "production", people).status == "approved"
 
 
 def _environment(live_server, tmp_path) -> dict:
