@@ -140,7 +140,12 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     assert (work / "gate.pub.pem").read_bytes() == demo_state["public_key"].read_bytes()
     assert len(demo_state["enqueued"]) >= 3  # fairness, DP retraining, the batch's drift review
 
-    assert _run_page("deploy/README.md", cwd=work, env=env)[0] == []  # its one block starts servers
+    # deploy/: production settings (DEBUG off, SECRET_KEY set), the app's python first on PATH.
+    venv_bin = Path(sys.executable).parent
+    production = {**_environment(live_server, tmp_path), "SECRET_KEY": "docs-test-only-secret"}
+    production["PATH"] = f"{venv_bin}{os.pathsep}{production['PATH']}"
+    ran, _ = _run_page("deploy/README.md", cwd=work, env=production)
+    assert len(ran) == 1  # the release step; the others start servers
 
     # deploy/ci/: a pipeline's repository holds the client and the committed public key.
     pipeline = tmp_path / "pipeline"
