@@ -13,13 +13,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
+from audits.reports import service as reports
+from audits.runs import services as runs
+from audits.runs.models import AuditRun
+from governance.catalog.loader import catalog_load
+from governance.demo.setup import _credit_system, demo_users_ensure, roles_ensure
+from governance.gate.keys import gate_key_ensure
+from governance.policies.services import policies_ensure_defaults
+from governance.registry.models import ModelVersion
+from governance.registry.tokens import pipeline_token_create
+from tests.approval_fixtures import approve, make_version, passing_run, signed_report
 from tests.docs.shell_blocks import curl_that_fails_on_http_errors, run_block, shell_blocks
+from tests.integration.conftest import database_url
 
 ROOT = Path(settings.BASE_DIR)
 PAGES = ["README.md", "deploy/README.md", "deploy/ci/README.md"]
@@ -34,19 +47,9 @@ def _must_fail() -> bool:
 @pytest.fixture
 def demo_state(transactional_db, settings, monkeypatch, tmp_path):
     """What `make demo` leaves that the pages name, without its worker or its minutes of training."""
-    from django.contrib.auth import get_user_model
-
-    from audits.reports import service as reports
-    from audits.runs import services as runs
-    from governance.catalog.loader import catalog_load
-    from governance.demo.setup import _credit_system, demo_users_ensure, roles_ensure
-    from governance.gate.keys import gate_key_ensure
-    from governance.policies.services import policies_ensure_defaults
-    from governance.registry.models import ModelVersion
-
     enqueued = []
     monkeypatch.setattr(runs, "audit_run_enqueue", lambda *, run_id: enqueued.append(run_id))
-    monkeypatch.setattr(reports, "report_enqueue", lambda *, report_id: enqueued.append(report_id))
+    monkeypatch.setattr(reports, "report_enqueue", lambda *, report_id: None)  # built below, by hand
     work = tmp_path / "work"
     settings.MEDIA_ROOT = work / "var" / "media"
     catalog_load()
@@ -64,17 +67,14 @@ def demo_state(transactional_db, settings, monkeypatch, tmp_path):
     reports.report_build(report_id=report.pk)
     settings.DEBUG = False
     _allowed_in_production(version.system)
-    return {"work": work, "public_key": public_key, "enqueued": enqueued}
+    before = len(enqueued)
+    return {"work": work, "public_key": public_key, "runs_requested": lambda: enqueued[before:]}
 
 
 def _allowed_in_production(system):
     """What the release story leaves: a later version (1.1.0) allowed in production. Its passing
     audit and signed report are rows, as the gate tests make them (tests/approval_fixtures.py):
     the story's audits and signing are the worker's, and tests/integration plays them."""
-    from django.contrib.auth import get_user_model
-
-    from tests.approval_fixtures import approve, make_version, passing_run, signed_report
-
     people = {persona: get_user_model().objects.get(username=login) for persona, login in
               {"alice": "olivia", "bob": "rachel", "sam": "sam", "carla": "carla", "erik": "erik"}.items()}
     later = make_version(system, "1.1.0", creator=people["alice"])
@@ -84,8 +84,6 @@ def _allowed_in_production(system):
 
 
 def _environment(live_server, tmp_path) -> dict:
-    from tests.integration.conftest import database_url
-
     env = {k: v for k, v in os.environ.items() if k not in WITHHELD}
     bin_dir = curl_that_fails_on_http_errors(tmp_path / "bin")
     env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", DATABASE_URL=database_url(), VAR_DIR=str(settings.VAR_DIR),
@@ -116,11 +114,30 @@ def _run_page(page: str, *, cwd: Path, env: dict) -> tuple[list, dict]:
     return ran, env
 
 
-def test_every_shell_block_says_why_when_it_is_not_run():
-    for page in PAGES:
-        blocks = shell_blocks((ROOT / page).read_text(), path=page)
-        assert blocks, f"{page} has no shell block"
-        assert all(block.not_run.strip() for block in blocks if block.not_run)
+def test_every_page_in_the_repository_with_a_shell_block_is_run_here():
+    pages = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not pages:  # not a git checkout (an sdist): walk the tree instead
+        pages = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.md")
+                 if not any(part.startswith(".") or part == "var" for part in p.relative_to(ROOT).parts)]
+    with_blocks = {page for page in pages if shell_blocks((ROOT / page).read_text(), path=page)}
+    assert with_blocks == set(PAGES)
+
+
+def test_a_management_command_without_the_demo_setting_says_what_to_export():
+    env = {k: v for k, v in os.environ.items() if k not in WITHHELD}
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in done.stderr and "export DEBUG=1" in done.stderr
+
+
+def test_only_the_blocks_that_start_servers_or_the_suite_are_not_run():
+    not_run = {(block.path, block.code.splitlines()[0]) for page in PAGES
+               for block in shell_blocks((ROOT / page).read_text(), path=page) if block.not_run}
+    assert not_run == {
+        ("README.md", "make demo   # set up, then run the app with a worker; open http://127.0.0.1:8000"),
+        ("deploy/README.md", "# web"),
+    }
 
 
 def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server, tmp_path):
@@ -129,8 +146,6 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
         if _must_fail():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    from governance.registry.tokens import pipeline_token_create
-
     env = _environment(live_server, tmp_path)
     work = _repository_root(demo_state["work"])
     ran, after = _run_page("README.md", cwd=work, env=env)
@@ -138,7 +153,9 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     # The session's variables carried from block to block: the upload's ids reached the audit request.
     assert after["VERSION"] and after["RUN"] and after["ASSESSMENT"]
     assert (work / "gate.pub.pem").read_bytes() == demo_state["public_key"].read_bytes()
-    assert len(demo_state["enqueued"]) >= 3  # fairness, DP retraining, the batch's drift review
+    # Accepted, and waiting for a worker: the fairness audit, DP retraining, the batch's drift review.
+    requested = AuditRun.objects.filter(pk__in=demo_state["runs_requested"]())
+    assert sorted(requested.values_list("kind", flat=True)) == ["dp_retraining", "drift", "fairness"]
 
     # deploy/: production settings (DEBUG off, SECRET_KEY set), the app's python first on PATH.
     venv_bin = Path(sys.executable).parent
