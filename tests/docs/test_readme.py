@@ -51,7 +51,13 @@ def demo_state(transactional_db, settings, monkeypatch, tmp_path):
     monkeypatch.setattr(runs, "audit_run_enqueue", lambda *, run_id: enqueued.append(run_id))
     monkeypatch.setattr(reports, "report_enqueue", lambda *, report_id: None)  # built below, by hand
     work = tmp_path / "work"
-    settings.MEDIA_ROOT = work / "var" / "media"
+    # The reader's var/, as make demo fills it: uploads, the gate key, the development-only signer.
+    var = work / "var"
+    settings.MEDIA_ROOT = var / "media"
+    settings.GATE_SIGNING_KEY_PATH = var / "keys" / "gate-signing.pem"
+    settings.REPORT_DEV_PKI_DIR = var / "pki"
+    settings.REPORT_SIGNING_P12 = str(var / "pki" / "signer.p12")
+    settings.REPORT_TRUST_ROOTS = [str(var / "pki" / "dev-ca.pem")]
     catalog_load()
     policies_ensure_defaults()
     roles_ensure()
@@ -62,7 +68,7 @@ def demo_state(transactional_db, settings, monkeypatch, tmp_path):
     version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")
     run = runs.audit_run_create(actor=olivia, version=version, kind="fairness")
     runs.audit_run_execute(run_id=run.pk)
-    settings.DEBUG = True  # the demo's development-only signer under var/test/pki, as make demo signs
+    settings.DEBUG = True  # the demo's development-only signer under var/pki, as make demo signs
     report = reports.report_generate(actor=olivia, version=version)
     reports.report_build(report_id=report.pk)
     settings.DEBUG = False
@@ -83,11 +89,12 @@ def _allowed_in_production(system):
     assert approve(later, "production", people).status == "approved"
 
 
-def _environment(live_server, tmp_path) -> dict:
+def _environment(live_server, tmp_path, *, var: Path) -> dict:
+    """The shell a reader has: no test settings, the test database, the scratch folder's var/."""
     env = {k: v for k, v in os.environ.items() if k not in WITHHELD}
     bin_dir = curl_that_fails_on_http_errors(tmp_path / "bin")
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", DATABASE_URL=database_url(), VAR_DIR=str(settings.VAR_DIR),
-               MEDIA_ROOT=str(settings.MEDIA_ROOT), BASE=live_server.url)
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", DATABASE_URL=database_url(), VAR_DIR=str(var),
+               BASE=live_server.url)
     return env
 
 
@@ -146,8 +153,8 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
         if _must_fail():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    env = _environment(live_server, tmp_path)
     work = _repository_root(demo_state["work"])
+    env = _environment(live_server, tmp_path, var=work / "var")
     ran, after = _run_page("README.md", cwd=work, env=env)
     assert len(ran) >= 6
     # The session's variables carried from block to block: the upload's ids reached the audit request.
@@ -159,7 +166,7 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
 
     # deploy/: production settings (DEBUG off, SECRET_KEY set), the app's python first on PATH.
     venv_bin = Path(sys.executable).parent
-    production = {**_environment(live_server, tmp_path), "SECRET_KEY": "docs-test-only-secret"}
+    production = {**_environment(live_server, tmp_path, var=work / "var"), "SECRET_KEY": "docs-test-only-secret"}
     production["PATH"] = f"{venv_bin}{os.pathsep}{production['PATH']}"
     ran, _ = _run_page("deploy/README.md", cwd=work, env=production)
     assert len(ran) == 1  # the release step; the others start servers
