@@ -148,8 +148,9 @@ def test_only_the_blocks_that_start_servers_or_the_suite_are_not_run():
 
 
 def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server, tmp_path):
-    if not shutil.which("pdfsig"):
-        message = "the README runs pdfsig (Debian: apt-get install poppler-utils; make test does)"
+    missing = [tool for tool in ("curl", "pdfsig") if not shutil.which(tool)]
+    if missing:
+        message = f"the README runs {', '.join(missing)} (Debian: apt-get install curl poppler-utils)"
         if _must_fail():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
