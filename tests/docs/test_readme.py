@@ -11,6 +11,7 @@ worker: a block that requests an audit only shows that the request was accepted.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -161,6 +162,8 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     # The session's variables carried from block to block: the upload's ids reached the audit request.
     assert after["VERSION"] and after["RUN"] and after["ASSESSMENT"]
     assert (work / "gate.pub.pem").read_bytes() == demo_state["public_key"].read_bytes()
+    trail = [json.loads(line) for line in (work / "audit-log.jsonl").read_text().splitlines()]
+    assert trail and after["ANCHOR"] == f"{trail[-1]['seq']}:{trail[-1]['hash']}"
     # Accepted, and waiting for a worker: the fairness audit, DP retraining, the batch's drift review.
     requested = AuditRun.objects.filter(pk__in=demo_state["runs_requested"]())
     assert sorted(requested.values_list("kind", flat=True)) == ["dp_retraining", "drift", "fairness"]
