@@ -166,7 +166,7 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     assert trail and after["ANCHOR"] == f"{trail[-1]['seq']}:{trail[-1]['hash']}"
     # Accepted, and waiting for a worker: the fairness audit, DP retraining, the batch's drift review.
     requested = AuditRun.objects.filter(pk__in=demo_state["runs_requested"]())
-    assert sorted(requested.values_list("kind", flat=True)) == ["dp_retraining", "drift", "fairness"]
+    assert sorted(requested.values_list("kind", flat=True)) == ["dp_retraining", "drift", "explainability", "fairness"]
 
     # deploy/: production settings (DEBUG off, SECRET_KEY set), the app's python first on PATH.
     venv_bin = Path(sys.executable).parent
