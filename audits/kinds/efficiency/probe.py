@@ -43,8 +43,12 @@ CONFIDENCE = 0.95
 NOT_MEASURABLE = "not measurable on this worker"
 
 ERR_BATCH_SIZES = f"batch_sizes must be a non-empty list of integers between 1 and {MAX_BATCH_SIZE}"
-ERR_REPEATS = "warmup must be an integer >= 0, min_repeats an integer >= 2 and repeats an integer >= min_repeats"
-ERR_MAX_SECONDS = "max_seconds must be a number > 0"
+MAX_REPEATS = 10000
+MAX_SECONDS = 60.0
+ERR_REPEATS = (f"warmup must be an integer between 0 and {MAX_REPEATS}, min_repeats an integer >= 2 and repeats an "
+               f"integer between min_repeats and {MAX_REPEATS}")
+ERR_MAX_SECONDS = f"max_seconds must be a number > 0 and <= {MAX_SECONDS:g}"
+ERR_OUTLOOK_BATCH = f"outlook_batch_size must be an integer between 1 and {MAX_BATCH_SIZE}"
 ERR_NO_TIMES = "times must hold at least one finite duration >= 0"
 ERR_ROWS_PER_S = "rows_per_s must be a number > 0"
 ERR_PRICE = "price_per_hour must be a number >= 0"
@@ -267,11 +271,20 @@ def energy_reader(device=None, *, powercap: str = "/sys/class/powercap"):
 
 def _check_counts(warmup, min_repeats, repeats, max_seconds) -> None:
     ints = (warmup, min_repeats, repeats)
-    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in ints) or warmup < 0 \
-            or min_repeats < 2 or repeats < min_repeats:
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in ints) or not 0 <= warmup <= MAX_REPEATS \
+            or min_repeats < 2 or not min_repeats <= repeats <= MAX_REPEATS:
         raise ValueError(ERR_REPEATS)
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real) or not max_seconds > 0:
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real) or not 0 < max_seconds <= MAX_SECONDS:
         raise ValueError(ERR_MAX_SECONDS)
+
+
+def check_params(params: dict) -> None:
+    """Every bound of the run's parameters, before any work or memory is spent on them."""
+    check_batch_sizes(params["batch_sizes"])
+    _check_counts(params["warmup"], params["min_repeats"], params["repeats"], params["max_seconds"])
+    size = params.get("outlook_batch_size", 1)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_BATCH_SIZE:
+        raise ValueError(ERR_OUTLOOK_BATCH)
 
 
 def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
@@ -350,7 +363,7 @@ def torch_parameter_count(module) -> int:
 
 def sklearn_parameter_count(estimator) -> int:
     """Learned numbers a fitted scikit-learn model holds: every numeric array among its fitted
-    attributes (names ending in "_", class labels aside), inside pipelines, column transformers
+    attributes (names ending in "_"; class labels and counts such as n_iter_ aside), inside pipelines, column transformers
     and ensembles; a tree counts its split thresholds and leaf values."""
     seen: set[int] = set()
 
@@ -368,7 +381,8 @@ def sklearn_parameter_count(estimator) -> int:
             return int(obj.threshold.size + obj.value.size)
         if hasattr(obj, "get_params"):
             return sum(walk(value) for name, value in vars(obj).items()
-                       if name == "steps" or (name.endswith("_") and not name.startswith("_") and name != "classes_"))
+                       if name == "steps" or (name.endswith("_") and not name.startswith(("_", "n_"))
+                                               and name != "classes_"))
         return 0
 
     return walk(estimator)
@@ -437,9 +451,10 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
     if not any(isinstance(m, torch.nn.Linear) for m in base.modules()):
         return {"status": "not_applicable", "reason": "the model has no Linear layer to quantize"}
     with warnings.catch_warnings():
-        # torch 2.13 announces the quantized tensor API's future removal; the outlook still uses
+        # torch 2.13 announces that torch.ao.quantization moves to torchao; the outlook still uses
         # the documented quantize_dynamic, and its result is measured, not assumed.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
     batch_of = torch_batches(x, cpu)
     rows = {}

@@ -41,6 +41,10 @@ NO_GPU = "No GPU on this worker: the audit ran on the CPU only, so there is no G
 def run(*, run, progress) -> RunOutcome:
     version = run.version
     params = {**KINDS["efficiency"].defaults, **run.params}
+    try:
+        probe.check_params(params)
+    except ValueError as exc:
+        raise AuditInputError(str(exc)) from None
     policy_row = policy_for(risk_tier=run.system.risk_tier)
     thresholds = audit_thresholds(policy_row, "efficiency")
     unknown = sorted(set(thresholds) - set(BUDGET_METRICS))
