@@ -91,7 +91,7 @@ def latency_stats(times_s, *, batch_size: int) -> dict:
     q25, q75 = (float(v) for v in np.percentile(ms, [25, 75]))
     ci = median_interval(ms)
     per_batch = {"p50": p50, "p95": p95, "p99": p99, "mean": float(ms.mean()), "std": float(ms.std(ddof=1)) if
-                 t.size > 1 else 0.0, "min": float(ms.min()), "max": float(ms.max()), "iqr": q75 - q25,
+                 t.size > 1 else 0.0, "min": float(ms.min()), "max": float(ms.max()), "p25": q25, "p75": q75, "iqr": q75 - q25,
                  "p50_ci": ci}
     per_row = {k: per_batch[k] / batch_size for k in ("p50", "p95", "p99", "mean")}
     per_row["p50_ci"] = None if ci is None else [v / batch_size for v in ci]
