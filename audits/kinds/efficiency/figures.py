@@ -23,6 +23,28 @@ def headline(results: dict) -> dict:
             "rows_per_s": {size: b.get("rows_per_s") for size, b in batches.items()}}
 
 
+def export_headline(results: dict) -> dict:
+    """The numbers a model card and the OSCAL results show (at most a dozen): size, start-up,
+    latency and memory, throughput and cost at batch 1 and the largest batch, energy at the largest
+    (a figure the worker could not measure is None, which the exports leave out)."""
+    if "devices" not in results:
+        return results
+    main = (results.get("devices") or [{}])[0]
+    batches = main.get("batches") or []
+    h = headline(results)
+    out = {"parameters": results.get("parameters"), "artifact_bytes": results.get("artifact_bytes"),
+           "ready_s": results.get("ready_s"), "p95_latency_ms_batch1": h["p95_latency_ms_batch1"],
+           "peak_memory_mib": h["peak_memory_mib"]}
+    for b in {b["batch_size"]: b for b in (batches[:1] + batches[-1:])}.values():
+        out[f"batch_{b['batch_size']}"] = {"rows_per_s": b.get("rows_per_s"), "cost_per_million": b.get("cost_per_million")}
+    if batches:  # energy at the largest batch only: a dozen numbers at most (model_card.MAX_METRICS_PER_AUDIT)
+        out[f"batch_{batches[-1]['batch_size']}"]["energy_j_per_1000"] = batches[-1].get("energy_j_per_1000")
+    outlook = results.get("outlook") or {}
+    if outlook.get("status") == "ok":
+        out["int8_quantization"] = {"speedup": outlook.get("speedup"), "accuracy_delta": outlook.get("accuracy_delta")}
+    return out
+
+
 def _log2_ticks(sizes: list[int]) -> list[tuple[float, str]]:
     return [(math.log2(s), f"{s:,}") for s in sizes]
 

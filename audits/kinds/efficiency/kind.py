@@ -26,7 +26,7 @@ KIND = AuditKind(
     figures=figures.efficiency_figures,
     results_template="kinds/efficiency/results.html",
     report_template="kinds/efficiency/report.html",
-    headline=figures.headline,
+    headline=figures.export_headline,
     reviewers=("compliance_officer",),
 )
 

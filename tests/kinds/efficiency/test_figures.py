@@ -8,7 +8,14 @@ from types import SimpleNamespace
 import pytest
 from django.template.loader import render_to_string
 
-from audits.kinds.efficiency.figures import efficiency_figures, headline, latency_chart, throughput_chart
+from audits.exports.model_card import MAX_METRICS_PER_AUDIT, headline_metrics
+from audits.kinds.efficiency.figures import (
+    efficiency_figures,
+    export_headline,
+    headline,
+    latency_chart,
+    throughput_chart,
+)
 from audits.kinds.efficiency.runner import NO_GPU
 from audits.kinds.efficiency.thresholds import PRICE_TABLE
 
@@ -46,6 +53,16 @@ def test_the_headline_reads_the_audited_devices_batch_1_and_its_largest_peak():
     assert h["cost_per_million"][1] == pytest.approx(0.17 / 3600 * 1e6 / 10_000)
     assert headline({}) == {"p95_latency_ms_batch1": None, "cost_per_million": {}, "peak_memory_mib": None,
                             "rows_per_s": {}}
+
+
+def test_exports_get_a_dozen_numbers_at_most_batch_1_and_the_largest_batch():
+    r = results()
+    r["devices"][0]["batches"][-1]["energy_j_per_1000"] = 250.0  # with energy measured: the fullest card
+    names = [m["name"] for m in headline_metrics(export_headline(r))]
+    assert len(names) == MAX_METRICS_PER_AUDIT
+    assert names == ["artifact_bytes", "batch_1.cost_per_million", "batch_1.rows_per_s", "batch_32.cost_per_million",
+                     "batch_32.energy_j_per_1000", "batch_32.rows_per_s", "int8_quantization.accuracy_delta",
+                     "int8_quantization.speedup", "p95_latency_ms_batch1", "parameters", "peak_memory_mib", "ready_s"]
 
 
 def test_the_charts_put_batch_sizes_on_a_log_axis_one_line_per_device():
