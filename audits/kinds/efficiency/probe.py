@@ -304,6 +304,24 @@ def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, rep
     return times
 
 
+def time_interleaved(calls: dict, batch, *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
+                     clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+    """Durations of each call on `batch`, the calls taking turns (a, b, a, b, ...), so that other
+    work on the machine slows them alike and their ratio stays fair."""
+    for _ in range(warmup):
+        for call in calls.values():
+            call(batch)
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    done = 0
+    while done < repeats and (done < min_repeats or sum(map(sum, times.values())) < max_seconds):
+        for name, call in calls.items():
+            start = clock()
+            call(batch)
+            times[name].append(clock() - start)
+        done += 1
+    return times
+
+
 def measure_batches(predict: Callable[[object], object], batch_of: Callable[[int], object], *, batch_sizes,
                     warmup: int = 3, min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
                     clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] | None = None,
@@ -442,7 +460,8 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
                          clock: Callable[[], float] = time.perf_counter) -> dict:
     """Dynamic int8 quantization of a copy's Linear layers (torch.ao.quantization.quantize_dynamic:
     weights stored as int8, activations quantized on the fly; CPU only), against the float copy on
-    the CPU: median latency at `batch_size`, saved size and accuracy on the evaluation rows.
+    the CPU: median latency at `batch_size` (the two timed in turns), saved size and accuracy on
+    the evaluation rows.
     The registered model is never changed."""
     import torch
 
@@ -456,14 +475,14 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
-    batch_of = torch_batches(x, cpu)
+    batch = torch_batches(x, cpu)(batch_size)
+    models = {"float32": base, "int8_dynamic": quant}
+    predictors = {name: torch_predictor(m, cpu)[0] for name, m in models.items()}
+    times = time_interleaved(predictors, batch, warmup=warmup, min_repeats=min_repeats, repeats=repeats,
+                             max_seconds=max_seconds, clock=clock)
     rows = {}
-    for name, m in (("float32", base), ("int8_dynamic", quant)):
-        predict, _ = torch_predictor(m, cpu)
-        batch = batch_of(batch_size)
-        stats = latency_stats(time_calls(lambda: predict(batch), warmup=warmup, min_repeats=min_repeats,
-                                         repeats=repeats, max_seconds=max_seconds, clock=clock),
-                              batch_size=batch_size)
+    for name, m in models.items():
+        stats = latency_stats(times[name], batch_size=batch_size)
         rows[name] = {"p50_ms": stats["per_batch_ms"]["p50"], "p50_ci": stats["per_batch_ms"]["p50_ci"],
                       "rows_per_s": stats["rows_per_s"], "size_bytes": serialized_bytes(m),
                       "accuracy": _accuracy(m, x, y_idx)}

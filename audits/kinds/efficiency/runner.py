@@ -18,6 +18,7 @@ memory) are judged as point checks; without budgets the run is informational evi
 
 from __future__ import annotations
 
+import os
 import time
 
 import torch
@@ -134,7 +135,10 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
     comparison = ({"crossover_batch_size": probe.crossover_batch_size(cpu["batches"], gpu["batches"]),
                    "throughput_ratio": _ratio_at_largest(gpu["batches"], cpu["batches"])}
                   if gpu and cpu else {"note": NO_GPU})
-    return {"format": model.format, "device": name, "torch_threads": threads, "parameters": parameters,
+    # Other work on the worker slows every figure; the 1-minute load average says how much there was.
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"format": model.format, "device": name, "torch_threads": threads, "load_average": load,
+            "cpu_count": os.cpu_count(), "parameters": parameters,
             "artifact_bytes": artifact_bytes, "load_s": load_s, "ready_s": load_s + first_s,
             "n_eval_rows": len(frame), "params": {**params, "batch_sizes": probe.check_batch_sizes(
                 params["batch_sizes"])}, "price_table": prices, "devices": devices, "comparison": comparison,

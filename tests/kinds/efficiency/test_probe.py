@@ -105,6 +105,16 @@ def test_repetitions_stop_at_repeats_when_the_budget_is_not_spent():
     assert len(times) == 5
 
 
+def test_interleaved_timing_takes_turns_and_shares_one_budget():
+    order = []
+    calls = {"a": lambda b: order.append("a"), "b": lambda b: order.append("b")}
+    # a 0.2 s, b 0.3 s per turn; budget 1 s after the minimum of 2 turns: 0.5, 1.0 -> stop at 2 turns.
+    times = probe.time_interleaved(calls, None, warmup=1, min_repeats=2, repeats=10, max_seconds=1.0,
+                                   clock=FakeClock([0.2, 0.3] * 10))
+    assert order == ["a", "b"] * 3
+    assert times == {"a": pytest.approx([0.2, 0.2]), "b": pytest.approx([0.3, 0.3])}
+
+
 def test_each_batch_size_gets_its_latency_memory_and_energy():
     seen = []
     clock = FakeClock([0.002] * 4 + [0.004] * 4)
@@ -224,9 +234,9 @@ def test_the_quantization_outlook_measures_a_copy_and_leaves_the_model_alone():
     before = {k: v.clone() for k, v in module.state_dict().items()}
     x = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
     y = np.random.default_rng(1).integers(0, 2, 40)
-    # float32 calls take 2 ms, int8 calls 1 ms: a 2x speed-up.
+    # Timed in turns: float32 calls take 2 ms, int8 calls 1 ms: a 2x speed-up.
     out = probe.quantization_outlook(module, x, y, batch_size=8, warmup=0, min_repeats=3, repeats=3, max_seconds=60,
-                                     clock=FakeClock([0.002] * 3 + [0.001] * 3))
+                                     clock=FakeClock([0.002, 0.001] * 3))
     assert out["status"] == "ok" and out["speedup"] == pytest.approx(2.0)
     f, q = out["models"]["float32"], out["models"]["int8_dynamic"]
     assert q["size_bytes"] < f["size_bytes"]
