@@ -12,7 +12,7 @@ from audits.kinds.registry import KINDS
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = [module.KIND.name for module in KINDS]
 # A kind may build on another's pure probe or results; that is a use, not a registration.
-BUILDS_ON = {"fairness": {"drift", "data_quality"}, "privacy": {"dp_retraining"}, "robustness": {"poisoning"}}
+BUILDS_ON = {"fairness": {"drift", "data_quality", "efficiency"}, "privacy": {"dp_retraining"}, "robustness": {"poisoning"}}
 # The drift review feature (batches, schedules, recommendations) is the drift kind's own app.
 FEATURE_APPS = {"drift": "audits/drift/"}
 ALLOWED = ("audits/kinds/registry.py", "governance/demo/")  # the one line per kind; the demo plays them

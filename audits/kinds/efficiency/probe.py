@@ -447,21 +447,29 @@ def serialized_bytes(module) -> int:
     return buf.tell()
 
 
-def _accuracy(module, x: np.ndarray, y_idx: np.ndarray) -> float:
+def _predicted(module, x: np.ndarray) -> np.ndarray:
     import torch
 
     with torch.inference_mode():
-        pred = module(torch.as_tensor(x)).argmax(dim=1).numpy()
-    return float((pred == y_idx).mean())
+        return module(torch.as_tensor(x)).argmax(dim=1).numpy()
+
+
+def _deltas(after: dict, before: dict) -> dict:
+    """{feature: {metric: after - before}} where both are defined, else None."""
+    return {feature: {metric: (None if value is None or (before.get(feature) or {}).get(metric) is None
+                               else value - before[feature][metric]) for metric, value in metrics.items()}
+            for feature, metrics in after.items()}
 
 
 def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int, warmup: int = 3,
                          min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
-                         clock: Callable[[], float] = time.perf_counter) -> dict:
+                         clock: Callable[[], float] = time.perf_counter,
+                         judge: Callable[[np.ndarray], dict] | None = None) -> dict:
     """Dynamic int8 quantization of a copy's Linear layers (torch.ao.quantization.quantize_dynamic:
     weights stored as int8, activations quantized on the fly; CPU only), against the float copy on
     the CPU: median latency at `batch_size` (the two timed in turns), saved size and accuracy on
-    the evaluation rows.
+    the evaluation rows. `judge(predicted class indices)` -> {feature: {metric: value}} (the
+    fairness disparities, from the caller) gives the fairness deltas; without it they are None.
     The registered model is never changed."""
     import torch
 
@@ -483,12 +491,14 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
     rows = {}
     for name, m in models.items():
         stats = latency_stats(times[name], batch_size=batch_size)
+        pred = _predicted(m, x)
         rows[name] = {"p50_ms": stats["per_batch_ms"]["p50"], "p50_ci": stats["per_batch_ms"]["p50_ci"],
                       "rows_per_s": stats["rows_per_s"], "size_bytes": serialized_bytes(m),
-                      "accuracy": _accuracy(m, x, y_idx)}
+                      "accuracy": float((pred == y_idx).mean()), "fairness": judge(pred) if judge else None}
     f, q = rows["float32"], rows["int8_dynamic"]
     return {"status": "ok", "method": "torch.ao.quantization.quantize_dynamic (Linear, qint8), CPU",
             "batch_size": batch_size, "models": rows,
             "speedup": f["p50_ms"] / q["p50_ms"] if q["p50_ms"] > 0 else None,
             "size_saving": 1 - q["size_bytes"] / f["size_bytes"] if f["size_bytes"] else None,
-            "accuracy_delta": q["accuracy"] - f["accuracy"]}
+            "accuracy_delta": q["accuracy"] - f["accuracy"],
+            "fairness_delta": _deltas(q["fairness"], f["fairness"]) if judge else None}

@@ -21,12 +21,14 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
 import torch
 
 from audits.kinds.common import check, checks_sentence, device_label, labelled_frame, pick_device, scaled
 from audits.kinds.efficiency import probe
 from audits.kinds.efficiency.figures import headline
 from audits.kinds.efficiency.thresholds import BUDGET_METRICS, PRICE_TABLE
+from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
 from governance.policies.services import audit_thresholds, policy_for
@@ -57,7 +59,9 @@ def run(*, run, progress) -> RunOutcome:
     if frame.empty:
         raise AuditInputError(NO_ROWS)
     progress(5, "loading the model")
-    result = measure_version(version, frame, label, params=params, prices=prices, progress=progress)
+    sensitive = [c for c in version.eval_dataset.schema.get("sensitive") or [] if c in frame.columns]
+    result = measure_version(version, frame, label, params=params, prices=prices, progress=progress,
+                             sensitive=sensitive)
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
@@ -65,12 +69,35 @@ def run(*, run, progress) -> RunOutcome:
 
 
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
-                    clock=time.perf_counter) -> dict:
+                    clock=time.perf_counter, sensitive=()) -> dict:
     with version.artifact.open("rb") as fh:
         data = fh.read()
     load_s, model = probe.timed(lambda: load_model(data, spec=version.spec or None), clock)
     return measure_model(model, frame, label, params=params, prices=prices, artifact_bytes=len(data), load_s=load_s,
-                         progress=progress, clock=clock)
+                         progress=progress, clock=clock, sensitive=sensitive)
+
+
+FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+NOT_BINARY = "fairness deltas need a binary model with labels 0 and 1 (the fairness probe's convention)"
+NO_SENSITIVE = "the evaluation dataset declares no sensitive feature"
+
+
+def fairness_judge(frame, label, sensitive, classes, *, min_slice_count: int = 20):
+    """(judge, None) or (None, why): judge(predicted class indices) -> the fairness probe's
+    disparities per sensitive feature, so the outlook can say what quantization changes for groups."""
+    if not sensitive:
+        return None, NO_SENSITIVE
+    if sorted(classes) != [0, 1]:
+        return None, NOT_BINARY
+    y, labels, groups = frame[label].to_numpy(), np.asarray(classes), frame[list(sensitive)]
+
+    def judge(pred_idx):
+        report = fairness_audit(y, labels[pred_idx], sensitive_features=groups, n_bootstrap=0,
+                                min_slice_count=min_slice_count, intersectional=False)
+        return {feature: {m: (r["disparities"].get(m) or {}).get("value") for m in FAIRNESS_METRICS}
+                for feature, r in report["features"].items()}
+
+    return judge, None
 
 
 def _timing(params: dict) -> dict:
@@ -94,7 +121,7 @@ def _measure_on(predict, sync, batch_of, device, *, params, prices, progress, cl
 
 
 def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_bytes: int, load_s: float,
-                  progress=lambda *a: None, clock=time.perf_counter) -> dict:
+                  progress=lambda *a: None, clock=time.perf_counter, sensitive=()) -> dict:
     """Every figure of the audit for one loaded model (a ModelHandle) on evaluation rows `frame`."""
     features = frame.drop(columns=[label])
     devices: list[dict] = []
@@ -118,8 +145,10 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
         if params.get("outlook", True):
             progress(85, "dynamic int8 quantization outlook")
             y_idx = labels_to_index(frame[label].to_numpy(), list(model.classes))
+            judge, why = fairness_judge(frame, label, sensitive, list(model.classes))
             outlook = probe.quantization_outlook(model.module, x, y_idx, batch_size=int(params["outlook_batch_size"]),
-                                                 **_timing(params), clock=clock)
+                                                 **_timing(params), clock=clock, judge=judge)
+            outlook["fairness_note"] = why
     else:
         device = torch.device("cpu")
         name = "cpu"

@@ -80,5 +80,5 @@ def test_the_results_page_and_the_report_state_the_price_table_they_used():
     for html in (page, report):
         assert "Price table used (dated 2024-06)" in html and "cpu 0.17 USD/h (AWS c6i.xlarge, 4 vCPU)" in html
         assert NO_GPU in html and "not measurable on this worker (no RAPL zone)" in html
-        assert "Speed-up 1.50×, 27% smaller" in html
+        assert "Speed-up 1.50× (below 1: slower), 27% smaller" in html
     assert "informational evidence" in report

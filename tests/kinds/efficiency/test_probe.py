@@ -246,6 +246,17 @@ def test_the_quantization_outlook_measures_a_copy_and_leaves_the_model_alone():
     assert f["accuracy"] == pytest.approx(expected)
     assert out["accuracy_delta"] == pytest.approx(q["accuracy"] - f["accuracy"])
     assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
+    assert out["fairness_delta"] is None and f["fairness"] is None
+
+
+def test_the_outlook_takes_fairness_deltas_from_the_callers_judge():
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    x, y = np.zeros((6, 3), np.float32), np.zeros(6, int)
+    # The judge sees each model's predictions; here it answers 0.30 for float32 and 0.25 for int8.
+    answers = iter([{"sex": {"dpd": 0.30, "eod": None}}, {"sex": {"dpd": 0.25, "eod": 0.1}}])
+    out = probe.quantization_outlook(module, x, y, batch_size=2, warmup=0, min_repeats=2, repeats=2,
+                                     judge=lambda pred: next(answers))
+    assert out["fairness_delta"] == {"sex": {"dpd": pytest.approx(-0.05), "eod": None}}
 
 
 def test_a_model_without_linear_layers_has_no_quantization_outlook():

@@ -9,7 +9,15 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from audits.kinds.efficiency import probe
-from audits.kinds.efficiency.runner import NO_GPU, budget_checks, measure_model, summary
+from audits.kinds.efficiency.runner import (
+    NO_GPU,
+    NO_SENSITIVE,
+    NOT_BINARY,
+    budget_checks,
+    fairness_judge,
+    measure_model,
+    summary,
+)
 from audits.kinds.efficiency.thresholds import PRICE_TABLE
 from audits.runs.models import RunStatus
 from audits.runs.services import audit_run_create
@@ -63,6 +71,23 @@ def test_without_budgets_the_audit_is_informational():
                            "at batch 1, 1,000 rows/s at batch 8; 0.05 USD per million predictions at batch 8")
 
 
+def test_the_fairness_judge_reads_the_fairness_probes_disparities_per_feature():
+    # Group a: both selected (selection rate 1, TPR 1, FPR 1); group b: neither (0, 0, 0).
+    frame = pd.DataFrame({"y": [1, 0, 1, 0], "g": ["a", "a", "b", "b"]})
+    judge, why = fairness_judge(frame, "y", ["g"], [0, 1], min_slice_count=1)
+    assert why is None
+    assert judge(pd.Series([1, 1, 0, 0]).to_numpy()) == {
+        "g": {"demographic_parity_difference": 1.0, "equalized_odds_difference": 1.0}}
+    assert judge(pd.Series([1, 0, 1, 0]).to_numpy()) == {
+        "g": {"demographic_parity_difference": 0.0, "equalized_odds_difference": 0.0}}
+
+
+def test_without_sensitive_features_or_a_binary_model_there_are_no_fairness_deltas():
+    frame = pd.DataFrame({"y": [1, 0], "g": ["a", "b"]})
+    assert fairness_judge(frame, "y", [], [0, 1]) == (None, NO_SENSITIVE)
+    assert fairness_judge(frame, "y", ["g"], [0, 1, 2]) == (None, NOT_BINARY)
+
+
 @pytest.fixture
 def cpu_worker(settings):
     settings.AUDIT_DEVICE = "cpu"
@@ -102,6 +127,12 @@ def test_a_run_through_the_worker_stores_its_figures_and_evidence(credit_system,
     assert r["price_table"]["as_of"] == "2026-01" and r["devices"][0]["price_per_hour"] == 3.6
     assert r["n_eval_rows"] == 300 and r["parameters"] > 0 and r["format"] == "safetensors"
     assert r["outlook"]["status"] == "ok" and r["outlook"]["batch_size"] == 8
+    deltas = r["outlook"]["fairness_delta"]
+    assert set(deltas) == {"sex", "age"} and r["outlook"]["fairness_note"] is None
+    for feature, d in deltas.items():  # int8 minus float32, each from the fairness probe's own figures
+        f, q = (r["outlook"]["models"][m]["fairness"][feature] for m in ("float32", "int8_dynamic"))
+        assert d["demographic_parity_difference"] == pytest.approx(
+            q["demographic_parity_difference"] - f["demographic_parity_difference"])
     assert {c["metric"]: c["outcome"] for c in run.checks} == {"p95_latency_ms_batch1": "pass",
                                                                  "peak_memory_mib": "pass"}
     refs = set(Evidence.objects.filter(audit_run_id=run.pk).values_list("assessment__control__ref", flat=True))
