@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone
 from sklearn.linear_model import LogisticRegression
 
 from audits.kinds.efficiency import probe
@@ -24,6 +26,9 @@ from audits.runs.services import audit_run_create
 from audits.runs.tasks import run_audit
 from governance.catalog.models import Evidence
 from governance.policies.services import policy_for
+from audits.reports import service as reports
+from audits.reports.context import report_context
+from tests.reports.test_service import enqueued, pki, signing  # noqa: F401  (fixtures)
 from training.artifacts import ModelHandle
 
 FAST = {"batch_sizes": [1, 8], "warmup": 1, "min_repeats": 3, "repeats": 3, "max_seconds": 1.0, "outlook": True,
@@ -110,7 +115,8 @@ def test_a_scikit_learn_model_is_timed_on_frame_rows_and_priced_from_the_table(c
 
 
 @pytest.mark.django_db
-def test_a_run_through_the_worker_stores_its_figures_and_evidence(credit_system, personas, settings, monkeypatch):
+def test_a_run_through_the_worker_stores_its_figures_evidence_page_and_report_section(
+        credit_system, personas, settings, monkeypatch, client, signing, enqueued):  # noqa: F811
     settings.AUDIT_DEVICE = "cpu"
     monkeypatch.setattr("audits.runs.services.audit_run_enqueue", lambda *, run_id: None)
     system, version = credit_system
@@ -137,6 +143,18 @@ def test_a_run_through_the_worker_stores_its_figures_and_evidence(credit_system,
                                                                  "peak_memory_mib": "pass"}
     refs = set(Evidence.objects.filter(audit_run_id=run.pk).values_list("assessment__control__ref", flat=True))
     assert refs == {"MEASURE 2.12", "MAP 3.2", "MANAGE 2.1", "A.4.5"}
+
+    client.force_login(personas["aude"])
+    page = client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Throughput by batch size" in page and "Price table used (dated 2026-01)" in page
+    assert "Outlook: dynamic int8 quantization on a copy" in page and "What int8 quantization changes" in page
+
+    report = reports.report_generate(actor=personas["alice"], version=version)
+    context = report_context(report=report, generated_at=timezone.now())
+    section = next(a for a in context["audits"] if a["kind"] == "efficiency")
+    assert section["template"] == "kinds/efficiency/report.html"
+    html = render_to_string("reports/report.html", {**context, "base_css": ""})
+    assert "Policy budgets" in html and "Price table used (dated 2026-01)" in html
 
 
 @pytest.mark.django_db
