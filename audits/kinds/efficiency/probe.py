@@ -37,6 +37,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import binom
 
+from training.architectures import build_model
+from training.train import set_seed, train_classifier
+
 DEFAULT_BATCH_SIZES = (1, 8, 32, 128, 512)
 MAX_BATCH_SIZE = 65536
 CONFIDENCE = 0.95
@@ -49,6 +52,8 @@ ERR_REPEATS = (f"warmup must be an integer between 0 and {MAX_REPEATS}, min_repe
                f"integer between min_repeats and {MAX_REPEATS}")
 ERR_MAX_SECONDS = f"max_seconds must be a number > 0 and <= {MAX_SECONDS:g}"
 ERR_OUTLOOK_BATCH = f"outlook_batch_size must be an integer between 1 and {MAX_BATCH_SIZE}"
+MAX_EPOCHS = 1000
+ERR_EPOCHS = f"distillation_epochs must be null (the teacher's own) or an integer between 1 and {MAX_EPOCHS}"
 ERR_NO_TIMES = "times must hold at least one finite duration >= 0"
 ERR_ROWS_PER_S = "rows_per_s must be a number > 0"
 ERR_PRICE = "price_per_hour must be a number >= 0"
@@ -285,6 +290,10 @@ def check_params(params: dict) -> None:
     size = params.get("outlook_batch_size", 1)
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(ERR_OUTLOOK_BATCH)
+    epochs = params.get("distillation_epochs")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral)
+                               or not 1 <= epochs <= MAX_EPOCHS):
+        raise ValueError(ERR_EPOCHS)
 
 
 def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
@@ -461,6 +470,76 @@ def _deltas(after: dict, before: dict) -> dict:
             for feature, metrics in after.items()}
 
 
+def _compare(models: dict, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int, warmup: int, min_repeats: int,
+             repeats: int, max_seconds: float, clock, judge) -> dict:
+    """Each CPU model's median latency at `batch_size` (all timed in turns), saved size, accuracy
+    and, with a judge, fairness figures on the evaluation rows."""
+    import torch
+
+    cpu = torch.device("cpu")
+    batch = torch_batches(x, cpu)(batch_size)
+    predictors = {name: torch_predictor(m, cpu)[0] for name, m in models.items()}
+    times = time_interleaved(predictors, batch, warmup=warmup, min_repeats=min_repeats, repeats=repeats,
+                             max_seconds=max_seconds, clock=clock)
+    rows = {}
+    for name, m in models.items():
+        stats = latency_stats(times[name], batch_size=batch_size)
+        pred = _predicted(m, x)
+        rows[name] = {"p50_ms": stats["per_batch_ms"]["p50"], "p50_ci": stats["per_batch_ms"]["p50_ci"],
+                      "rows_per_s": stats["rows_per_s"], "size_bytes": serialized_bytes(m),
+                      "parameters": torch_parameter_count(m) if name != "int8_dynamic" else None,
+                      "accuracy": float((pred == y_idx).mean()), "fairness": judge(pred) if judge else None}
+    return rows
+
+
+def _versus(base: dict, other: dict, judge) -> dict:
+    return {"speedup": base["p50_ms"] / other["p50_ms"] if other["p50_ms"] > 0 else None,
+            "size_saving": 1 - other["size_bytes"] / base["size_bytes"] if base["size_bytes"] else None,
+            "accuracy_delta": other["accuracy"] - base["accuracy"],
+            "fairness_delta": _deltas(other["fairness"], base["fairness"]) if judge else None}
+
+
+def student_spec(spec: dict) -> dict | None:
+    """A smaller model of the same allowlisted architecture (training/architectures.py): an MLP's
+    hidden layers a quarter as wide, a CNN's channels and dense layer half as wide; None for others."""
+    params = dict(spec.get("params") or {})
+    if spec.get("architecture") == "mlp":
+        params["hidden"] = [max(2, h // 4) for h in params["hidden"]]
+    elif spec.get("architecture") == "cnn":
+        params["channels"] = [max(2, c // 2) for c in params.get("channels", (16, 32))]
+        params["hidden"] = max(4, int(params.get("hidden", 64)) // 2)
+    else:
+        return None
+    return {**spec, "params": params}
+
+
+def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray, y_idx: np.ndarray, *,
+                         batch_size: int, epochs: int, seed: int = 0, warmup: int = 3, min_repeats: int = 10,
+                         repeats: int = 50, max_seconds: float = 1.0, clock: Callable[[], float] = time.perf_counter,
+                         judge: Callable[[np.ndarray], dict] | None = None) -> dict:
+    """A student (`student_spec`) trained on the teacher's decisions for the training rows (hard-label
+    distillation: the student learns what the teacher answers, not the true labels), then compared
+    with the teacher on the evaluation rows like the quantized copy. The teacher is never changed."""
+    import torch
+
+    small = student_spec(spec)
+    if small is None:
+        return {"status": "not_applicable", "reason": f"no student is defined for architecture "
+                                                      f"{spec.get('architecture')!r}"}
+    teacher = copy.deepcopy(module).to(torch.device("cpu")).eval()
+    set_seed(seed)
+    student = build_model(small)
+    train_classifier(student, x_train, _predicted(teacher, x_train), epochs=epochs,
+                     batch_size=int((spec.get("training") or {}).get("batch_size", 64)), seed=seed)
+    rows = _compare({"teacher": teacher, "student": student.eval()}, x, y_idx, batch_size=batch_size, warmup=warmup,
+                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge)
+    agreement = float((_predicted(student, x) == _predicted(teacher, x)).mean())
+    return {"status": "ok", "method": f"hard-label distillation into {small['architecture']} "
+                                      f"{small['params']}, {epochs} epochs on the training rows, CPU",
+            "batch_size": batch_size, "student_params": small["params"], "models": rows,
+            "agreement_with_teacher": agreement, **_versus(rows["teacher"], rows["student"], judge)}
+
+
 def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int, warmup: int = 3,
                          min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
                          clock: Callable[[], float] = time.perf_counter,
@@ -483,22 +562,7 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
-    batch = torch_batches(x, cpu)(batch_size)
-    models = {"float32": base, "int8_dynamic": quant}
-    predictors = {name: torch_predictor(m, cpu)[0] for name, m in models.items()}
-    times = time_interleaved(predictors, batch, warmup=warmup, min_repeats=min_repeats, repeats=repeats,
-                             max_seconds=max_seconds, clock=clock)
-    rows = {}
-    for name, m in models.items():
-        stats = latency_stats(times[name], batch_size=batch_size)
-        pred = _predicted(m, x)
-        rows[name] = {"p50_ms": stats["per_batch_ms"]["p50"], "p50_ci": stats["per_batch_ms"]["p50_ci"],
-                      "rows_per_s": stats["rows_per_s"], "size_bytes": serialized_bytes(m),
-                      "accuracy": float((pred == y_idx).mean()), "fairness": judge(pred) if judge else None}
-    f, q = rows["float32"], rows["int8_dynamic"]
+    rows = _compare({"float32": base, "int8_dynamic": quant}, x, y_idx, batch_size=batch_size, warmup=warmup,
+                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge)
     return {"status": "ok", "method": "torch.ao.quantization.quantize_dynamic (Linear, qint8), CPU",
-            "batch_size": batch_size, "models": rows,
-            "speedup": f["p50_ms"] / q["p50_ms"] if q["p50_ms"] > 0 else None,
-            "size_saving": 1 - q["size_bytes"] / f["size_bytes"] if f["size_bytes"] else None,
-            "accuracy_delta": q["accuracy"] - f["accuracy"],
-            "fairness_delta": _deltas(q["fairness"], f["fairness"]) if judge else None}
+            "batch_size": batch_size, "models": rows, **_versus(rows["float32"], rows["int8_dynamic"], judge)}

@@ -4,8 +4,11 @@ Size and start-up (parameters, bytes of the artifact, time to load it and answer
 then latency and throughput by batch size on rows of the evaluation data, peak memory and,
 where the worker can read it, energy; cost and CO2e per million predictions from the price
 table (thresholds.py, or the policy's own "price_table"); on a GPU worker the same on the CPU
-beside it and the crossover batch size; for torch models the dynamic int8 quantization
-outlook on a copy.
+beside it and the crossover batch size; for torch models an outlook on copies: dynamic int8
+quantization, and a smaller student of the same architecture distilled from the teacher's
+decisions on the training rows, each with its speed-up, size saving, accuracy and fairness
+deltas (the fairness probe's disparities per sensitive feature, binary 0/1 models only). The
+registered version is never changed; registering a variant as a child version is not offered yet.
 
 Torch models are timed on forward() over encoded rows already on the device: the encoding of a
 frame is the same work for every model, so it is left out of the model's cost. scikit-learn
@@ -60,8 +63,11 @@ def run(*, run, progress) -> RunOutcome:
         raise AuditInputError(NO_ROWS)
     progress(5, "loading the model")
     sensitive = [c for c in version.eval_dataset.schema.get("sensitive") or [] if c in frame.columns]
+    train = None
+    if params.get("distillation") and version.train_dataset is not None:
+        train, _ = labelled_frame(version.train_dataset, role="training")
     result = measure_version(version, frame, label, params=params, prices=prices, progress=progress,
-                             sensitive=sensitive)
+                             sensitive=sensitive, train_frame=train)
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
@@ -69,12 +75,12 @@ def run(*, run, progress) -> RunOutcome:
 
 
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
-                    clock=time.perf_counter, sensitive=()) -> dict:
+                    clock=time.perf_counter, sensitive=(), train_frame=None) -> dict:
     with version.artifact.open("rb") as fh:
         data = fh.read()
     load_s, model = probe.timed(lambda: load_model(data, spec=version.spec or None), clock)
     return measure_model(model, frame, label, params=params, prices=prices, artifact_bytes=len(data), load_s=load_s,
-                         progress=progress, clock=clock, sensitive=sensitive)
+                         progress=progress, clock=clock, sensitive=sensitive, train_frame=train_frame)
 
 
 FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
@@ -121,11 +127,11 @@ def _measure_on(predict, sync, batch_of, device, *, params, prices, progress, cl
 
 
 def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_bytes: int, load_s: float,
-                  progress=lambda *a: None, clock=time.perf_counter, sensitive=()) -> dict:
+                  progress=lambda *a: None, clock=time.perf_counter, sensitive=(), train_frame=None) -> dict:
     """Every figure of the audit for one loaded model (a ModelHandle) on evaluation rows `frame`."""
     features = frame.drop(columns=[label])
     devices: list[dict] = []
-    outlook = None
+    outlook = distilled = None
     threads = torch.get_num_threads()
     if model.module is not None:
         device = pick_device()
@@ -149,6 +155,16 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
             outlook = probe.quantization_outlook(model.module, x, y_idx, batch_size=int(params["outlook_batch_size"]),
                                                  **_timing(params), clock=clock, judge=judge)
             outlook["fairness_note"] = why
+        if params.get("distillation") and train_frame is not None:
+            progress(92, "distilled student outlook")
+            epochs = params.get("distillation_epochs") or int((model.spec.get("training") or {}).get("epochs", 30))
+            judge, why = fairness_judge(frame, label, sensitive, list(model.classes))
+            distilled = probe.distillation_outlook(
+                model.module, model.spec, model.encode(train_frame.drop(columns=[label], errors="ignore")), x,
+                labels_to_index(frame[label].to_numpy(), list(model.classes)),
+                batch_size=int(params["outlook_batch_size"]), epochs=epochs, **_timing(params), clock=clock,
+                judge=judge)
+            distilled["fairness_note"] = why
     else:
         device = torch.device("cpu")
         name = "cpu"
@@ -171,7 +187,7 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
             "artifact_bytes": artifact_bytes, "load_s": load_s, "ready_s": load_s + first_s,
             "n_eval_rows": len(frame), "params": {**params, "batch_sizes": probe.check_batch_sizes(
                 params["batch_sizes"])}, "price_table": prices, "devices": devices, "comparison": comparison,
-            "outlook": outlook}
+            "outlook": outlook, "distillation": distilled}
 
 
 def _ratio_at_largest(gpu: list[dict], cpu: list[dict]) -> dict | None:
@@ -222,6 +238,10 @@ def summary(result: dict, checks: list[dict], policy_name: str) -> str:
     if out.get("status") == "ok":
         parts.append(f"int8 quantization: {out['speedup']:.2f}x speed, {100 * out['size_saving']:.0f}% smaller, "
                      f"accuracy {out['accuracy_delta']:+.3f}")
+    dist = result.get("distillation") or {}
+    if dist.get("status") == "ok":
+        parts.append(f"distilled student: {dist['speedup']:.2f}x speed, {100 * dist['size_saving']:.0f}% smaller, "
+                     f"accuracy {dist['accuracy_delta']:+.3f}")
     text = "; ".join(parts) + ". "
     if not checks:
         return text + f"'{policy_name}' sets no efficiency budgets: informational evidence."

@@ -147,7 +147,7 @@ def test_a_run_through_the_worker_stores_its_figures_evidence_page_and_report_se
     client.force_login(personas["aude"])
     page = client.get(f"/runs/{run.pk}/").content.decode()
     assert "Throughput by batch size" in page and "Price table used (dated 2026-01)" in page
-    assert "Outlook: dynamic int8 quantization on a copy" in page and "What int8 quantization changes" in page
+    assert "Outlook: dynamic int8 quantization on a copy" in page and "What int8 quantization changes for groups" in page and "Outlook: a distilled student on a copy" in page
 
     report = reports.report_generate(actor=personas["alice"], version=version)
     context = report_context(report=report, generated_at=timezone.now())
