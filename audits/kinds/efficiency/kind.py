@@ -19,8 +19,8 @@ KIND = AuditKind(
     ),
     # A few seconds per batch size at most on 2 CPU cores: max_seconds stops the repetitions
     # early once min_repeats are in; a GPU worker may ask for more (e.g. "repeats": 200).
-    defaults={"batch_sizes": [1, 8, 32, 128, 512], "warmup": 5, "min_repeats": 20, "repeats": 100,
-              "max_seconds": 1.0, "outlook": True, "outlook_batch_size": 128,
+    defaults={"batch_sizes": [1, 8, 32, 128, 512], "warmup": 5, "warmup_seconds": 0.2, "min_repeats": 20,
+              "repeats": 100, "max_seconds": 1.0, "outlook": True, "outlook_batch_size": 128,
               # The distilled student trains for the teacher's own epochs unless a number is given.
               "distillation": True, "distillation_epochs": None},
     # MEASURE 2.12: environmental impact; MAP 3.2 and MANAGE 2.1: costs and resources; A.4.5: system

@@ -4,7 +4,8 @@ and money a million answers cost, and what dynamic int8 quantization would save.
 Pure functions, no Django. The clock, the memory reader and the energy reader are arguments,
 so tests drive them with fakes and check the arithmetic against hand-computed values.
 
-Latency: every batch size gets `warmup` untimed calls, then timed calls (at least
+Latency: every batch size gets at least `warmup` untimed calls, and more until
+`warmup_seconds` have passed, then timed calls (at least
 `min_repeats`, at most `repeats`, stopping early once the timed calls add up to
 `max_seconds`). Percentiles are numpy's default ("linear", Hyndman & Fan 1996 definition 7:
 the p-th percentile of n sorted values sits at rank 1 + p/100 * (n - 1), interpolated).
@@ -15,7 +16,7 @@ l the 2.5% quantile of Binomial(n, 1/2), whose coverage is 1 - 2 P(B <= l - 1) >
 
 Rows per second is batch size / median batch latency; cost per million predictions is
 price per hour / 3600 * 1e6 / rows per second; energy per 1,000 predictions is the joules the
-reader counted over a batch size's timed calls / rows predicted * 1000; grams CO2e per million
+reader counted over a batch size's timed calls / rows they predicted * 1000; grams CO2e per million
 is that energy (per million, in kWh: J / 3.6e6) times the grid's grams per kWh.
 """
 
@@ -51,6 +52,8 @@ MAX_SECONDS = 60.0
 ERR_REPEATS = (f"warmup must be an integer between 0 and {MAX_REPEATS}, min_repeats an integer >= 2 and repeats an "
                f"integer between min_repeats and {MAX_REPEATS}")
 ERR_MAX_SECONDS = f"max_seconds must be a number > 0 and <= {MAX_SECONDS:g}"
+MAX_WARMUP_SECONDS = 10.0
+ERR_WARMUP_SECONDS = f"warmup_seconds must be a number >= 0 and <= {MAX_WARMUP_SECONDS:g}"
 ERR_OUTLOOK_BATCH = f"outlook_batch_size must be an integer between 1 and {MAX_BATCH_SIZE}"
 MAX_EPOCHS = 1000
 ERR_EPOCHS = f"distillation_epochs must be null (the teacher's own) or an integer between 1 and {MAX_EPOCHS}"
@@ -274,19 +277,23 @@ def energy_reader(device=None, *, powercap: str = "/sys/class/powercap"):
 # ---------------------------------------------------------------------------
 
 
-def _check_counts(warmup, min_repeats, repeats, max_seconds) -> None:
+def _check_counts(warmup, min_repeats, repeats, max_seconds, warmup_seconds=0.0) -> None:
     ints = (warmup, min_repeats, repeats)
     if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in ints) or not 0 <= warmup <= MAX_REPEATS \
             or min_repeats < 2 or not min_repeats <= repeats <= MAX_REPEATS:
         raise ValueError(ERR_REPEATS)
     if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real) or not 0 < max_seconds <= MAX_SECONDS:
         raise ValueError(ERR_MAX_SECONDS)
+    if isinstance(warmup_seconds, bool) or not isinstance(warmup_seconds, numbers.Real) \
+            or not 0 <= warmup_seconds <= MAX_WARMUP_SECONDS:
+        raise ValueError(ERR_WARMUP_SECONDS)
 
 
 def check_params(params: dict) -> None:
     """Every bound of the run's parameters, before any work or memory is spent on them."""
     check_batch_sizes(params["batch_sizes"])
-    _check_counts(params["warmup"], params["min_repeats"], params["repeats"], params["max_seconds"])
+    _check_counts(params["warmup"], params["min_repeats"], params["repeats"], params["max_seconds"],
+                  params.get("warmup_seconds", 0.0))
     size = params.get("outlook_batch_size", 1)
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(ERR_OUTLOOK_BATCH)
@@ -296,11 +303,26 @@ def check_params(params: dict) -> None:
         raise ValueError(ERR_EPOCHS)
 
 
-def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
-               clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] | None = None) -> list[float]:
-    """Durations of timed calls after the warm-up (see the module docstring for the stopping rule)."""
-    for _ in range(warmup):
+def warm_up(call: Callable[[], object], *, warmup: int, warmup_seconds: float = 0.0,
+            clock: Callable[[], float] = time.perf_counter) -> int:
+    """At least `warmup` untimed calls, and more until `warmup_seconds` have passed; returns how many.
+
+    A few calls of a tiny model take microseconds, too short for the CPU to leave a low clock
+    speed or for lazily built kernels and caches to settle: the first batch sizes measured in a
+    fresh worker then read up to 1.6x slower than the same calls a second later (BENCHMARKS.md)."""
+    start = clock() if warmup_seconds else 0.0
+    done = 0
+    while done < warmup or (warmup_seconds and clock() - start < warmup_seconds):
         call()
+        done += 1
+    return done
+
+
+def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
+               clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] | None = None,
+               warmup_seconds: float = 0.0) -> list[float]:
+    """Durations of timed calls after the warm-up (see the module docstring for the stopping rule)."""
+    warm_up(call, warmup=warmup, warmup_seconds=warmup_seconds, clock=clock)
     if sync:
         sync()
     times: list[float] = []
@@ -314,12 +336,11 @@ def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, rep
 
 
 def time_interleaved(calls: dict, batch, *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
-                     clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+                     clock: Callable[[], float] = time.perf_counter, warmup_seconds: float = 0.0) -> dict[str, list[float]]:
     """Durations of each call on `batch`, the calls taking turns (a, b, a, b, ...), so that other
     work on the machine slows them alike and their ratio stays fair."""
-    for _ in range(warmup):
-        for call in calls.values():
-            call(batch)
+    warm_up(lambda: [call(batch) for call in calls.values()], warmup=warmup, warmup_seconds=warmup_seconds,
+            clock=clock)
     times: dict[str, list[float]] = {name: [] for name in calls}
     done = 0
     while done < repeats and (done < min_repeats or sum(map(sum, times.values())) < max_seconds):
@@ -334,28 +355,29 @@ def time_interleaved(calls: dict, batch, *, warmup: int, min_repeats: int, repea
 def measure_batches(predict: Callable[[object], object], batch_of: Callable[[int], object], *, batch_sizes,
                     warmup: int = 3, min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
                     clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] | None = None,
-                    memory=None, energy=None, progress: Callable[[int], None] | None = None) -> list[dict]:
+                    memory=None, energy=None, progress: Callable[[int], None] | None = None,
+                    warmup_seconds: float = 0.0) -> list[dict]:
     """Latency, throughput, peak memory and energy for each batch size.
 
     `predict(batch)` answers one batch; `batch_of(size)` builds it (outside the timed calls).
     `memory` has reset() and peak() in bytes; `energy` has read() in cumulative joules.
     """
     sizes = check_batch_sizes(batch_sizes)
-    _check_counts(warmup, min_repeats, repeats, max_seconds)
+    _check_counts(warmup, min_repeats, repeats, max_seconds, warmup_seconds)
     out = []
     for i, size in enumerate(sizes):
         batch = batch_of(size)
+        warm_up(lambda: predict(batch), warmup=warmup, warmup_seconds=warmup_seconds, clock=clock)
         if memory is not None:
             memory.reset()
         # Right after a reset the peak is what the process holds now: the batches' own share is the difference.
         held = memory.peak() if memory is not None else None
         before = energy.read() if energy is not None else None
-        times = time_calls(lambda: predict(batch), warmup=warmup, min_repeats=min_repeats, repeats=repeats,
+        times = time_calls(lambda: predict(batch), warmup=0, min_repeats=min_repeats, repeats=repeats,
                            max_seconds=max_seconds, clock=clock, sync=sync)
         joules = energy.read() - before if energy is not None else None
         stats = latency_stats(times, batch_size=size)
-        # The warm-up calls ran too, inside the energy window: count their rows.
-        rows = size * (len(times) + warmup)
+        rows = size * len(times)  # the energy window holds the timed calls only
         stats["peak_memory_bytes"] = memory.peak() if memory is not None else None
         stats["memory_before_bytes"] = held
         stats["peak_memory_mib"] = None if stats["peak_memory_bytes"] is None else stats["peak_memory_bytes"] / 2**20
@@ -471,7 +493,7 @@ def _deltas(after: dict, before: dict) -> dict:
 
 
 def _compare(models: dict, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int, warmup: int, min_repeats: int,
-             repeats: int, max_seconds: float, clock, judge) -> dict:
+             repeats: int, max_seconds: float, clock, judge, warmup_seconds: float = 0.0) -> dict:
     """Each CPU model's median latency at `batch_size` (all timed in turns), saved size, accuracy
     and, with a judge, fairness figures on the evaluation rows."""
     import torch
@@ -480,7 +502,7 @@ def _compare(models: dict, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int,
     batch = torch_batches(x, cpu)(batch_size)
     predictors = {name: torch_predictor(m, cpu)[0] for name, m in models.items()}
     times = time_interleaved(predictors, batch, warmup=warmup, min_repeats=min_repeats, repeats=repeats,
-                             max_seconds=max_seconds, clock=clock)
+                             max_seconds=max_seconds, clock=clock, warmup_seconds=warmup_seconds)
     rows = {}
     for name, m in models.items():
         stats = latency_stats(times[name], batch_size=batch_size)
@@ -516,7 +538,7 @@ def student_spec(spec: dict) -> dict | None:
 def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray, y_idx: np.ndarray, *,
                          batch_size: int, epochs: int, seed: int = 0, warmup: int = 3, min_repeats: int = 10,
                          repeats: int = 50, max_seconds: float = 1.0, clock: Callable[[], float] = time.perf_counter,
-                         judge: Callable[[np.ndarray], dict] | None = None) -> dict:
+                         judge: Callable[[np.ndarray], dict] | None = None, warmup_seconds: float = 0.0) -> dict:
     """A student (`student_spec`) trained on the teacher's decisions for the training rows (hard-label
     distillation: the student learns what the teacher answers, not the true labels), then compared
     with the teacher on the evaluation rows like the quantized copy. The teacher is never changed."""
@@ -532,7 +554,8 @@ def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray,
     train_classifier(student, x_train, _predicted(teacher, x_train), epochs=epochs,
                      batch_size=int((spec.get("training") or {}).get("batch_size", 64)), seed=seed)
     rows = _compare({"teacher": teacher, "student": student.eval()}, x, y_idx, batch_size=batch_size, warmup=warmup,
-                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge)
+                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge,
+                    warmup_seconds=warmup_seconds)
     agreement = float((_predicted(student, x) == _predicted(teacher, x)).mean())
     return {"status": "ok", "method": f"hard-label distillation into {small['architecture']} "
                                       f"{small['params']}, {epochs} epochs on the training rows, CPU",
@@ -543,7 +566,7 @@ def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray,
 def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size: int, warmup: int = 3,
                          min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
                          clock: Callable[[], float] = time.perf_counter,
-                         judge: Callable[[np.ndarray], dict] | None = None) -> dict:
+                         judge: Callable[[np.ndarray], dict] | None = None, warmup_seconds: float = 0.0) -> dict:
     """Dynamic int8 quantization of a copy's Linear layers (torch.ao.quantization.quantize_dynamic:
     weights stored as int8, activations quantized on the fly; CPU only), against the float copy on
     the CPU: median latency at `batch_size` (the two timed in turns), saved size and accuracy on
@@ -563,6 +586,7 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
         warnings.simplefilter("ignore", DeprecationWarning)
         quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
     rows = _compare({"float32": base, "int8_dynamic": quant}, x, y_idx, batch_size=batch_size, warmup=warmup,
-                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge)
+                    min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge,
+                    warmup_seconds=warmup_seconds)
     return {"status": "ok", "method": "torch.ao.quantization.quantize_dynamic (Linear, qint8), CPU",
             "batch_size": batch_size, "models": rows, **_versus(rows["float32"], rows["int8_dynamic"], judge)}

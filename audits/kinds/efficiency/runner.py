@@ -107,7 +107,7 @@ def fairness_judge(frame, label, sensitive, classes, *, min_slice_count: int = 2
 
 
 def _timing(params: dict) -> dict:
-    return {k: params[k] for k in ("warmup", "min_repeats", "repeats", "max_seconds")}
+    return {k: params[k] for k in ("warmup", "min_repeats", "repeats", "max_seconds", "warmup_seconds")}
 
 
 def _device_block(name, batches, *, reader_memory, energy_reason, energy_method, prices) -> dict:

@@ -100,6 +100,15 @@ def test_warm_up_calls_are_not_timed_and_the_time_budget_stops_repetitions_after
     assert len(calls) == 3 + 4
 
 
+def test_a_warm_up_lasts_its_calls_and_then_its_seconds():
+    calls = []
+    clock = iter([0.0, 0.05, 0.1, 0.15, 0.2, 0.25])  # read at the start, then before each call past the minimum
+    # Calls 1-2 are the minimum (no clock read); the clock then reads 0.05, 0.1, 0.15 (call 3, 4, 5) and 0.2: stop.
+    assert probe.warm_up(lambda: calls.append(1), warmup=2, warmup_seconds=0.2, clock=lambda: next(clock)) == 5
+    assert len(calls) == 5
+    assert probe.warm_up(lambda: None, warmup=3, warmup_seconds=0.0, clock=lambda: 1 / 0) == 3  # no clock needed
+
+
 def test_repetitions_stop_at_repeats_when_the_budget_is_not_spent():
     times = probe.time_calls(lambda: None, warmup=0, min_repeats=2, repeats=5, max_seconds=60.0,
                              clock=FakeClock([0.001] * 10))
@@ -130,8 +139,8 @@ def test_each_batch_size_gets_its_latency_memory_and_energy():
     assert two["per_batch_ms"]["p50"] == pytest.approx(2.0) and eight["per_batch_ms"]["p50"] == pytest.approx(4.0)
     assert two["rows_per_s"] == pytest.approx(1000.0) and eight["rows_per_s"] == pytest.approx(2000.0)
     assert (two["memory_before_bytes"], two["peak_memory_bytes"], eight["peak_memory_bytes"]) == (100, 150, 300)
-    # 12 J over 2 rows x (4 timed + 2 warm-up) = 12 rows -> 1,000 J per 1,000; 24 J over 48 rows -> 500.
-    assert two["energy_j_per_1000"] == pytest.approx(1000.0) and eight["energy_j_per_1000"] == pytest.approx(500.0)
+    # The meter is read after the warm-up: 12 J over 2 rows x 4 timed calls -> 1,500 J per 1,000; 24 J over 32 -> 750.
+    assert two["energy_j_per_1000"] == pytest.approx(1500.0) and eight["energy_j_per_1000"] == pytest.approx(750.0)
     assert memory.resets == 2
 
 
@@ -169,7 +178,8 @@ def test_batch_sizes_outside_their_bounds_are_refused(sizes):
     ({"warmup": -1}, probe.ERR_REPEATS), ({"min_repeats": 1}, probe.ERR_REPEATS),
     ({"repeats": 5, "min_repeats": 10}, probe.ERR_REPEATS), ({"repeats": probe.MAX_REPEATS + 1}, probe.ERR_REPEATS),
     ({"max_seconds": 0}, probe.ERR_MAX_SECONDS), ({"max_seconds": 61}, probe.ERR_MAX_SECONDS),
-    ({"outlook_batch_size": 0}, probe.ERR_OUTLOOK_BATCH),
+    ({"outlook_batch_size": 0}, probe.ERR_OUTLOOK_BATCH), ({"warmup_seconds": -1}, probe.ERR_WARMUP_SECONDS),
+    ({"warmup_seconds": 11}, probe.ERR_WARMUP_SECONDS),
 ])
 def test_run_parameters_are_checked_before_any_work(change, message):
     params = {"batch_sizes": [1, 8], "warmup": 1, "min_repeats": 10, "repeats": 20, "max_seconds": 1.0,

@@ -31,7 +31,7 @@ from audits.reports.context import report_context
 from tests.reports.test_service import enqueued, pki, signing  # noqa: F401  (fixtures)
 from training.artifacts import ModelHandle
 
-FAST = {"batch_sizes": [1, 8], "warmup": 1, "min_repeats": 3, "repeats": 3, "max_seconds": 1.0, "outlook": True,
+FAST = {"batch_sizes": [1, 8], "warmup": 1, "warmup_seconds": 0.0, "min_repeats": 3, "repeats": 3, "max_seconds": 1.0, "outlook": True,
         "outlook_batch_size": 8}
 
 
