@@ -42,6 +42,25 @@ from training.recipes import labels_to_index
 NO_ROWS = "The evaluation dataset has no rows to time the model on."
 UNKNOWN_BUDGET = "Unknown efficiency budget {metric!r}; accepted: {accepted}."
 NO_GPU = "No GPU on this worker: the audit ran on the CPU only, so there is no GPU to compare with."
+BAD_PRICE_TABLE = ("The policy's efficiency price_table is not usable: {problem}. Expected {{\"currency\": \"USD\", "
+                   "\"as_of\": \"2024-06\", \"devices\": {{\"cpu\": {{\"per_hour\": 0.17}}, ...}}, "
+                   "\"grams_co2e_per_kwh\": 475}} (audits/kinds/efficiency/thresholds.py).")
+
+
+def check_price_table(table) -> dict:
+    """The price table's shape and numbers, checked before any work (an admin types it in the policy)."""
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(table, dict) or not isinstance(table.get("devices"), dict) or not table["devices"]:
+        raise AuditInputError(BAD_PRICE_TABLE.format(problem="it needs a non-empty 'devices' object"))
+    for name, entry in table["devices"].items():
+        if not isinstance(entry, dict) or not number(entry.get("per_hour")):
+            raise AuditInputError(BAD_PRICE_TABLE.format(
+                problem=f"devices.{name}.per_hour must be a number >= 0"))
+    if table.get("grams_co2e_per_kwh") is not None and not number(table["grams_co2e_per_kwh"]):
+        raise AuditInputError(BAD_PRICE_TABLE.format(problem="grams_co2e_per_kwh must be a number >= 0 or null"))
+    return table
 
 
 def run(*, run, progress) -> RunOutcome:
@@ -56,18 +75,21 @@ def run(*, run, progress) -> RunOutcome:
     unknown = sorted(set(thresholds) - set(BUDGET_METRICS))
     if unknown:
         raise AuditInputError(UNKNOWN_BUDGET.format(metric=unknown[0], accepted=", ".join(BUDGET_METRICS)))
-    prices = ((policy_row.audit_requirements or {}).get("efficiency") or {}).get("price_table") or PRICE_TABLE
+    prices = check_price_table(
+        ((policy_row.audit_requirements or {}).get("efficiency") or {}).get("price_table") or PRICE_TABLE)
     policy = {"name": policy_row.name, "risk_tier": policy_row.risk_tier, "thresholds": thresholds}
     frame, label = labelled_frame(version.eval_dataset, role="evaluation")
     if frame.empty:
         raise AuditInputError(NO_ROWS)
     progress(5, "loading the model")
-    sensitive = [c for c in version.eval_dataset.schema.get("sensitive") or [] if c in frame.columns]
+    schema = version.eval_dataset.schema or {}
+    sensitive = [c for c in schema.get("sensitive") or [] if c in frame.columns]
+    features = [c for c in schema.get("features") or [] if c in frame.columns]
     train = None
     if params.get("distillation") and version.train_dataset is not None:
         train, _ = labelled_frame(version.train_dataset, role="training")
     result = measure_version(version, frame, label, params=params, prices=prices, progress=progress,
-                             sensitive=sensitive, train_frame=train)
+                             sensitive=sensitive, train_frame=train, feature_columns=features or None)
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
@@ -75,12 +97,13 @@ def run(*, run, progress) -> RunOutcome:
 
 
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
-                    clock=time.perf_counter, sensitive=(), train_frame=None) -> dict:
+                    clock=time.perf_counter, sensitive=(), train_frame=None, feature_columns=None) -> dict:
     with version.artifact.open("rb") as fh:
         data = fh.read()
     load_s, model = probe.timed(lambda: load_model(data, spec=version.spec or None), clock)
     return measure_model(model, frame, label, params=params, prices=prices, artifact_bytes=len(data), load_s=load_s,
-                         progress=progress, clock=clock, sensitive=sensitive, train_frame=train_frame)
+                         progress=progress, clock=clock, sensitive=sensitive, train_frame=train_frame,
+                         feature_columns=feature_columns)
 
 
 FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
@@ -127,9 +150,12 @@ def _measure_on(predict, sync, batch_of, device, *, params, prices, progress, cl
 
 
 def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_bytes: int, load_s: float,
-                  progress=lambda *a: None, clock=time.perf_counter, sensitive=(), train_frame=None) -> dict:
-    """Every figure of the audit for one loaded model (a ModelHandle) on evaluation rows `frame`."""
-    features = frame.drop(columns=[label])
+                  progress=lambda *a: None, clock=time.perf_counter, sensitive=(), train_frame=None,
+                  feature_columns=None) -> dict:
+    """Every figure of the audit for one loaded model (a ModelHandle) on evaluation rows `frame`;
+    `feature_columns` (the schema's features) are what the model is given, else every column but
+    the label."""
+    features = frame[list(feature_columns)] if feature_columns else frame.drop(columns=[label])
     devices: list[dict] = []
     outlook = distilled = None
     threads = torch.get_num_threads()

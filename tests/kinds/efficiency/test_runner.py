@@ -16,12 +16,14 @@ from audits.kinds.efficiency.runner import (
     NO_SENSITIVE,
     NOT_BINARY,
     budget_checks,
+    check_price_table,
     fairness_judge,
     measure_model,
     summary,
 )
 from audits.kinds.efficiency.thresholds import PRICE_TABLE
 from audits.runs.models import RunStatus
+from audits.runs.runner import AuditInputError
 from audits.runs.services import audit_run_create
 from audits.runs.tasks import run_audit
 from governance.catalog.models import Evidence
@@ -91,6 +93,24 @@ def test_without_sensitive_features_or_a_binary_model_there_are_no_fairness_delt
     frame = pd.DataFrame({"y": [1, 0], "g": ["a", "b"]})
     assert fairness_judge(frame, "y", [], [0, 1]) == (None, NO_SENSITIVE)
     assert fairness_judge(frame, "y", ["g"], [0, 1, 2]) == (None, NOT_BINARY)
+
+
+def test_the_default_price_table_is_usable_and_a_broken_one_is_refused_by_name():
+    assert check_price_table(PRICE_TABLE) is PRICE_TABLE
+    with pytest.raises(AuditInputError, match="devices.cpu.per_hour must be a number >= 0"):
+        check_price_table({"devices": {"cpu": {"per_hour": "cheap"}}})
+    with pytest.raises(AuditInputError, match="it needs a non-empty 'devices' object"):
+        check_price_table({"currency": "EUR"})
+    with pytest.raises(AuditInputError, match="grams_co2e_per_kwh must be a number >= 0 or null"):
+        check_price_table({"devices": {"cpu": {"per_hour": 1}}, "grams_co2e_per_kwh": -5})
+
+
+def test_a_scikit_learn_model_is_given_the_schemas_features_only(cpu_worker):
+    frame = pd.DataFrame({"a": [0.0, 1, 2, 3], "row_id": ["x", "y", "z", "w"], "y": [0, 1, 0, 1]})
+    model = ModelHandle(format="skops", estimator=LogisticRegression().fit(frame[["a"]], frame["y"]))
+    res = measure_model(model, frame, "y", params=FAST, prices=PRICE_TABLE, artifact_bytes=1, load_s=0.0,
+                        feature_columns=["a"])
+    assert res["parameters"] == 2 and [b["batch_size"] for b in res["devices"][0]["batches"]] == [1, 8]
 
 
 @pytest.fixture
