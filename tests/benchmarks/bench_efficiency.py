@@ -140,7 +140,8 @@ def report(out: dict) -> None:
           + (f" ({main['energy_reason']})" if main["energy_reason"] else "") + "\n")
     heads = " | ".join(f"Timer {w if w == SINGLE else f'{w:g} s'}: median ms (IQR, n) | ratio | within audit's"
                        for w in WINDOWS)
-    print(f"| batch | calls | audit p50 ms (95% CI) | p95 ms | p99 ms | rows/s | peak RSS MiB | USD / million | {heads} | audit again p50 ms |")
+    print(f"| batch | calls | audit p50 ms (95% CI) | p95 ms | p99 ms | rows/s | peak RSS MiB | USD / million | {heads} "
+          "| audit again p50 ms |")
     print("|---" * (9 + 3 * len(WINDOWS)) + "|")
     for b in out["rows"]:
         ci = b["per_batch_ms"]["p50_ci"]

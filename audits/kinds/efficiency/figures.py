@@ -36,7 +36,8 @@ def export_headline(results: dict) -> dict:
            "ready_s": results.get("ready_s"), "p95_latency_ms_batch1": h["p95_latency_ms_batch1"],
            "peak_memory_mib": h["peak_memory_mib"]}
     for b in {b["batch_size"]: b for b in (batches[:1] + batches[-1:])}.values():
-        out[f"batch_{b['batch_size']}"] = {"rows_per_s": b.get("rows_per_s"), "cost_per_million": b.get("cost_per_million")}
+        out[f"batch_{b['batch_size']}"] = {"rows_per_s": b.get("rows_per_s"),
+                                           "cost_per_million": b.get("cost_per_million")}
     if batches:  # energy at the largest batch only: a dozen numbers at most (model_card.MAX_METRICS_PER_AUDIT)
         out[f"batch_{batches[-1]['batch_size']}"]["energy_j_per_1000"] = batches[-1].get("energy_j_per_1000")
     outlook = results.get("outlook") or {}

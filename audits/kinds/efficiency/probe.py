@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import glob
 import io
-import math
 import numbers
 import os
 import resource
@@ -98,9 +97,9 @@ def latency_stats(times_s, *, batch_size: int) -> dict:
     p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
     q25, q75 = (float(v) for v in np.percentile(ms, [25, 75]))
     ci = median_interval(ms)
-    per_batch = {"p50": p50, "p95": p95, "p99": p99, "mean": float(ms.mean()), "std": float(ms.std(ddof=1)) if
-                 t.size > 1 else 0.0, "min": float(ms.min()), "max": float(ms.max()), "p25": q25, "p75": q75, "iqr": q75 - q25,
-                 "p50_ci": ci}
+    per_batch = {"p50": p50, "p95": p95, "p99": p99, "mean": float(ms.mean()),
+                 "std": float(ms.std(ddof=1)) if t.size > 1 else 0.0, "min": float(ms.min()), "max": float(ms.max()),
+                 "p25": q25, "p75": q75, "iqr": q75 - q25, "p50_ci": ci}
     per_row = {k: per_batch[k] / batch_size for k in ("p50", "p95", "p99", "mean")}
     per_row["p50_ci"] = None if ci is None else [v / batch_size for v in ci]
     rows_per_s = batch_size / (p50 / 1000.0) if p50 > 0 else None
@@ -336,7 +335,8 @@ def time_calls(call: Callable[[], object], *, warmup: int, min_repeats: int, rep
 
 
 def time_interleaved(calls: dict, batch, *, warmup: int, min_repeats: int, repeats: int, max_seconds: float,
-                     clock: Callable[[], float] = time.perf_counter, warmup_seconds: float = 0.0) -> dict[str, list[float]]:
+                     clock: Callable[[], float] = time.perf_counter,
+                     warmup_seconds: float = 0.0) -> dict[str, list[float]]:
     """Durations of each call on `batch`, the calls taking turns (a, b, a, b, ...), so that other
     work on the machine slows them alike and their ratio stays fair."""
     warm_up(lambda: [call(batch) for call in calls.values()], warmup=warmup, warmup_seconds=warmup_seconds,
@@ -412,8 +412,8 @@ def torch_parameter_count(module) -> int:
 
 def sklearn_parameter_count(estimator) -> int:
     """Learned numbers a fitted scikit-learn model holds: every numeric array among its fitted
-    attributes (names ending in "_"; class labels and counts such as n_iter_ aside), inside pipelines, column transformers
-    and ensembles; a tree counts its split thresholds and leaf values."""
+    attributes (names ending in "_"; class labels and counts such as n_iter_ aside), inside
+    pipelines, column transformers and ensembles; a tree counts its split thresholds and leaf values."""
     seen: set[int] = set()
 
     def walk(obj) -> int:

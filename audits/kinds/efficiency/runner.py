@@ -35,7 +35,6 @@ from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
 from governance.policies.services import audit_thresholds, policy_for
-from governance.registry.selectors import version_model
 from training.artifacts import load_model
 from training.recipes import labels_to_index
 

@@ -280,7 +280,8 @@ def test_a_student_is_the_same_architecture_smaller():
     mlp = {"architecture": "mlp", "params": {"in_features": 10, "hidden": [32, 16], "n_classes": 2}}
     assert probe.student_spec(mlp)["params"] == {"in_features": 10, "hidden": [8, 4], "n_classes": 2}
     cnn = {"architecture": "cnn", "params": {"in_channels": 1, "height": 8, "width": 8, "n_classes": 10}}
-    assert probe.student_spec(cnn)["params"]["channels"] == [8, 16] and probe.student_spec(cnn)["params"]["hidden"] == 32
+    student = probe.student_spec(cnn)["params"]
+    assert (student["channels"], student["hidden"]) == ([8, 16], 32)  # from SmallCNN's defaults (16, 32) and 64
     assert probe.student_spec({"architecture": "resnet", "params": {}}) is None
 
 
@@ -298,7 +299,8 @@ def test_the_distilled_student_learns_the_teachers_answers_and_is_compared_like_
                                      repeats=3, max_seconds=60, clock=FakeClock([0.003, 0.001] * 3))
     assert out["status"] == "ok" and out["speedup"] == pytest.approx(3.0)
     t, s = out["models"]["teacher"], out["models"]["student"]
-    assert (t["parameters"], s["parameters"]) == (4 * 32 + 32 + 32 * 16 + 16 + 16 * 2 + 2, 4 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2)
+    assert t["parameters"] == 4 * 32 + 32 + 32 * 16 + 16 + 16 * 2 + 2
+    assert s["parameters"] == 4 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2
     assert out["student_params"]["hidden"] == [8, 4] and s["size_bytes"] < t["size_bytes"]
     assert 0.0 <= out["agreement_with_teacher"] <= 1.0
     assert out["accuracy_delta"] == pytest.approx(s["accuracy"] - t["accuracy"])
