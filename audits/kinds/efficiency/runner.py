@@ -163,8 +163,10 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
         x = model.encode(features)
         parameters = probe.torch_parameter_count(model.module)
         targets = [device] + ([torch.device("cpu")] if device.type == "cuda" else [])
-        first_s, _ = probe.timed(lambda: probe.torch_predictor(model.module, device)[0](
-            probe.torch_batches(x, device)(1)), clock)
+        # Ready = loaded, moved to the device and one row answered (synchronised on a GPU).
+        first_predict, first_sync = probe.torch_predictor(model.module, device)
+        first_s, _ = probe.timed(lambda: (first_predict(probe.torch_batches(x, device)(1)),
+                                          first_sync() if first_sync else None), clock)
         for i, target in enumerate(targets):
             predict, sync = probe.torch_predictor(model.module, target)
             devices.append(_measure_on(predict, sync, probe.torch_batches(x, target), target, params=params,
