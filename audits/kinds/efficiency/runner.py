@@ -163,10 +163,14 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
         x = model.encode(features)
         parameters = probe.torch_parameter_count(model.module)
         targets = [device] + ([torch.device("cpu")] if device.type == "cuda" else [])
-        # Ready = loaded, moved to the device and one row answered (synchronised on a GPU).
-        first_predict, first_sync = probe.torch_predictor(model.module, device)
-        first_s, _ = probe.timed(lambda: (first_predict(probe.torch_batches(x, device)(1)),
-                                          first_sync() if first_sync else None), clock)
+        def first_row():
+            # Ready = loaded, moved to the device and one row answered (synchronised on a GPU).
+            predict, sync = probe.torch_predictor(model.module, device)
+            predict(probe.torch_batches(x, device)(1))
+            if sync:
+                sync()
+
+        first_s, _ = probe.timed(first_row, clock)
         for i, target in enumerate(targets):
             predict, sync = probe.torch_predictor(model.module, target)
             devices.append(_measure_on(predict, sync, probe.torch_batches(x, target), target, params=params,
