@@ -22,7 +22,9 @@ KIND = AuditKind(
     defaults={"batch_sizes": [1, 8, 32, 128, 512], "warmup": 5, "warmup_seconds": 0.2, "min_repeats": 20,
               "repeats": 100, "max_seconds": 1.0, "outlook": True, "outlook_batch_size": 128,
               # The distilled student trains for the teacher's own epochs unless a number is given.
-              "distillation": True, "distillation_epochs": None},
+              "distillation": True, "distillation_epochs": None,
+              # True: register the distilled student as a child version (services.py), as DP retraining does.
+              "register_student": False},
     # MEASURE 2.12: environmental impact; MAP 3.2 and MANAGE 2.1: costs and resources; A.4.5: system
     # and computing resources (the crosswalk carries MEASURE 2.12 to A.4.5 as well).
     controls={Framework.AI_RMF: ["MEASURE 2.12", "MAP 3.2", "MANAGE 2.1"], Framework.ISO42001: ["A.4.5"]},

@@ -55,6 +55,7 @@ MAX_WARMUP_SECONDS = 10.0
 ERR_WARMUP_SECONDS = f"warmup_seconds must be a number >= 0 and <= {MAX_WARMUP_SECONDS:g}"
 ERR_OUTLOOK_BATCH = f"outlook_batch_size must be an integer between 1 and {MAX_BATCH_SIZE}"
 MAX_EPOCHS = 1000
+ERR_SWITCH = "{name} must be true or false"
 ERR_EPOCHS = f"distillation_epochs must be null (the teacher's own) or an integer between 1 and {MAX_EPOCHS}"
 ERR_NO_TIMES = "times must hold at least one finite duration >= 0"
 ERR_ROWS_PER_S = "rows_per_s must be a number > 0"
@@ -296,6 +297,9 @@ def check_params(params: dict) -> None:
     size = params.get("outlook_batch_size", 1)
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(ERR_OUTLOOK_BATCH)
+    for name in ("outlook", "distillation", "register_student"):
+        if not isinstance(params.get(name, False), bool):
+            raise ValueError(ERR_SWITCH.format(name=name))
     epochs = params.get("distillation_epochs")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral)
                                or not 1 <= epochs <= MAX_EPOCHS):
@@ -538,10 +542,12 @@ def student_spec(spec: dict) -> dict | None:
 def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray, y_idx: np.ndarray, *,
                          batch_size: int, epochs: int, seed: int = 0, warmup: int = 3, min_repeats: int = 10,
                          repeats: int = 50, max_seconds: float = 1.0, clock: Callable[[], float] = time.perf_counter,
-                         judge: Callable[[np.ndarray], dict] | None = None, warmup_seconds: float = 0.0) -> dict:
+                         judge: Callable[[np.ndarray], dict] | None = None, warmup_seconds: float = 0.0,
+                         on_student: Callable[[object, dict], None] | None = None) -> dict:
     """A student (`student_spec`) trained on the teacher's decisions for the training rows (hard-label
     distillation: the student learns what the teacher answers, not the true labels), then compared
-    with the teacher on the evaluation rows like the quantized copy. The teacher is never changed."""
+    with the teacher on the evaluation rows like the quantized copy. `on_student(module, spec)`
+    receives the trained student (to register it). The teacher is never changed."""
     import torch
 
     small = student_spec(spec)
@@ -557,6 +563,8 @@ def distillation_outlook(module, spec: dict, x_train: np.ndarray, x: np.ndarray,
                     min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge,
                     warmup_seconds=warmup_seconds)
     agreement = float((_predicted(student, x) == _predicted(teacher, x)).mean())
+    if on_student is not None:
+        on_student(student, small)
     return {"status": "ok", "method": f"hard-label distillation into {small['architecture']} "
                                       f"{small['params']}, {epochs} epochs on the training rows, CPU",
             "batch_size": batch_size, "student_params": small["params"], "models": rows,

@@ -8,7 +8,8 @@ beside it and the crossover batch size; for torch models an outlook on copies: d
 quantization, and a smaller student of the same architecture distilled from the teacher's
 decisions on the training rows, each with its speed-up, size saving, accuracy and fairness
 deltas (the fairness probe's disparities per sensitive feature, binary 0/1 models only). The
-registered version is never changed; registering a variant as a child version is not offered yet.
+registered version is never changed. With `register_student` the student becomes a child
+version with lineage (services.py), and then gets its own audits.
 
 Torch models are timed on forward() over encoded rows already on the device: the encoding of a
 frame is the same work for every model, so it is left out of the model's cost. scikit-learn
@@ -30,6 +31,7 @@ import torch
 from audits.kinds.common import check, checks_sentence, device_label, labelled_frame, pick_device, scaled
 from audits.kinds.efficiency import probe
 from audits.kinds.efficiency.figures import headline
+from audits.kinds.efficiency.services import student_version_register
 from audits.kinds.efficiency.thresholds import BUDGET_METRICS, PRICE_TABLE
 from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
@@ -87,8 +89,15 @@ def run(*, run, progress) -> RunOutcome:
     train = None
     if params.get("distillation") and version.train_dataset is not None:
         train, _ = labelled_frame(version.train_dataset, role="training")
+    students = []
     result = measure_version(version, frame, label, params=params, prices=prices, progress=progress,
-                             sensitive=sensitive, train_frame=train, feature_columns=features or None)
+                             sensitive=sensitive, train_frame=train, feature_columns=features or None,
+                             on_student=lambda module, spec: students.append((module, spec)))
+    if params.get("register_student") and students and (result.get("distillation") or {}).get("status") == "ok":
+        progress(97, "registering the distilled student")
+        child = student_version_register(run=run, module=students[0][0], spec=students[0][1],
+                                         outlook=result["distillation"])
+        result["distillation"]["registered_version"] = {"id": str(child.pk), "version": child.version}
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
@@ -96,13 +105,14 @@ def run(*, run, progress) -> RunOutcome:
 
 
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
-                    clock=time.perf_counter, sensitive=(), train_frame=None, feature_columns=None) -> dict:
+                    clock=time.perf_counter, sensitive=(), train_frame=None, feature_columns=None,
+                    on_student=None) -> dict:
     with version.artifact.open("rb") as fh:
         data = fh.read()
     load_s, model = probe.timed(lambda: load_model(data, spec=version.spec or None), clock)
     return measure_model(model, frame, label, params=params, prices=prices, artifact_bytes=len(data), load_s=load_s,
                          progress=progress, clock=clock, sensitive=sensitive, train_frame=train_frame,
-                         feature_columns=feature_columns)
+                         feature_columns=feature_columns, on_student=on_student)
 
 
 FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
@@ -150,7 +160,7 @@ def _measure_on(predict, sync, batch_of, device, *, params, prices, progress, cl
 
 def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_bytes: int, load_s: float,
                   progress=lambda *a: None, clock=time.perf_counter, sensitive=(), train_frame=None,
-                  feature_columns=None) -> dict:
+                  feature_columns=None, on_student=None) -> dict:
     """Every figure of the audit for one loaded model (a ModelHandle) on evaluation rows `frame`;
     `feature_columns` (the schema's features) are what the model is given, else every column but
     the label."""
@@ -194,7 +204,7 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
                 model.module, model.spec, model.encode(train_frame.drop(columns=[label], errors="ignore")), x,
                 labels_to_index(frame[label].to_numpy(), list(model.classes)),
                 batch_size=int(params["outlook_batch_size"]), epochs=epochs, **_timing(params), clock=clock,
-                judge=judge)
+                judge=judge, on_student=on_student)
             distilled["fairness_note"] = why
     else:
         device = torch.device("cpu")

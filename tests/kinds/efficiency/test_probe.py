@@ -180,6 +180,7 @@ def test_batch_sizes_outside_their_bounds_are_refused(sizes):
     ({"max_seconds": 0}, probe.ERR_MAX_SECONDS), ({"max_seconds": 61}, probe.ERR_MAX_SECONDS),
     ({"outlook_batch_size": 0}, probe.ERR_OUTLOOK_BATCH), ({"warmup_seconds": -1}, probe.ERR_WARMUP_SECONDS),
     ({"warmup_seconds": 11}, probe.ERR_WARMUP_SECONDS),
+    ({"register_student": "yes"}, probe.ERR_SWITCH.format(name="register_student")),
 ])
 def test_run_parameters_are_checked_before_any_work(change, message):
     params = {"batch_sizes": [1, 8], "warmup": 1, "min_repeats": 10, "repeats": 20, "max_seconds": 1.0,
