@@ -37,6 +37,7 @@ from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
 from governance.policies.services import audit_thresholds, policy_for
+from governance.registry.selectors import dataset_frame
 from training.artifacts import load_model
 from training.recipes import labels_to_index
 
@@ -88,7 +89,8 @@ def run(*, run, progress) -> RunOutcome:
     features = [c for c in schema.get("features") or [] if c in frame.columns]
     train = None
     if params.get("distillation") and version.train_dataset is not None:
-        train, _ = labelled_frame(version.train_dataset, role="training")
+        # The student learns the teacher's answers, so the training rows need no label.
+        train = dataset_frame(version.train_dataset)
     students = []
     result = measure_version(version, frame, label, params=params, prices=prices, progress=progress,
                              sensitive=sensitive, train_frame=train, feature_columns=features or None,
@@ -101,7 +103,8 @@ def run(*, run, progress) -> RunOutcome:
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
-                      results=result, checks=checks, seeds={}, device=result["device"])
+                      results=result, checks=checks, device=result["device"],
+                      seeds={"distillation": 0} if (result.get("distillation") or {}).get("status") == "ok" else {})
 
 
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
