@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMES = [module.KIND.name for module in KINDS]
 # A kind may build on another's pure probe or results; that is a use, not a registration.
 # Every kind that reports per group names its groups as the fairness audit does.
-BUILDS_ON = {"fairness": {"drift", "data_quality", "robustness", "privacy"}, "privacy": {"dp_retraining"},
-             "robustness": {"poisoning"}}
+BUILDS_ON = {"fairness": {"drift", "data_quality", "robustness", "privacy", "efficiency"},
+             "privacy": {"dp_retraining"}, "robustness": {"poisoning"}}
 # The drift review feature (batches, schedules, recommendations) is the drift kind's own app.
 FEATURE_APPS = {"drift": "audits/drift/"}
 ALLOWED = ("audits/kinds/registry.py", "governance/demo/")  # the one line per kind; the demo plays them
