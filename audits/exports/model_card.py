@@ -275,7 +275,8 @@ def _caveats(data: list[dict], latest: list[dict], coverage: list[dict]) -> list
     for audit in latest:
         if audit.get("outcome") == "inconclusive":  # "warning" for data quality (its words.py)
             word = glossary.outcome_label("inconclusive", audit["kind"])
-            said = "gave a warning" if word == "warning" else f"was {word}"
+            said = {"warning": "gave a warning", "insufficient data": "had too little data to decide"}.get(
+                word, f"was {word}")
             notes.append(f"The latest {audit['kind']} audit {said}: {audit['summary']}")
     for row in coverage:
         if row["counts"]["failed"]:

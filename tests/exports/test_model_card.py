@@ -181,7 +181,7 @@ def test_ethical_considerations_and_caveats_say_what_the_registry_shows():
     assert card["ethical_considerations"] == [
         "Fairness was measured across the sensitive features sex, age; see Metrics for the disparities "
         "and their intervals."]
-    assert card["caveats"][:2] == ["The latest drift audit was inconclusive: PSI unclear",
+    assert card["caveats"][:2] == ["The latest drift audit had too little data to decide: PSI unclear",
                                    "2 NIST AI RMF 1.0 controls are failed."]
 
 
@@ -190,7 +190,7 @@ def test_a_data_quality_warning_is_a_caveat_in_its_own_words():
               "summary": "to review: representation", "outcome": "inconclusive", "metrics": {}}
     card = _card(audits=_audits() + [warned])
     assert "The latest data_quality audit gave a warning: to review: representation" in card["caveats"]
-    assert "The latest drift audit was inconclusive: PSI unclear" in card["caveats"]
+    assert "The latest drift audit had too little data to decide: PSI unclear" in card["caveats"]
 
 
 def test_an_empty_registry_is_reported_not_left_blank():

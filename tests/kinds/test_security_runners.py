@@ -154,7 +154,7 @@ def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(
         "The Privacy (membership inference, model inversion) audit needs a torch (safetensors + spec) model (ART "
         "wraps the torch module for its attacks, and model inversion needs its gradients); version 2.0.0-sk is a "
         "scikit-learn (skops) model. Audits that take it: Fairness slices, Data quality, Drift review, "
-        "Adversarial robustness, Efficiency and cost.")
+        "Adversarial robustness, Explainability, Efficiency and cost.")
     assert not AuditRun.objects.filter(version=sk, kind="privacy").exists()
     # The worker still refuses one that got past the request (a run row written by hand).
     run = AuditRun.objects.create(system=system, version=sk, kind="privacy", queue="gpu", params={},
