@@ -133,7 +133,7 @@ def fairness_judge(frame, label, sensitive, classes, *, min_slice_count: int = 2
     y, labels, groups = frame[label].to_numpy(), np.asarray(classes), frame[list(sensitive)]
 
     def judge(pred_idx):
-        report = fairness_audit(y, labels[pred_idx], sensitive_features=groups, n_bootstrap=0,
+        report = fairness_audit(y, labels[pred_idx], sensitive_features=groups, intervals=False,
                                 min_slice_count=min_slice_count, intersectional=False)
         return {feature: {m: (r["disparities"].get(m) or {}).get("value") for m in FAIRNESS_METRICS}
                 for feature, r in report["features"].items()}
