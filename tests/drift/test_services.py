@@ -153,9 +153,42 @@ def test_an_unshifted_batch_does_not_breach(credit_system, credit_frames, person
     run.refresh_from_db()
     assert run.outcome == "pass" and run.results["breach"] is False and run.results["breaches"] == []
     assert run.results["performance"]["drop"] == pytest.approx(0.0)  # same rows as the audited accuracy
+    # With labels the estimate is recorded beside the realized accuracy, and is no check of its own.
+    estimate = run.results["performance_estimate"]
+    assert estimate["realized"] == run.results["performance"]["current"] and estimate["check"] is None
+    assert estimate["low"] <= estimate["estimate"] <= estimate["high"]
     assert not RetrainingRecommendation.objects.exists()
     assert mail.outbox == []
     assert {e.outcome for e in Evidence.objects.filter(audit_run_id=run.pk)} == {"pass"}
+
+
+def test_an_unlabelled_batch_is_judged_on_its_estimated_accuracy_under_the_reviews_budget(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    system, version = credit_system
+    _, test = credit_frames
+    # The evaluation split itself without its labels: the estimate has nothing to have dropped from.
+    _, run = _review(system, version, personas["alice"], test.drop(columns=["risk"]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    results = run.results
+    assert results["performance"] is None and run.outcome == "pass"
+    estimate = results["performance_estimate"]
+    check = estimate["check"]
+    assert estimate["realized"] is None and check["status"] == "tested" and check["breach"] is False
+    assert check["reference_n"] == len(test) == estimate["calibration"]["n_reference"]
+    # The estimate joins the features and the output in one Bonferroni family.
+    assert results["checks"] == len(results["features"]) + 1 + 1
+    assert check["level"] == pytest.approx(results["params"]["alpha"] / results["checks"])
+    assert estimate["low"] <= estimate["estimate"] <= estimate["high"]
+    # Per sensitive group, binned as every audit bins them, each with enough rows.
+    assert sorted(g["group"] for g in estimate["groups"]["sex"]["groups"]) == ["female", "male"]
+    assert all(g["n"] >= results["params"]["min_group_count"] for g in estimate["groups"]["age"]["groups"])
+    calibration = estimate["calibration"]
+    assert calibration["used"] == ("raw scores" if calibration["calibrated"] else "platt")
+    assert any("estimated from the model's scores" in note for note in results["notes"])
 
 
 def test_a_batch_under_the_minimum_size_is_insufficient_data_and_cannot_breach(
