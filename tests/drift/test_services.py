@@ -393,7 +393,29 @@ def test_the_drift_panel_reads_in_five_queries_however_many_recommendations(
         drift_breach_handle(run=run, review={"breach": True, "breaches": ["Predictions drifted."]})
     alice = get_user_model().objects.get(username="alice")  # no cached roles
 
-    with django_assert_num_queries(5):  # latest run, batches, schedule, recommendations, alice's roles
+    with django_assert_num_queries(6):  # latest run, batches, schedule, recommendations, estimates, alice's roles
         panel = system_drift_panel(system=system, user=alice)
         assert [r.version.version for r in panel["recommendations"]] == ["1.0.0"] * 3
         assert panel["latest"].status == RunStatus.SUCCEEDED and panel["can_accept"] and not panel["can_dismiss"]
+
+
+def test_the_drift_panel_keeps_the_history_of_estimates_beside_realized_accuracy_of_labelled_batches(
+        credit_system, personas):
+    from audits.drift.selectors import system_drift_panel
+
+    system, version = credit_system
+    for name, realized, within in (("week 1", 0.74, True), ("week 2", 0.61, False)):
+        AuditRun.objects.create(system=system, version=version, kind="drift", status=RunStatus.SUCCEEDED, results={
+            "batch": {"name": name}, "performance_estimate": {
+                "estimate": 0.72, "low": 0.66, "high": 0.78, "realized": realized, "within_interval": within}})
+    # An unlabelled batch has an estimate but nothing to compare it with: not in the history.
+    AuditRun.objects.create(system=system, version=version, kind="drift", status=RunStatus.SUCCEEDED, results={
+        "batch": {"name": "week 3"}, "performance_estimate": {
+            "estimate": 0.70, "low": 0.64, "high": 0.76, "realized": None, "within_interval": None}})
+
+    panel = system_drift_panel(system=system, user=personas["alice"])
+
+    assert [(e["batch"], e["realized"], e["within_interval"]) for e in panel["estimates"]] == [
+        ("week 2", 0.61, False), ("week 1", 0.74, True)]
+    assert panel["estimates"][0]["estimate"] == 0.72 and panel["estimates"][0]["version"] == "1.0.0"
+    assert panel["estimate_term"].label == "Estimated accuracy (no labels)"

@@ -29,4 +29,5 @@ KIND = AuditKind(
     watched=True,
     history_points=figures.history_points,
     history_limits=figures.HISTORY_LIMITS,
+    page_context=lambda results: {"drift_words": words.PAGE},
 )

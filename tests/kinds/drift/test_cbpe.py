@@ -14,6 +14,7 @@ from audits.kinds.drift.cbpe import (
     ERR_CALIBRATOR,
     ERR_GROUPS,
     ERR_LABELS,
+    ERR_RECALIBRATE,
     ERR_SCORES,
     correct_probability,
     estimated_drop_check,
@@ -55,11 +56,20 @@ def test_the_probability_a_decision_is_right_is_the_score_for_a_one_and_its_comp
     assert correct_probability([0.9, 0.2, 0.6], [1, 0, 0]).tolist() == pytest.approx([0.9, 0.8, 0.4])
 
 
+def test_calibrated_scores_are_still_passed_through_platt_scaling_by_default_which_is_near_the_identity():
+    ref, y = _calibrated_reference()
+    out = performance_estimate(ref, y, [0.9, 0.2, 0.6, 0.5], n_bootstrap=20)
+    assert out["calibration"]["calibrated"] is True and out["calibration"]["used"] == "platt"
+    # The reference's two scores are matched exactly, so the fit maps 0.2 -> 0.2 and 0.6 -> 0.6.
+    assert fit_calibrator(ref, y, method="platt")(np.array([0.2, 0.6])) == pytest.approx([0.2, 0.6], abs=1e-4)
+    assert out["variance_calibration"] > 0 and out["n_bootstrap"] == 20
+
+
 def test_calibrated_scores_give_the_mean_of_max_p_one_minus_p_with_the_bernoulli_variance():
     ref, y = _calibrated_reference()
     # Decisions 1, 0, 1, 1; right with 0.9, 0.8, 0.6, 0.5: mean 0.7.
     # Variance of the realized accuracy: (0.09 + 0.16 + 0.24 + 0.25) / 4^2 = 0.04625.
-    out = performance_estimate(ref, y, [0.9, 0.2, 0.6, 0.5], min_group_count=2,
+    out = performance_estimate(ref, y, [0.9, 0.2, 0.6, 0.5], min_group_count=2, recalibrate="when_rejected",
                                groups={"sex": ["f", "f", "m", "m"]})
     assert out["calibration"]["calibrated"] is True
     assert out["calibration"]["hl_statistic"] == pytest.approx(0.0)
@@ -121,7 +131,7 @@ def test_the_interval_covers_the_realized_accuracy_under_covariate_shift():
         x = rng.normal(0.8, 0.6, 400)
         p = 1 / (1 + np.exp(-1.5 * x))
         y = (rng.random(400) < p).astype(int)
-        out = performance_estimate(p_ref, y_ref, p)
+        out = performance_estimate(p_ref, y_ref, p, recalibrate="when_rejected")
         assert out["calibration"]["calibrated"] is True
         covered += out["low"] <= np.mean((p >= 0.5) == y) <= out["high"]
     assert 0.90 <= covered / 200 <= 0.99
@@ -179,6 +189,7 @@ def test_with_labels_the_estimate_is_recorded_beside_the_realized_accuracy_and_i
     ({"reference_labels": [0, 2]}, ERR_LABELS),
     ({"calibrator": "beta"}, ERR_CALIBRATOR.format(choices=("platt", "isotonic"), value="beta")),
     ({"n_bootstrap": 0}, ERR_BOOTSTRAP.format(max=2000, value=0)),
+    ({"recalibrate": "never"}, ERR_RECALIBRATE.format(choices=("always", "when_rejected"), value="never")),
     ({"groups": {"sex": ["f"]}}, ERR_GROUPS),
 ])
 def test_bad_inputs_are_refused_with_a_message(kwargs, message):
