@@ -193,37 +193,40 @@ def performance_estimate(reference_scores, reference_labels, current_scores, *, 
     }
     raw = calibrated and recalibrate == "when_rejected"
     calibration["used"] = "raw scores" if raw else calibrator
+    # The whole batch, then each group large enough to estimate: (feature, group name, rows).
+    slices = [(None, None, np.ones(len(cur), dtype=bool))]
+    left_out = {}
+    for feature, labels in groups.items():
+        labels = np.asarray([str(v) for v in labels], dtype=object)
+        left_out[feature] = []
+        for name in sorted(set(labels.tolist()), key=str):
+            mask = labels == name
+            if mask.sum() < min_group_count:
+                left_out[feature].append(name)
+            else:
+                slices.append((feature, name, mask))
+    replicates = [None] * len(slices)
     if raw:
         q = correct_probability(cur, decisions)
-        replicates = None
     else:
         fitted = fit_calibrator(ref, y, method=calibrator)
         q = correct_probability(fitted(cur), decisions)
-        replicates = _bootstrap(ref, y, cur, decisions, method=calibrator, n_bootstrap=n_bootstrap,
-                                seed=seed)
+        replicates = _bootstrap(ref, y, cur, decisions, [mask for _, _, mask in slices],
+                                method=calibrator, n_bootstrap=n_bootstrap, seed=seed)
         # On the rows it was fitted on: how well the calibrator fits, not how well it generalises.
         calibration["ece_after"] = expected_calibration_error(fitted(ref), y)
-    whole = np.ones(len(cur), dtype=bool)
-    out = _summary(q, decisions, whole, replicates, confidence=confidence)
+    out = _summary(q, decisions, slices[0][2], replicates[0], confidence=confidence)
     out.update(confidence=float(confidence), calibration=calibration,
-               n_bootstrap=int(n_bootstrap) if replicates is not None else 0,
+               n_bootstrap=0 if raw else int(n_bootstrap),
                method=("CBPE: mean probability that each decision is right, from "
                        + ("the raw scores" if raw else f"{calibrator}-calibrated scores")
                        + "; interval: normal, variance of the sum of Bernoulli(q_i) / n^2"
                        + ("" if raw else f" plus the calibrator's, from {n_bootstrap} "
                           "refits on resampled reference rows")))
-    out["groups"] = {}
-    for feature, labels in groups.items():
-        names = sorted({str(v) for v in labels}, key=str)
-        labels = np.asarray([str(v) for v in labels], dtype=object)
-        kept, left_out = [], []
-        for name in names:
-            mask = labels == name
-            if mask.sum() < min_group_count:
-                left_out.append(name)
-                continue
-            kept.append({"group": name, **_summary(q, decisions, mask, replicates, confidence=confidence)})
-        out["groups"][feature] = {"groups": kept, "left_out": left_out}
+    out["groups"] = {feature: {"groups": [], "left_out": names} for feature, names in left_out.items()}
+    for (feature, name, mask), means in zip(slices[1:], replicates[1:]):
+        out["groups"][feature]["groups"].append(
+            {"group": name, **_summary(q, decisions, mask, means, confidence=confidence)})
     return out
 
 
@@ -253,27 +256,31 @@ def estimated_drop_check(estimate, *, reference_correct, reference_n, drop_max, 
     return out
 
 
-def _summary(q, decisions, mask, replicates, *, confidence):
+def _summary(q, decisions, mask, means, *, confidence):
+    """Estimate and interval over the rows in ``mask``; ``means``: the bootstrap's estimates there."""
     n = int(mask.sum())
     qm = q[mask]
     estimate = float(qm.mean())
     sampling = float(np.sum(qm * (1 - qm))) / n ** 2
     calibration = 0.0
-    if replicates is not None:
-        calibration = float(np.var(replicates[:, mask].mean(axis=1), ddof=1)) if len(replicates) > 1 else 0.0
+    if means is not None and len(means) > 1:
+        calibration = float(np.var(means, ddof=1))
     low, high = normal_interval(estimate, sampling + calibration, confidence=confidence)
     return {"estimate": estimate, "low": low, "high": high, "variance": sampling + calibration,
             "variance_sampling": sampling, "variance_calibration": calibration, "n": n,
             "selection_rate": float(decisions[mask].mean())}
 
 
-def _bootstrap(ref, y, cur, decisions, *, method, n_bootstrap, seed):
-    """q on the batch under calibrators refitted on resampled reference rows (n_bootstrap x n)."""
+def _bootstrap(ref, y, cur, decisions, masks, *, method, n_bootstrap, seed):
+    """Per mask, the n_bootstrap estimates under calibrators refitted on resampled reference
+    rows; only the means are kept, so memory stays at one batch's worth whatever n_bootstrap."""
     rng = np.random.default_rng(seed)
-    out = np.empty((n_bootstrap, len(cur)))
+    out = [np.empty(n_bootstrap) for _ in masks]
     for b in range(n_bootstrap):
         rows = rng.integers(0, len(ref), len(ref))
-        out[b] = correct_probability(fit_calibrator(ref[rows], y[rows], method=method)(cur), decisions)
+        q = correct_probability(fit_calibrator(ref[rows], y[rows], method=method)(cur), decisions)
+        for means, mask in zip(out, masks):
+            means[b] = q[mask].mean()
     return out
 
 

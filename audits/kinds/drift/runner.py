@@ -236,8 +236,8 @@ def _estimate(scored, current, rule) -> dict | None:
     if not estimate["calibration"]["calibrated"]:
         scored["notes"].append(
             "The model's scores are not calibrated on the evaluation data (Hosmer-Lemeshow p = "
-            f"{estimate['calibration']['hl_p_value']:.2g}): the accuracy estimate uses a "
-            f"{rule['estimate_calibrator']} calibrator fitted on the evaluation data.")
+            f"{estimate['calibration']['hl_p_value']:.2g}); the accuracy estimate corrects them, as it does "
+            f"every estimate, with {rule['estimate_calibrator']} scaling fitted on the evaluation data.")
     return estimate
 
 
