@@ -2,7 +2,8 @@
 
 Not a test (pytest does not collect bench_*.py). Run from the repository root:
 
-    .venv/bin/python tests/benchmarks/bench_cbpe.py                 # the recorded run
+    .venv/bin/python tests/benchmarks/bench_cbpe.py --draws 250 --scores calibrated      # recorded,
+    .venv/bin/python tests/benchmarks/bench_cbpe.py --draws 250 --scores overconfident   # in two runs
     .venv/bin/python tests/benchmarks/bench_cbpe.py --draws 50      # a quick look
 
 The world is synthetic, not the demo's credit data: German credit has 300 evaluation rows,
@@ -14,7 +15,8 @@ true P(y = 1 | x) is logistic in x, so the model, a scikit-learn logistic regres
 once on 5,000 rows at pi = 0.3, is well specified: calibrated on data like its training data.
 
 Each draw takes a fresh reference (evaluation) set of 1,000 labelled rows at pi = 0.3, on
-which cbpe.performance_estimate checks (and if need be fits) the calibration, and a fresh
+which cbpe.performance_estimate tests the scores' calibration and fits its Platt calibrator
+(the default: every estimate is recalibrated, see cbpe.py), and a fresh
 batch of 500 rows; it records whether the batch's realized accuracy lies inside the
 estimate's 95% interval. Batches:
 
@@ -29,8 +31,10 @@ estimate's 95% interval. Batches:
                    posterior): covariate shift that does change the accuracy.
 
 Every case runs twice: with the model's own scores (calibrated: the test should accept
-them) and with overconfident scores (the logit doubled: the test should reject, and Platt
-scaling fitted on the reference, with its bootstrap uncertainty, takes over).
+them) and with overconfident scores (the logit doubled: the test should reject them, and
+Platt scaling fitted on the reference, with its bootstrap uncertainty, must undo it).
+``--scores`` runs one variant; each has its own seeded stream, so the numbers do not
+depend on whether the other ran. The recorded run ran the two apart (about 3 minutes each).
 
 Reported per case: draws, coverage of the 95% interval (with its own 95% Wilson interval),
 mean realized and estimated accuracy, mean bias (estimate - realized), mean interval width,
