@@ -8,6 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import numpy as np
 import pytest
 from django.core import mail
 from django_celery_beat.models import PeriodicTask
@@ -189,6 +190,30 @@ def test_an_unlabelled_batch_is_judged_on_its_estimated_accuracy_under_the_revie
     calibration = estimate["calibration"]
     assert calibration["used"] == ("raw scores" if calibration["calibrated"] else "platt")
     assert any("estimated from the model's scores" in note for note in results["notes"])
+
+
+def test_an_unlabelled_batch_of_cases_the_model_is_unsure_of_breaches_on_its_estimated_accuracy(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    from governance.registry.selectors import version_model
+
+    system, version = credit_system
+    _, test = credit_frames
+    # The 60 applicants whose score is nearest 0.5, drawn 600 times, without labels: a model that
+    # is right about as often as a coin on them, which the estimate must see without a label.
+    scores = version_model(version).predict_proba(test)[:, 1]
+    unsure = test.iloc[np.argsort(np.abs(scores - 0.5))[:60]]
+    batch = unsure.sample(600, replace=True, random_state=0).drop(columns=["risk"])
+    _, run = _review(system, version, personas["alice"], batch)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    check = run.results["performance_estimate"]["check"]
+    assert run.outcome == "fail" and check["breach"] is True and check["drop_lower_bound"] > check["drop_max"]
+    assert check["estimate"] < 0.6 < check["reference"]
+    assert run.results["breaches"][-1].startswith(
+        "Estimated accuracy (no labels; from the model's calibrated scores) fell from")
 
 
 def test_a_batch_under_the_minimum_size_is_insufficient_data_and_cannot_breach(
