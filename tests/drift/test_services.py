@@ -394,6 +394,8 @@ def test_the_decision_rule_comes_from_the_run_then_the_policy_then_the_defaults(
                              "it must be at least 50. A request may ask for more evidence, never less."),
     ({"min_group_count": 5}, "params.min_group_count: 5 would make the review less demanding than the policy; "
                              "it must be at least 30. A request may ask for more evidence, never less."),
+    ({"estimate_bootstrap": 10}, "params.estimate_bootstrap: 10 would make the review less demanding than the "
+                                 "policy; it must be at least 100. A request may ask for more evidence, never less."),
 ])
 def test_a_run_may_not_ask_for_a_weaker_review_than_the_policy(catalog, params, message):
     from types import SimpleNamespace
