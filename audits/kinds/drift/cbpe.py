@@ -11,10 +11,11 @@ The method
     are calibrated as they stand this is max(p_i, 1 - p_i). The batch's
     accuracy is then estimated, without a single label, by the mean of those
     probabilities (NannyML, "Confidence-based Performance Estimation (CBPE)",
-    https://nannyml.readthedocs.io/en/stable/how_it_works/performance_estimation.html;
+    https://nannyml.readthedocs.io/en/main/how_it_works/performance_estimation.html;
     J. Kivimaki, J. Bialek, J. K. Nurminen & W. Kuberski, "Confidence-based
-    estimators for predictive performance in model monitoring", Journal of
-    Artificial Intelligence Research 82, 2025, arXiv:2407.08649). The estimate
+    estimators for predictive performance in model monitoring",
+    arXiv:2407.08649, 2024: their "average confidence", shown there to be
+    unbiased and consistent under calibration). The estimate
     is unbiased whenever P(y | x) is the same on the batch as on the reference
     (covariate shift, however large). It cannot see concept drift (P(y | x)
     changes), and under label shift (P(y) changes, P(x | y) does not) it sees
@@ -57,7 +58,9 @@ The interval
     ``n_bootstrap`` times, the calibrator refitted on each resample, and the
     variance of the estimates it gives on the batch is added (with
     ``recalibrate="always"``, on every estimate). The interval is
-    the normal one over the summed variance, clipped to [0, 1]. It is a
+    the normal one over the summed variance, clipped to [0, 1] (the sampling
+    part is the normal approximation of Kivimaki et al.'s Poisson-binomial
+    interval: the number of right decisions is Poisson-binomial). It is a
     prediction interval for the batch's realized accuracy, which is what a
     label arriving later is compared with. Scores taken as calibrated carry no
     calibration term: the interval then assumes what the test could not reject.
