@@ -8,7 +8,10 @@ from audits.drift.models import (
     RecommendationStatus,
     RetrainingRecommendation,
 )
+from django.db.models import Q
+
 from audits.runs.models import AuditRun, RunStatus
+from governance.core import glossary
 from governance.core.exceptions import NotFoundError
 from governance.core.roles import can, require
 from governance.registry.models import AISystem, Dataset, DatasetRole
@@ -18,6 +21,8 @@ NO_RECOMMENDATION = "No retraining recommendation {pk}."
 
 UNRESOLVED = [RecommendationStatus.OPEN, RecommendationStatus.ACCEPTED]
 PANEL_BATCHES = 5
+PANEL_ESTIMATES = 8
+ESTIMATE = "results__performance_estimate__"
 # The schedule form's choices: (value, label, expression); values are audits.drift.services.CRON_PRESETS keys.
 PRESETS = [("@daily", "Daily, 06:00 UTC", "0 6 * * *"), ("@weekly", "Weekly, Mondays 06:00 UTC", "0 6 * * 1"),
            ("@monthly", "Monthly, the 1st at 06:00 UTC", "0 6 1 * *"), ("custom", "Custom crontab", None)]
@@ -65,7 +70,7 @@ def retraining_recommendations(*, system: AISystem | None = None, status: str = 
 
 
 def system_drift_panel(*, system: AISystem, user) -> dict:
-    """Everything templates/drift/_panel.html shows, in five queries."""
+    """Everything templates/drift/_panel.html shows, in six queries."""
     latest = (AuditRun.objects.filter(system=system, kind="drift").select_related("version")
               .order_by("-created_at").first())
     batches = list(Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION)
@@ -73,11 +78,14 @@ def system_drift_panel(*, system: AISystem, user) -> dict:
     schedule = (DriftSchedule.objects.filter(system=system).select_related("version", "periodic_task__crontab")
                 .first())
     recommendations = list(retraining_recommendations(system=system, status="unresolved"))
+    estimates = estimate_history(system=system)
     return {
         "latest": latest,
         "batches": batches,
         "schedule": schedule,
         "recommendations": recommendations,
+        "estimates": estimates,
+        "estimate_term": glossary.term("estimated_accuracy", KIND),
         "can_upload": can(user, "dataset.register", system),
         "can_review": can(user, "audit.request", system),
         "can_accept": can(user, "version.register", system),
@@ -85,6 +93,21 @@ def system_drift_panel(*, system: AISystem, user) -> dict:
         "presets": PRESETS,
         "preset": _preset_of(schedule),
     }
+
+
+def estimate_history(*, system: AISystem, limit: int = PANEL_ESTIMATES) -> list[dict]:
+    """The latest labelled batches' estimated accuracy beside their realized accuracy, newest
+    first, in one query that reads only those numbers out of the stored results."""
+    judged = Q(**{f"{ESTIMATE}within_interval": True}) | Q(**{f"{ESTIMATE}within_interval": False})
+    rows = (AuditRun.objects.filter(judged, system=system, kind=KIND, status=RunStatus.SUCCEEDED)
+            .order_by("-created_at")
+            .values("id", "created_at", "version__version", "results__batch__name",
+                    *(ESTIMATE + key for key in ("estimate", "low", "high", "realized", "within_interval")))
+            [:limit])
+    return [{"run_id": r["id"], "created_at": r["created_at"], "version": r["version__version"],
+             "batch": r["results__batch__name"],
+             **{key: r[ESTIMATE + key] for key in ("estimate", "low", "high", "realized", "within_interval")}}
+            for r in rows]
 
 
 def _preset_of(schedule) -> str:

@@ -8,6 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import numpy as np
 import pytest
 from django.core import mail
 from django_celery_beat.models import PeriodicTask
@@ -153,9 +154,66 @@ def test_an_unshifted_batch_does_not_breach(credit_system, credit_frames, person
     run.refresh_from_db()
     assert run.outcome == "pass" and run.results["breach"] is False and run.results["breaches"] == []
     assert run.results["performance"]["drop"] == pytest.approx(0.0)  # same rows as the audited accuracy
+    # With labels the estimate is recorded beside the realized accuracy, and is no check of its own.
+    estimate = run.results["performance_estimate"]
+    assert estimate["realized"] == run.results["performance"]["current"] and estimate["check"] is None
+    assert estimate["low"] <= estimate["estimate"] <= estimate["high"]
     assert not RetrainingRecommendation.objects.exists()
     assert mail.outbox == []
     assert {e.outcome for e in Evidence.objects.filter(audit_run_id=run.pk)} == {"pass"}
+
+
+def test_an_unlabelled_batch_is_judged_on_its_estimated_accuracy_under_the_reviews_budget(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    system, version = credit_system
+    _, test = credit_frames
+    # The evaluation split itself without its labels: the estimate has nothing to have dropped from.
+    _, run = _review(system, version, personas["alice"], test.drop(columns=["risk"]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    results = run.results
+    assert results["performance"] is None and run.outcome == "pass"
+    estimate = results["performance_estimate"]
+    check = estimate["check"]
+    assert estimate["realized"] is None and check["status"] == "tested" and check["breach"] is False
+    assert check["reference_n"] == len(test) == estimate["calibration"]["n_reference"]
+    # The estimate joins the features and the output in one Bonferroni family.
+    assert results["checks"] == len(results["features"]) + 1 + 1
+    assert check["level"] == pytest.approx(results["params"]["alpha"] / results["checks"])
+    assert estimate["low"] <= estimate["estimate"] <= estimate["high"]
+    # Per sensitive group, binned as every audit bins them, each with enough rows.
+    assert sorted(g["group"] for g in estimate["groups"]["sex"]["groups"]) == ["female", "male"]
+    assert all(g["n"] >= results["params"]["min_group_count"] for g in estimate["groups"]["age"]["groups"])
+    calibration = estimate["calibration"]
+    assert calibration["used"] == ("raw scores" if calibration["calibrated"] else "platt")
+    assert any("estimated from the model's scores" in note for note in results["notes"])
+
+
+def test_an_unlabelled_batch_of_cases_the_model_is_unsure_of_breaches_on_its_estimated_accuracy(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    from governance.registry.selectors import version_model
+
+    system, version = credit_system
+    _, test = credit_frames
+    # The 60 applicants whose score is nearest 0.5, drawn 600 times, without labels: a model that
+    # is right about as often as a coin on them, which the estimate must see without a label.
+    scores = version_model(version).predict_proba(test)[:, 1]
+    unsure = test.iloc[np.argsort(np.abs(scores - 0.5))[:60]]
+    batch = unsure.sample(600, replace=True, random_state=0).drop(columns=["risk"])
+    _, run = _review(system, version, personas["alice"], batch)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+
+    run.refresh_from_db()
+    check = run.results["performance_estimate"]["check"]
+    assert run.outcome == "fail" and check["breach"] is True and check["drop_lower_bound"] > check["drop_max"]
+    assert check["estimate"] < 0.6 < check["reference"]
+    assert run.results["breaches"][-1].startswith(
+        "Estimated accuracy (no labels; from the model's calibrated scores) fell from")
 
 
 def test_a_batch_under_the_minimum_size_is_insufficient_data_and_cannot_breach(
@@ -336,6 +394,8 @@ def test_the_decision_rule_comes_from_the_run_then_the_policy_then_the_defaults(
                              "it must be at least 50. A request may ask for more evidence, never less."),
     ({"min_group_count": 5}, "params.min_group_count: 5 would make the review less demanding than the policy; "
                              "it must be at least 30. A request may ask for more evidence, never less."),
+    ({"estimate_bootstrap": 10}, "params.estimate_bootstrap: 10 would make the review less demanding than the "
+                                 "policy; it must be at least 100. A request may ask for more evidence, never less."),
 ])
 def test_a_run_may_not_ask_for_a_weaker_review_than_the_policy(catalog, params, message):
     from types import SimpleNamespace
@@ -360,7 +420,29 @@ def test_the_drift_panel_reads_in_five_queries_however_many_recommendations(
         drift_breach_handle(run=run, review={"breach": True, "breaches": ["Predictions drifted."]})
     alice = get_user_model().objects.get(username="alice")  # no cached roles
 
-    with django_assert_num_queries(5):  # latest run, batches, schedule, recommendations, alice's roles
+    with django_assert_num_queries(6):  # latest run, batches, schedule, recommendations, estimates, alice's roles
         panel = system_drift_panel(system=system, user=alice)
         assert [r.version.version for r in panel["recommendations"]] == ["1.0.0"] * 3
         assert panel["latest"].status == RunStatus.SUCCEEDED and panel["can_accept"] and not panel["can_dismiss"]
+
+
+def test_the_drift_panel_keeps_the_history_of_estimates_beside_realized_accuracy_of_labelled_batches(
+        credit_system, personas):
+    from audits.drift.selectors import system_drift_panel
+
+    system, version = credit_system
+    for name, realized, within in (("week 1", 0.74, True), ("week 2", 0.61, False)):
+        AuditRun.objects.create(system=system, version=version, kind="drift", status=RunStatus.SUCCEEDED, results={
+            "batch": {"name": name}, "performance_estimate": {
+                "estimate": 0.72, "low": 0.66, "high": 0.78, "realized": realized, "within_interval": within}})
+    # An unlabelled batch has an estimate but nothing to compare it with: not in the history.
+    AuditRun.objects.create(system=system, version=version, kind="drift", status=RunStatus.SUCCEEDED, results={
+        "batch": {"name": "week 3"}, "performance_estimate": {
+            "estimate": 0.70, "low": 0.64, "high": 0.76, "realized": None, "within_interval": None}})
+
+    panel = system_drift_panel(system=system, user=personas["alice"])
+
+    assert [(e["batch"], e["realized"], e["within_interval"]) for e in panel["estimates"]] == [
+        ("week 2", 0.61, False), ("week 1", 0.74, True)]
+    assert panel["estimates"][0]["estimate"] == 0.72 and panel["estimates"][0]["version"] == "1.0.0"
+    assert panel["estimate_term"].label == "Estimated accuracy (no labels)"

@@ -352,6 +352,33 @@ def test_the_system_page_charts_drift_from_the_reviews_results(personas):
     assert "Fairness slices over time" in html  # no fairness run yet: a placeholder says so
 
 
+
+def test_the_estimated_accuracy_shows_on_the_run_page_and_its_history_against_labels_on_the_system_page(personas):
+    system = make_system(personas["alice"], "estimated")
+    version = make_version(system)
+    estimate = {"estimate": 0.72, "low": 0.66, "high": 0.78, "n": 400, "confidence": 0.95, "realized": 0.61,
+                "within_interval": False, "check": None, "method": "CBPE: mean probability that each decision is right",
+                "calibration": {"calibrated": False, "hl_p_value": 0.0012, "ece": 0.081, "n_reference": 300,
+                                "used": "platt", "ece_after": 0.02},
+                "groups": {"sex": {"groups": [{"group": "female", "n": 120, "selection_rate": 0.55, "estimate": 0.7,
+                                               "low": 0.6, "high": 0.8}], "left_out": ["other"]}}}
+    run = finished_run(version, kind="drift", checks=[], results={
+        "features": [], "prediction": None, "performance": None, "batch": {"name": "week 2"},
+        "params": {"min_group_count": 30}, "performance_estimate": estimate})
+
+    page = login(personas["carla"]).get(f"/runs/{run.pk}/").content.decode()
+    assert "Accuracy estimated from the model&#x27;s scores" in page
+    assert "0.72" in page and "95% interval 0.66 to 0.78" in page
+    assert "0.61 from the batch's labels" in page and "outside the interval" in page
+    assert "not calibrated</span> on the 300 evaluation rows (Hosmer–Lemeshow p = 0.0012" in page
+    assert "sex = female" in page and "not estimated: other" in page
+
+    html = login(personas["carla"]).get("/systems/estimated/").content.decode()
+    history = html[html.index('id="drift-estimates"'):]
+    assert "Estimated accuracy (no labels) against realized" in history
+    assert "week 2" in history and "0.66 to 0.78" in history and "outside the interval" in history
+
+
 # --- Inbox -------------------------------------------------------------------------------------
 
 @pytest.fixture

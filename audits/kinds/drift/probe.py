@@ -7,8 +7,10 @@ scipy or a hand-computed value. Performance decay and fairness drift live in
 
 One error budget per review
     A review runs m checks: one test per feature with enough batch values, one
-    for the model's output, one for accuracy on labelled batch rows, and one per
-    sensitive feature and fairness metric. The review's budget ``alpha``
+    for the model's output, one for accuracy on labelled batch rows (or, on a
+    batch without labels, one for the accuracy estimated from the model's
+    calibrated scores, cbpe.py), and one per sensitive feature and fairness
+    metric. The review's budget ``alpha``
     (default 0.01) is split evenly: each check is judged at alpha / m
     (Bonferroni), so the chance that a batch drawn from the reference
     distribution breaches anywhere is at most the sum of the checks' own
@@ -103,7 +105,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from audits.kinds.drift import checks
+from audits.kinds.drift import cbpe, checks
 from audits.kinds.drift.checks import FAIRNESS_METRICS, INSUFFICIENT, TESTED
 
 PSI_EPSILON = 1e-4
@@ -149,6 +151,8 @@ ERR_LABELS_LENGTH = (
 ERR_REFERENCE_ACCURACY = "reference_accuracy must be between 0 and 1, got {value!r}."
 ERR_REFERENCE_ROWS = "reference_accuracy_rows must be an integer >= 1 or None, got {value!r}."
 ERR_DROP_MAX = "performance_drop_max must be a number >= 0, got {value!r}."
+ERR_ESTIMATE = ("performance_estimate must be cbpe.performance_estimate's answer: a dict with numbers "
+                "estimate, low, high, variance and n.")
 ERR_FAIRNESS = (
     'fairness_drift must be a dict {"audited": {feature: {group: {"tn", "fp", "fn", "tp"}}}, '
     '"current": {same}, "metrics": [names], "max_increase": number >= 0}; metrics are '
@@ -502,6 +506,7 @@ def drift_review(
     reference_accuracy_rows=None,
     performance_drop_max=0.05,
     fairness_drift=None,
+    performance_estimate=None,
 ):
     """Review a production batch (``current``) against ``reference`` data.
 
@@ -518,6 +523,13 @@ def drift_review(
     ``reference_accuracy``, measured on ``reference_accuracy_rows`` rows, and
     fairness gaps with their audited values (``fairness_drift``), both with
     Clopper-Pearson uncertainty on both sides at the check's level (checks.py).
+
+    ``performance_estimate`` is ``cbpe.performance_estimate``'s answer for the
+    batch. Without labels, the estimated drop from ``reference_accuracy`` is one
+    more check (``cbpe.estimated_drop_check``) against the same
+    ``performance_drop_max``, at the same share of the budget; with labels the
+    estimate is only recorded beside the realized accuracy, so that the owner
+    can see whether the estimator can be trusted for this model.
 
     The review breaches when a check breaches, or a feature has no values in a
     batch of at least ``min_batch_rows`` rows. A smaller batch cannot breach:
@@ -543,6 +555,7 @@ def drift_review(
     _check_predictions(reference_predictions, current_predictions, current_labels,
                        reference_accuracy, reference_accuracy_rows)
     fairness_drift = _check_fairness(fairness_drift)
+    _check_estimate(performance_estimate)
     # One generator per feature, keyed by its position, so one feature's ties
     # never change another's test.
     streams = iter(np.random.SeedSequence(seed).spawn(len(numeric) + len(categorical) + 1))
@@ -570,6 +583,12 @@ def drift_review(
         enough and performance_inputs is not None
         and performance_inputs["reference_n"] is not None
         and min(performance_inputs["n"], performance_inputs["reference_n"]) >= min_batch_rows)
+    estimate_inputs = None
+    if performance_estimate is not None and current_labels is None and reference_accuracy is not None:
+        estimate_inputs = _reference_counts(reference_accuracy, reference_accuracy_rows)
+    estimate_tested = bool(
+        enough and estimate_inputs is not None and estimate_inputs["reference_n"] is not None
+        and min(performance_estimate["n"], estimate_inputs["reference_n"]) >= min_batch_rows)
     fairness_tested = 0
     if fairness_drift is not None and enough:
         fairness_tested = checks.fairness_testable_count(**fairness_drift,
@@ -578,7 +597,7 @@ def drift_review(
     tested = [f for f in features if f["status"] == TESTED]
     if prediction is not None and prediction["status"] == TESTED:
         tested.append(prediction)
-    n_checks = len(tested) + int(performance_tested) + fairness_tested
+    n_checks = len(tested) + int(performance_tested) + int(estimate_tested) + fairness_tested
     level = alpha / n_checks if n_checks else alpha
     for entry in features + ([prediction] if prediction is not None else []):
         _decide(entry, n_checks=n_checks, alpha=alpha, psi_bands=psi_bands)
@@ -590,6 +609,8 @@ def drift_review(
             min_rows=min_batch_rows)
         if not enough:
             _too_small(performance)
+    estimated = _estimated(performance_estimate, estimate_inputs, performance, enough=enough,
+                           drop_max=performance_drop_max, level=level, min_rows=min_batch_rows)
     fairness = None
     if fairness_drift is not None:
         fairness = checks.fairness_change(**fairness_drift, level=level,
@@ -599,6 +620,13 @@ def drift_review(
         fairness["breach"] = any(m["breach"] for m in fairness["metrics"])
 
     breaches = _breaches(features, prediction, performance, fairness, enough=enough)
+    if estimated is not None and estimated["check"] is not None and estimated["check"]["breach"]:
+        check = estimated["check"]
+        breaches.append(
+            f"Estimated accuracy (no labels; from the model's calibrated scores) fell from "
+            f"{check['reference']:.3f} ({check['reference_n']} rows) to {check['estimate']:.3f} "
+            f"({check['n']} rows); allowing for the uncertainty of both at level {check['level']:.2g}, "
+            f"it fell by at least {check['drop_lower_bound']:.3f} > allowed {check['drop_max']:.3f}.")
     return {
         "status": "reviewed" if enough else INSUFFICIENT,
         "checks": int(n_checks),
@@ -606,6 +634,7 @@ def drift_review(
         "features": features,
         "prediction": prediction,
         "performance": performance,
+        "performance_estimate": estimated,
         "fairness": fairness,
         "breach": bool(breaches),
         "breaches": breaches,
@@ -628,6 +657,24 @@ def drift_review(
             "interval": "Clopper-Pearson, Bonferroni over the intervals of a check",
         },
     }
+
+
+def _estimated(estimate, inputs, performance, *, enough, drop_max, level, min_rows):
+    """The CBPE estimate as the review records it: the estimate, the realized accuracy
+    beside it when the batch has labels, the drop check when it has none."""
+    if estimate is None:
+        return None
+    out = dict(estimate, realized=None, within_interval=None, check=None)
+    if performance is not None and performance["current"] is not None:
+        out["realized"] = performance["current"]
+        out["within_interval"] = bool(estimate["low"] <= performance["current"] <= estimate["high"])
+    elif inputs is not None:
+        out["check"] = cbpe.estimated_drop_check(
+            estimate, reference_correct=inputs["reference_correct"], reference_n=inputs["reference_n"],
+            drop_max=drop_max, level=level, min_rows=min_rows)
+        if not enough:
+            _too_small(out["check"])
+    return out
 
 
 def _too_small(check):
@@ -724,14 +771,18 @@ def predicted_labels(predictions, labels):
 def _performance_inputs(current_labels, current_predictions, reference_accuracy, reference_rows):
     y = np.asarray(current_labels)
     correct = int(np.sum(predicted_labels(current_predictions, y) == y)) if len(y) else 0
-    inputs = {"correct": correct, "n": int(len(y)), "reference_correct": None, "reference_n": None}
+    return {"correct": correct, "n": int(len(y)), **_reference_counts(reference_accuracy, reference_rows)}
+
+
+def _reference_counts(reference_accuracy, reference_rows):
+    counts = {"reference_correct": None, "reference_n": None}
     if reference_accuracy is not None and reference_rows is not None:
         # The audited accuracy is a share of whole rows: recover its count.
-        inputs["reference_n"] = int(reference_rows)
-        inputs["reference_correct"] = int(round(float(reference_accuracy) * reference_rows))
+        counts["reference_n"] = int(reference_rows)
+        counts["reference_correct"] = int(round(float(reference_accuracy) * reference_rows))
     elif reference_accuracy is not None:
-        inputs["reference_accuracy"] = float(reference_accuracy)
-    return inputs
+        counts["reference_accuracy"] = float(reference_accuracy)
+    return counts
 
 
 def _breaches(features, prediction, performance, fairness, *, enough):
@@ -844,6 +895,14 @@ def _check_predictions(reference_predictions, current_predictions, current_label
         raise ValueError(ERR_REFERENCE_ACCURACY.format(value=reference_accuracy))
     if reference_accuracy_rows is not None and not _is_count(reference_accuracy_rows, 1):
         raise ValueError(ERR_REFERENCE_ROWS.format(value=reference_accuracy_rows))
+
+
+def _check_estimate(estimate):
+    if estimate is None:
+        return
+    keys = ("estimate", "low", "high", "variance", "n")
+    if not isinstance(estimate, dict) or not all(_is_number(estimate.get(k)) for k in keys):
+        raise ValueError(ERR_ESTIMATE)
 
 
 def _check_fairness(fairness_drift):

@@ -12,6 +12,12 @@ Beyond the features
                  probability for a 0/1 classifier (numeric tests), the predicted class otherwise.
     performance  when the batch carries labels: its accuracy against the accuracy on the
                  version's evaluation dataset (the audited figure).
+    estimate     for a 0/1 classifier with a labelled evaluation dataset: accuracy estimated from
+                 the model's scores (CBPE, audits/kinds/drift/cbpe.py), their calibration checked,
+                 and if need be fitted, on the evaluation data; overall and per sensitive group
+                 (the schema's sensitive columns, binned as every audit bins them). Without
+                 labels the estimated drop is a check against the same performance limit; with
+                 labels it is recorded beside the realized accuracy.
     fairness     when the version has a succeeded fairness audit: confusion counts per group of each
                  audited sensitive feature, on the version's evaluation dataset (what the audit judged)
                  and on the batch, sliced alike (the audit's bins; quartile edges taken from the
@@ -35,9 +41,10 @@ from __future__ import annotations
 import numpy as np
 
 from audits.drift.services import drift_breach_handle
+from audits.kinds.drift.cbpe import performance_estimate
 from audits.kinds.drift.checks import FAIRNESS_METRICS
 from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
-from audits.kinds.fairness.probe import DEFAULT_AGE_BINS, fairness_audit
+from audits.kinds.fairness.probe import DEFAULT_AGE_BINS, default_bins, fairness_audit, group_labels
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.runner import AuditInputError, RunOutcome
 from governance.policies.services import policy_for
@@ -54,6 +61,8 @@ RULE_DEFAULTS = {
     "seed": 0,
     "performance_drop_max": 0.05,
     "fairness_max_increase": 0.05,
+    "estimate_calibrator": "platt",
+    "estimate_bootstrap": 100,
 }
 
 NO_BATCH = "There is no production batch to review; upload one first (POST /api/v1/batches/)."
@@ -90,6 +99,7 @@ def run(*, run: AuditRun, progress) -> RunOutcome:
         reference_accuracy_rows=scored.get("reference_accuracy_rows"),
         performance_drop_max=rule["performance_drop_max"],
         fairness_drift=_fairness_drift(version, current, scored, rule["fairness_max_increase"], model),
+        performance_estimate=_estimate(scored, current, rule),
     )
     review["batch"] = _describe(batch)
     review["reference_dataset"] = {**_describe(reference_ds), "role": reference_ds.role, "why": why}
@@ -160,7 +170,7 @@ def _check_not_weaker(key, value, policy_value) -> None:
         return  # a malformed value is the probe's to refuse, with its own message
     if key == "alpha" and value > policy_value:
         raise AuditInputError(WEAKER.format(key=key, value=value, bound="at most", policy=policy_value))
-    if key in ("min_batch_rows", "min_group_count") and value < policy_value:
+    if key in ("min_batch_rows", "min_group_count", "estimate_bootstrap") and value < policy_value:
         raise AuditInputError(WEAKER.format(key=key, value=value, bound="at least", policy=policy_value))
 
 
@@ -183,24 +193,52 @@ def _scored(version, model, reference, current, label) -> dict:
     out["reference_predictions"], _ = predict(reference)
     out["current_predictions"], out["current_hard"] = predict(current)
     out["zero_one"] = zero_one
+    evaluation = version.eval_dataset
+    labelled_evaluation = evaluation is not None and evaluation.schema.get("label")
+    if labelled_evaluation:
+        frame = dataset_frame(evaluation)
+        scores, predicted = predict(frame)
+        truth = frame[evaluation.schema["label"]].to_numpy()
+        out["reference_accuracy"] = float(np.mean(predicted.astype(str) == truth.astype(str)))
+        out["reference_accuracy_rows"] = int(len(truth))
+        if zero_one:
+            out["evaluation_scores"] = scores
+            out["evaluation_labels"] = np.isin(truth.astype(str), ["1", "1.0"]).astype(int)
+            out["sensitive"] = [c for c in (evaluation.schema.get("sensitive") or []) if c in current.columns]
     if label is None:
-        out["notes"].append("The batch has no labels: performance decay was not measured.")
+        out["notes"].append(
+            "The batch has no labels: accuracy was not measured; it was estimated from the model's scores."
+            if labelled_evaluation and zero_one else
+            "The batch has no labels: performance decay was not measured.")
         return out
     labels = current[label].to_numpy()
     if zero_one and not {str(v) for v in np.unique(labels)} <= {"0", "1", "0.0", "1.0"}:
         found = ", ".join(map(str, np.unique(labels)[:5]))
         raise AuditInputError(BAD_LABELS.format(label=label, found=found))
     out["current_labels"] = labels.astype(int) if zero_one else labels.astype(str)
-    evaluation = version.eval_dataset
-    if evaluation is not None and evaluation.schema.get("label"):
-        frame = dataset_frame(evaluation)
-        predicted = np.asarray(classes)[model.predict_proba(frame).argmax(axis=1)]
-        truth = frame[evaluation.schema["label"]].to_numpy()
-        out["reference_accuracy"] = float(np.mean(predicted.astype(str) == truth.astype(str)))
-        out["reference_accuracy_rows"] = int(len(truth))
-    else:
+    if not labelled_evaluation:
         out["notes"].append("No labelled evaluation dataset: the batch accuracy has nothing to compare with.")
     return out
+
+
+def _estimate(scored, current, rule) -> dict | None:
+    """CBPE on the batch: calibration checked (and fitted if need be) on the evaluation data."""
+    if "evaluation_scores" not in scored:
+        scored["notes"].append("Accuracy was not estimated from scores: that needs a 0/1 classifier and a "
+                               "labelled evaluation dataset to check the scores' calibration on.")
+        return None
+    bins = default_bins(scored["sensitive"])
+    groups = {c: group_labels(current[c], bins.get(c)) for c in scored["sensitive"]}
+    estimate = performance_estimate(
+        scored["evaluation_scores"], scored["evaluation_labels"], scored["current_predictions"], groups=groups,
+        calibrator=rule["estimate_calibrator"], n_bootstrap=rule["estimate_bootstrap"],
+        min_group_count=rule["min_group_count"], seed=rule["seed"])
+    if not estimate["calibration"]["calibrated"]:
+        scored["notes"].append(
+            "The model's scores are not calibrated on the evaluation data (Hosmer-Lemeshow p = "
+            f"{estimate['calibration']['hl_p_value']:.2g}); the accuracy estimate corrects them, as it does "
+            f"every estimate, with {rule['estimate_calibrator']} scaling fitted on the evaluation data.")
+    return estimate
 
 
 def _fairness_drift(version, current, scored, max_increase, model) -> dict | None:

@@ -52,6 +52,27 @@ METRICS = {
         "It is the direct measure of whether the model still does its job.",
         "Retrain or roll back to the last version the gate still allows.",
     ),
+    "estimated_accuracy": T(
+        "Estimated accuracy (no labels)",
+        "The accuracy the model should have on a production batch whose true outcomes are not known yet, "
+        "estimated from its own scores once they are checked (and if need be corrected) for calibration on the "
+        "audited test data (confidence-based performance estimation, CBPE), with an interval; a breach needs the "
+        "estimated fall to exceed the allowance even allowing for the uncertainty of both figures.",
+        "Labels often arrive months late or never: without an estimate, a model can lose accuracy silently. The "
+        "estimate is only as good as the assumption that the link between inputs and outcomes has not changed; "
+        "it cannot see a change in that link (concept drift) and sees a change in the outcome mix only partly.",
+        "Compare the estimate with the realized accuracy as labels arrive (the system page keeps that history); "
+        "if the estimate falls, get labels for a sample of the batch, and retrain or roll back if they confirm it.",
+    ),
+    "score_calibration": T(
+        "Calibration of the model's scores",
+        "Whether a score of 0.7 means that 7 in 10 such cases turn out positive, tested on the audited test data "
+        "(Hosmer-Lemeshow test; expected calibration error for reading).",
+        "Estimating accuracy without labels reads the scores as probabilities; uncalibrated scores would make "
+        "the model look more (or less) accurate than it is.",
+        "Nothing to do for the estimate: it corrects the scores on the test data. For decisions that read the "
+        "score as a probability, recalibrate the model.",
+    ),
     "fairness_change": T(
         "Fairness change",
         "How much a fairness disparity has grown in production compared with the audited value; a breach "
@@ -74,6 +95,20 @@ OUTCOMES = {
 }
 
 # Metric names as they appear in checks and results, mapped to their entry.
-ALIASES = {'ks': 'ks_statistic', 'ks_pvalue': 'ks_statistic', 'wasserstein_distance': 'wasserstein', 'wasserstein_normed': 'wasserstein', 'js_distance': 'jensen_shannon', 'jensen_shannon_distance': 'jensen_shannon', 'accuracy_decay': 'performance_drop', 'performance_decay': 'performance_drop'}
+ALIASES = {'ks': 'ks_statistic', 'ks_pvalue': 'ks_statistic', 'wasserstein_distance': 'wasserstein', 'wasserstein_normed': 'wasserstein', 'js_distance': 'jensen_shannon', 'jensen_shannon_distance': 'jensen_shannon', 'accuracy_decay': 'performance_drop', 'performance_decay': 'performance_drop', 'performance_estimate': 'estimated_accuracy', 'cbpe': 'estimated_accuracy', 'estimated_accuracy_drop': 'estimated_accuracy', 'hl_p_value': 'score_calibration'}
 
 LABEL = "Drift review"
+
+# The system page's history of estimates against realized accuracy, and the run page's verdict chips.
+ESTIMATE_HISTORY = (
+    "Each labelled batch's accuracy estimated from the model's scores, beside the accuracy its labels gave. "
+    "When the realized value keeps falling outside the interval, the estimate cannot be trusted for this "
+    "model on unlabelled batches.")
+ESTIMATE_WITHIN = "within the interval"
+ESTIMATE_OUTSIDE = "outside the interval"
+ESTIMATE_ASSUMES = (
+    "The estimate assumes the link between inputs and outcomes is the one seen on the test data: it follows "
+    "shifts in the inputs, cannot see concept drift, and under a change in the outcome mix follows only the "
+    "part that moves the inputs.")
+PAGE = {"estimate_title": "Accuracy estimated from the model's scores", "within": ESTIMATE_WITHIN,
+        "outside": ESTIMATE_OUTSIDE, "assumes": ESTIMATE_ASSUMES}
