@@ -87,6 +87,23 @@ def credit_frames():
 
 
 @pytest.fixture(scope="session")
+def credit_pipeline(credit_frames):
+    """A scikit-learn pipeline (scaled numbers, one-hot categories, logistic regression) fitted on
+    the credit training split, as an owner would upload it as a .skops file."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    train, _ = credit_frames
+    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
+    encoder = make_column_transformer((StandardScaler(), numeric),
+                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
+    return make_pipeline(encoder, LogisticRegression(max_iter=200)).fit(train[CREDIT_SCHEMA["features"]],
+                                                                          train["risk"])
+
+
+@pytest.fixture(scope="session")
 def credit_model(credit_frames):
     """A small seeded MLP on German credit: (safetensors bytes, spec)."""
     from governance.demo.datasets import CREDIT_CATEGORICAL, CREDIT_NUMERIC

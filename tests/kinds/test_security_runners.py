@@ -116,26 +116,14 @@ def test_robustness_on_the_credit_mlp_stores_the_curve_groups_checks_and_evidenc
     assert "Robustness disparity by group" in html and "credit_amount, duration, age" in html
 
 
-def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(credit_system, credit_frames,
+def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(credit_system, credit_pipeline,
                                                                                  personas):
-    from sklearn.compose import make_column_transformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
     from audits.kinds.common import TORCH_ONLY
-    from tests.conftest import CREDIT_SCHEMA
     from training.artifacts import skops_artifact
 
     system, version = credit_system
-    train, _ = credit_frames
-    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
-    encoder = make_column_transformer((StandardScaler(), numeric),
-                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
-    pipeline = make_pipeline(encoder, LogisticRegression(max_iter=200))
-    pipeline.fit(train[CREDIT_SCHEMA["features"]], train["risk"])
     sk = services.model_version_register(actor=personas["alice"], system=system, version="2.0.0-sk",
-                                         artifact=skops_artifact(pipeline), eval_dataset=version.eval_dataset)
+                                         artifact=skops_artifact(credit_pipeline), eval_dataset=version.eval_dataset)
     run = run_through_worker(personas["sam"], sk, "robustness", {"blackbox_max_samples": 4, "blackbox_max_iter": 2,
                                                                   "blackbox_max_eval": 50})
     r = run.results

@@ -91,25 +91,14 @@ def test_a_multiclass_model_is_refused_with_the_reason(personas, no_enqueue):
 
 
 def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuffled_labels(
-        credit_system, credit_frames, personas, no_enqueue):
-    from sklearn.compose import make_column_transformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
+        credit_system, credit_frames, credit_pipeline, personas, no_enqueue):
     from governance.registry import services
     from tests.conftest import CREDIT_SCHEMA
     from training.artifacts import skops_artifact
 
     system, version = credit_system
-    train, _ = credit_frames
-    numeric = [c for c in CREDIT_SCHEMA["features"] if c not in CREDIT_SCHEMA["categorical"]]
-    encoder = make_column_transformer((StandardScaler(), numeric),
-                                      (OneHotEncoder(handle_unknown="ignore"), CREDIT_SCHEMA["categorical"]))
-    pipeline = make_pipeline(encoder, LogisticRegression(max_iter=200))
-    pipeline.fit(train[CREDIT_SCHEMA["features"]], train["risk"])
     sk = services.model_version_register(actor=personas["alice"], system=system, version="2.0.0-sk",
-                                         artifact=skops_artifact(pipeline), train_dataset=version.train_dataset,
+                                         artifact=skops_artifact(credit_pipeline), train_dataset=version.train_dataset,
                                          eval_dataset=version.eval_dataset)
     run = audit_run_create(actor=personas["alice"], version=sk, kind="explainability", params=FAST)
     assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
@@ -119,7 +108,7 @@ def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuff
     assert results["randomization_kind"] == "refitted on shuffled training labels"
     assert len(results["methods"]["permutation"]["randomization"]["per_model"]) == 2
     assert results["features"] == CREDIT_SCHEMA["features"]
-    assert results["proxies"]["n_fitted"] == len(train)
+    assert results["proxies"]["n_fitted"] == len(credit_frames[0])
     # Per group, permutation importance within the group stands in for attributions.
     assert results["groups_method"] == "permutation"
     female = results["groups"]["sex"]["female"]
