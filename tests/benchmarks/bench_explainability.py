@@ -76,7 +76,7 @@ def main():
               f"{platform.python_version()}, torch {torch.__version__}; load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"Rows {r['n']}, features {len(r['features'])}, settings {r['params']}")
-        print(f"\n| repeats | wall, median (min) | CPU, median | outcome |\n|---|---|---|---|")
+        print("\n| repeats | wall, median (min) | CPU, median | outcome |\n|---|---|---|---|")
         print(f"| {args.repeats} | {statistics.median(walls):.1f} s ({min(walls):.1f} s) | "
               f"{statistics.median(cpus):.1f} s | {run.outcome} |")
         print("\n| method | top 3 | deletion gap (interval) | random orders at least as damaging | "
