@@ -82,6 +82,14 @@ def _fmt(value):
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+def _tick(value):
+    """An axis label that fits the margin: 5,000,000 reads 5M, 250,000 reads 250k (from 10,000 up)."""
+    for start, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= start:
+            return _fmt(value / unit) + suffix
+    return _fmt(value)
+
+
 def _check_size(width, height):
     for size in (width, height):
         if _num(size) is None or size <= 0:
@@ -374,7 +382,7 @@ def _y_axis(scale, ticks, *, left, right, label, top, bottom):
     for tick in ticks:
         y = scale(tick)
         parts.append(_el("line", x1=float(left), y1=y, x2=float(right), y2=y, stroke=GRID, stroke_width=1))
-        parts.append(_text(left - 6, y + 4, _fmt(tick), size=11, anchor="end", fill=MUTED))
+        parts.append(_text(left - 6, y + 4, _tick(tick), size=11, anchor="end", fill=MUTED))
     mid = (top + bottom) / 2
     parts.append(_text(14, mid, label, size=12, anchor="middle",
                        extra=f' transform="rotate(-90 14 {mid:.1f})"'))

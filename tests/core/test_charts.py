@@ -255,3 +255,11 @@ def test_same_input_same_svg_and_different_charts_different_ids():
 def test_bad_input_is_refused_with_a_clear_message(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
+
+
+def test_large_axis_values_are_labelled_compactly_so_they_fit_the_margin():
+    from governance.core.charts import line_chart
+
+    svg = line_chart([{"name": "rows/s", "points": [(1, 0), (512, 5_000_000)]}], title="Throughput",
+                     x_label="batch size", y_label="rows per second", y_range=(0, 5_000_000))
+    assert ">5M<" in svg and ">2.5M<" in svg and "5,000,000<" not in svg
