@@ -81,7 +81,7 @@ def adult_audit(frames):
     params = {**KIND.defaults, **ADULT_FAIRNESS_PARAMS}
     result = fairness_audit(
         y_true, y_pred, sensitive_features=test[ADULT_SENSITIVE], y_score=proba[:, 1], bins={"age": DEFAULT_AGE_BINS},
-        min_slice_count=params["min_slice_count"], n_bootstrap=params["n_bootstrap"], random_state=params["seed"],
+        min_slice_count=params["min_slice_count"], intervals=params["intervals"], random_state=params["seed"],
     )
     checks = fairness_evaluate(result, thresholds=REQUIRED["medium"]["thresholds"])
     return np.mean(y_true == y_pred), checks
