@@ -67,7 +67,10 @@ EPSILON_UNITS = {
     "image": "pixel intensity on the [0, 1] scale (raw value divided by the spec's scale)",
     "tabular": "standard deviations of the training data (numeric features are standardised)",
 }
-BLACKBOX_UNITS = "L2 distance in the estimator's encoded representation"
+# In words a reader can use: the attack moves numbers only, as the model's own preprocessing
+# encodes them (a StandardScaler makes one unit one standard deviation).
+BLACKBOX_UNITS = ("total (L2) change over the numeric inputs as the model's own preprocessing scales them "
+                  "(standard deviations, when it standardises them); categories never change")
 HSJ_INIT_SIZE = 100  # random starting points tried per sample, as in ART's own default
 
 ERR_ATTACKS = "attacks must be a non-empty subset of {accepted}; got {got!r}"
