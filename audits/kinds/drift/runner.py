@@ -254,7 +254,8 @@ def _fairness_drift(version, current, scored, max_increase, model) -> dict | Non
     # In the schema's order: a stored dict's key order is not kept (PostgreSQL's jsonb sorts keys).
     declared = list((evaluation.schema.get("sensitive") if evaluation else None) or [])
     order = {c: i for i, c in enumerate(declared)}
-    sensitive = sorted((c for c in audited_features if c in current.columns), key=lambda c: (order.get(c, len(order)), c))
+    sensitive = sorted((c for c in audited_features if c in current.columns),
+                       key=lambda c: (order.get(c, len(order)), c))
     if audit is None or not scored["zero_one"]:
         scored["notes"].append(
             "Fairness drift was not measured: it needs a succeeded fairness audit of this version "
