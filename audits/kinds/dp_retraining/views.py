@@ -33,8 +33,6 @@ from governance.core.forms import form_error
 from governance.core.roles import can, require
 from governance.registry.models import ModelVersion
 
-FORM_FIELDS = FIELDS
-
 
 def _version(version_id) -> ModelVersion:
     return get_object_or_404(ModelVersion.objects.select_related("system", "train_dataset", "eval_dataset", "parent"),
@@ -54,7 +52,7 @@ def dp_retraining_form(request, version_id):
     """GET: the parameters, the data's privacy budget so far, and any open drift recommendation."""
     version = _version(version_id)
     require(request.user, "system.view", version.system)
-    values = {k: ("" if v is None else v) for k, v in KINDS[KIND].defaults.items() if k in FORM_FIELDS}
+    values = {k: ("" if v is None else v) for k, v in KINDS[KIND].defaults.items() if k in FIELDS}
     error, status = "", 200
     if request.method == "POST":
         form = DPRetrainingForm(request.POST)
@@ -64,7 +62,7 @@ def dp_retraining_form(request, version_id):
                 raise ApplicationError(form_error(form))
             params = dp_params_clean({**KINDS[KIND].defaults, **values})
             run = audit_run_create(actor=request.user, version=version, kind=KIND,
-                                   params={k: params[k] for k in FORM_FIELDS})
+                                   params={k: params[k] for k in FIELDS})
         except ApplicationError as exc:
             error, status = exc.message, getattr(exc, "status_code", 400)
         else:

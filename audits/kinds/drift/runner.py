@@ -44,7 +44,7 @@ from audits.drift.services import drift_breach_handle
 from audits.kinds.drift.cbpe import performance_estimate
 from audits.kinds.drift.checks import FAIRNESS_METRICS
 from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
-from audits.kinds.fairness.probe import DEFAULT_AGE_BINS, default_bins, fairness_audit, group_labels
+from audits.kinds.fairness.probe import default_bins, fairness_audit, group_labels
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.runner import AuditInputError, RunOutcome
 from governance.policies.services import policy_for
@@ -276,8 +276,7 @@ def _fairness_drift(version, current, scored, max_increase, model) -> dict | Non
     labels = scored.get("current_labels")
     # Without labels the batch's predictions stand in for y_true: only selection rates are read then.
     y_true = labels if labels is not None else y_pred
-    bins = {c: DEFAULT_AGE_BINS for c in sensitive if c == "age"}
-    bins.update({k: v for k, v in (audit.params.get("bins") or {}).items() if k in sensitive})
+    bins = default_bins(sensitive, {k: v for k, v in (audit.params.get("bins") or {}).items() if k in sensitive})
     audited = _cells(eval_true, eval_pred, frame[sensitive], bins)
     # Quartile bins come from the data: take the evaluation data's edges for both sides.
     bins.update({name: spec["bins"] for name, spec in audited["params"]["features"].items()
