@@ -19,6 +19,9 @@ class KindsConfig(AppConfig):
             kind, words = module.KIND, module.words
             runs.register(kind)
             register_controls(kind.name, kind.controls)
+            for evidence_kind, (label, controls) in kind.further_controls.items():
+                register_controls(evidence_kind, controls)
+                glossary.register_label(evidence_kind, label)
             glossary.register_kind(kind.name, label=kind.label, audit=words.AUDIT, metrics=words.METRICS,
                                    aliases=getattr(words, "ALIASES", None),
                                    kind_metrics=getattr(words, "KIND_METRICS", None),

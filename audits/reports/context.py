@@ -223,6 +223,7 @@ def _audits(version) -> list[dict]:
             "checks": _check_rows(run, label), "figures": KINDS[kind].figures_for(results) if kind in KINDS else [],
             "template": _section_template(kind), "earlier_runs": earlier.get(kind, 0), "findings": _findings(results),
             "requested_by": _display_name(run.created_by),
+            "page": spec.page_context(results) if spec and spec.page_context else {},  # the kind's words
             "metrics": metrics[:MAX_GENERIC_METRICS],
             "more_metrics": max(0, len(metrics) - MAX_GENERIC_METRICS),
         })

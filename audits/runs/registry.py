@@ -53,6 +53,10 @@ class AuditKind:
     # another format is refused when the run is requested, and the wizard does not offer it.
     formats: tuple = ("safetensors", "skops")
     formats_why: str = ""
+    # {evidence kind: (label, {framework: [ref, ...]})}: evidence a run of this kind also writes on
+    # controls outside its own, with its own outcome (RunOutcome.further), because one outcome for
+    # all controls would read an untested explanation as a fairness failure, or the reverse.
+    further_controls: dict = field(default_factory=dict)
 
     def load_runner(self):
         module, func = self.runner.rsplit(".", 1)

@@ -25,6 +25,11 @@ class RunOutcome:
     # judge the version it registers, so its "fail" is that version's evidence and revokes
     # that version's approvals, not the parent's. None: the run's own version.
     judged_version: object = None
+    # The outcome the run's own evidence carries when some checks speak to other controls (set,
+    # with `further`, by kinds that declare `further_controls`); None: the run's outcome.
+    evidence_outcome: str | None = None
+    # [{"kind", "outcome", "summary"}]: evidence on the kind's further controls.
+    further: list = field(default_factory=list)
 
 
 def overall_outcome(checks: list[dict]) -> str:

@@ -141,9 +141,12 @@ def _finish(run: AuditRun, outcome: RunOutcome) -> None:
         # First, for the lock order: a "fail" revokes the judged version's approvals (governance/approvals/).
         audit_finished.send(sender=AuditRun, run=run, outcome=outcome.outcome, version=judged)
         evidence_record(
-            system=run.system, kind=run.kind, outcome=outcome.outcome, summary=outcome.summary, audit_run=run,
-            link=f"/runs/{run.pk}/", version=judged,
+            system=run.system, kind=run.kind, outcome=outcome.evidence_outcome or outcome.outcome,
+            summary=outcome.summary, audit_run=run, link=f"/runs/{run.pk}/", version=judged,
         )
+        for further in outcome.further:
+            evidence_record(system=run.system, kind=further["kind"], outcome=further["outcome"],
+                            summary=further["summary"], audit_run=run, link=f"/runs/{run.pk}/", version=judged)
         trail_append(actor="worker", action="audit.finished", obj=run, seal=[run],
                      payload={"kind": run.kind, "outcome": outcome.outcome})
 

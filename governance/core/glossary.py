@@ -190,6 +190,13 @@ def register_kind(kind: str, *, label: str, audit: Term, metrics: dict | None = 
     KIND_LABELS[kind] = label
 
 
+def register_label(kind: str, label: str) -> None:
+    """The label of an evidence kind that is not an audit kind of its own (an audit's further evidence)."""
+    if KIND_LABELS.get(kind, label) != label:
+        raise ValueError(DUPLICATE.format(where="KIND_LABELS", key=kind))
+    KIND_LABELS[kind] = label
+
+
 def clauses(parts: list[str], *, limit: int = 3) -> str:
     """Sentences as the clauses of one: "a; b; c (and 2 more)", without each one's own full stop,
     so that a reason reads "...rate 0.31; calibration..." rather than "...rate 0.31.; calibration"."""

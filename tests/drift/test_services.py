@@ -192,6 +192,34 @@ def test_an_unlabelled_batch_is_judged_on_its_estimated_accuracy_under_the_revie
     assert any("estimated from the model's scores" in note for note in results["notes"])
 
 
+def test_the_estimate_travels_with_the_review_into_its_evidence_exports_and_report_section(
+        credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
+    from django.template.loader import render_to_string
+
+    from audits.exports.model_card import headline_metrics
+    from audits.runs.registry import KINDS
+
+    system, version = credit_system
+    _, test = credit_frames
+    _, run = _review(system, version, personas["alice"], test.drop(columns=["risk"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_audit(str(run.pk))
+    run.refresh_from_db()
+    estimate = run.results["performance_estimate"]
+    said = f"accuracy estimated without labels {estimate['estimate']:.3f}"
+    assert said in run.log
+    assert all(said in e.summary for e in Evidence.objects.filter(audit_run_id=run.pk))
+    names = {m["name"]: m for m in headline_metrics(KINDS["drift"].headline(run.results))}
+    assert names["estimated_accuracy"]["value"] == estimate["estimate"]
+    assert names["estimated_accuracy"]["ci"] == [estimate["low"], estimate["high"]]
+    assert "estimated_accuracy_by_group.sex = female" in names
+    assert names["features_reviewed"]["value"] == len(run.results["features"])
+    section = {"results": run.results, "page": KINDS["drift"].page_context(run.results)}
+    html = render_to_string(KINDS["drift"].report_template, {"section": section})
+    assert "Accuracy estimated without labels" in html and "Kivimäki" in html
+    assert "sex = female" in html and "confidence-based performance estimation" in html
+
+
 def test_an_unlabelled_batch_of_cases_the_model_is_unsure_of_breaches_on_its_estimated_accuracy(
         credit_system, credit_frames, personas, no_enqueue, django_capture_on_commit_callbacks):
     from governance.registry.selectors import version_model

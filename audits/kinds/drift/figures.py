@@ -86,3 +86,24 @@ def history_points(results: dict) -> dict[str, float]:
 
 HISTORY_LIMITS = {"psi": "below 0.1 is stable, 0.1-0.25 a moderate shift, above 0.25 a major one",
                   "prediction_drift": "read like PSI: above 0.25 is a major shift"}
+
+
+def headline(results: dict) -> dict:
+    """The headline numbers for exports (model cards, OSCAL): how many inputs drifted, the breach,
+    and the accuracy estimated without labels (with the realized accuracy when labels came)."""
+    if "features" not in results:
+        return results
+    out = {"features_drifted": sum(1 for f in results["features"] if f.get("drifted")),
+           "features_reviewed": len(results["features"]), "breach": int(bool(results.get("breach")))}
+    estimate = results.get("performance_estimate")
+    if estimate:
+        out["estimated_accuracy"] = {"value": estimate["estimate"], "ci": [estimate["low"], estimate["high"]]}
+        if estimate.get("realized") is not None:
+            out["realized_accuracy"] = estimate["realized"]
+        out["estimated_accuracy_by_group"] = {
+            f"{feature} = {row['group']}": {"value": row["estimate"], "ci": [row["low"], row["high"]]}
+            for feature, g in (estimate.get("groups") or {}).items() for row in g["groups"]}
+    performance = results.get("performance")
+    if performance and performance.get("current") is not None:
+        out["accuracy_on_batch"] = performance["current"]
+    return out

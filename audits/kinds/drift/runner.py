@@ -116,10 +116,22 @@ def run(*, run: AuditRun, progress) -> RunOutcome:
            if too_small else
            f"{len(drifted)} of {len(review['features'])} features drifted"
            + (f" ({', '.join(drifted[:6])}{', ...' if len(drifted) > 6 else ''})" if drifted else "")
+           + _estimate_clause(review.get("performance_estimate"))
            + (". BREACH: " + " ".join(review["breaches"][:3]) if review["breach"] else "; no breach."))
     )
     outcome = "fail" if review["breach"] else "inconclusive" if too_small else "pass"
     return RunOutcome(outcome=outcome, summary=summary[:2000], results=review)
+
+
+def _estimate_clause(estimate: dict | None) -> str:
+    """The label-free accuracy estimate in the summary that exports and the evidence carry."""
+    if not estimate:
+        return ""
+    said = (f"; accuracy estimated without labels {estimate['estimate']:.3f} "
+            f"({estimate['confidence']:.0%} interval {estimate['low']:.3f} to {estimate['high']:.3f})")
+    if estimate.get("realized") is not None:
+        said += f", realized {estimate['realized']:.3f} from the batch's labels"
+    return said
 
 
 def _batch(run) -> Dataset:

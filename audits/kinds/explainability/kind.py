@@ -6,6 +6,8 @@ from audits.kinds.explainability import figures, thresholds, words
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
+PROXY_EVIDENCE = "proxy_scan"
+
 KIND = AuditKind(
     name="explainability",
     label=words.LABEL,
@@ -20,10 +22,13 @@ KIND = AuditKind(
               "n_bootstrap": 200, "confidence_level": 0.95, "min_group_count": 20, "n_local_rows": 5,
               "max_rows": 2000, "seed": 0},
     # MEASURE 2.9: explained and validated; 2.8: transparency; A.6.2.7 and A.8.2: its crosswalk
-    # (technical documentation, information for users). A proxy finding is a fairness matter too,
-    # but evidence carries one outcome for all its controls, and an untested explanation method
-    # failing would then read as a fairness failure on MEASURE 2.11: the finding is named instead.
+    # (technical documentation, information for users). These carry the explanation methods' checks.
     controls={Framework.AI_RMF: ["MEASURE 2.9", "MEASURE 2.8"], Framework.ISO42001: ["A.6.2.7", "A.8.2"]},
+    # The proxy checks are a fairness matter: their own evidence on MEASURE 2.11 and its crosswalk
+    # partner A.5.4 (impact on individuals and groups), so that a proxy finding fails fairness and
+    # an untrustworthy explanation method does not.
+    further_controls={PROXY_EVIDENCE: (words.PROXY_LABEL, {Framework.AI_RMF: ["MEASURE 2.11"],
+                                                           Framework.ISO42001: ["A.5.4"]})},
     figures=figures.explainability_figures,
     headline=figures.headline,
     results_template="kinds/explainability/results.html",

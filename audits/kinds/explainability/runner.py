@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from audits.kinds.common import checks_sentence, device_label, labelled_frame, pick_device, policy_thresholds, scaled
+from audits.kinds.explainability.kind import PROXY_EVIDENCE
 from audits.kinds.explainability.probe import explainability_probe, randomize_module
 from audits.runs.registry import KINDS
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
@@ -142,9 +143,29 @@ def run(*, run, progress) -> RunOutcome:
     result["positive_label"] = str(positive)
     result["randomization_kind"] = "weights re-initialised" if model.module is not None else \
         "refitted on shuffled training labels"
+    method_checks = [c for c in checks if c["metric"] != "proxy_auc"]
     return RunOutcome(outcome=overall_outcome(checks), summary=_summary(result, checks, policy["name"]),
                       results=result, checks=checks, seeds={"permutation": seed, "randomization": seed + 1000},
-                      device=device_label(device) if device is not None else "cpu")
+                      device=device_label(device) if device is not None else "cpu",
+                      # the methods' own checks; only proxy checks: nothing was decided about the methods
+                      evidence_outcome=(None if len(method_checks) == len(checks) else
+                                        overall_outcome(method_checks) if method_checks else "info"),
+                      further=proxy_evidence(result, checks, policy["name"]))
+
+
+def proxy_evidence(result: dict, checks: list[dict], policy_name: str) -> list[dict]:
+    """The proxy checks as their own evidence on the fairness controls (kind.py's further_controls):
+    nothing when no feature carrying enough importance could be scanned against a sensitive group."""
+    own = [c for c in checks if c["metric"] == "proxy_auc"]
+    if not own:
+        return []
+    findings = [f"{p['feature']} for {p['attribute']}" + (f" = {p['group']}" if p["group"] else "")
+                for p in result["proxy_findings"]]
+    possible = [f"{p['feature']} for {p['attribute']}" for p in result["possible_proxies"]]
+    summary = ((f"Proxy findings: {', '.join(findings)}. " if findings else "No proxy finding. ")
+               + (f"Possible proxies (more rows would tell): {', '.join(possible)}. " if possible else "")
+               + checks_sentence(own, policy_name))
+    return [{"kind": PROXY_EVIDENCE, "outcome": overall_outcome(own), "summary": summary[:2000]}]
 
 
 def interval_outcome(value, ci, spec: dict) -> str:

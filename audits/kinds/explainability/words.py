@@ -13,6 +13,8 @@ AUDIT = T(
     "with the fairness audit before release.",
 )
 
+PROXY_LABEL = "Proxy scan (explainability)"
+
 METRICS = {
     "deletion_gap": T(
         "Deletion test gap",

@@ -5,6 +5,7 @@ import pytest
 
 from audits.runs.models import RunStatus
 from audits.runs.registry import KINDS
+from audits.runs.runner import overall_outcome
 from audits.runs.services import audit_run_create
 from audits.runs.tasks import run_audit
 from governance.catalog.models import Evidence
@@ -46,7 +47,8 @@ def test_the_audit_explains_the_credit_model_with_both_methods_tested(finished_r
 
 
 def test_the_evidence_lands_on_the_explainability_controls(finished_run):
-    evidence = Evidence.objects.filter(audit_run_id=finished_run.pk).select_related("assessment__control")
+    evidence = Evidence.objects.filter(audit_run_id=finished_run.pk, kind="explainability").select_related(
+        "assessment__control")
     assert {e.assessment.control.ref for e in evidence} == CONTROLS
 
 
@@ -135,3 +137,16 @@ def test_model_cards_and_oscal_get_each_methods_tests_as_headline_numbers(finish
     assert gap["value"] == finished_run.results["methods"]["integrated_gradients"]["deletion"]["gap"]
     assert gap["ci"][0] <= gap["value"] <= gap["ci"][1]
     assert "permutation.randomization_similarity" in names
+
+
+def test_the_proxy_checks_are_their_own_evidence_on_the_fairness_controls(finished_run):
+    proxy_checks = [c for c in finished_run.checks if c["metric"] == "proxy_auc"]
+    method_checks = [c for c in finished_run.checks if c["metric"] != "proxy_auc"]
+    assert proxy_checks and method_checks
+    evidence = Evidence.objects.filter(audit_run_id=finished_run.pk).select_related("assessment__control")
+    by_kind = {}
+    for row in evidence:
+        by_kind.setdefault(row.kind, set()).add((row.assessment.control.ref, row.outcome))
+    assert by_kind["proxy_scan"] == {(ref, overall_outcome(proxy_checks)) for ref in ("MEASURE 2.11", "A.5.4")}
+    assert by_kind["explainability"] == {(ref, overall_outcome(method_checks)) for ref in CONTROLS}
+    assert "proxy" in evidence.filter(kind="proxy_scan").first().summary.lower()
