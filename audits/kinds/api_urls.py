@@ -6,4 +6,4 @@ from django.urls import include, path
 
 from audits.runs.registry import KINDS
 
-urlpatterns = [path("", include(import_module(kind.urls).api_urlpatterns)) for kind in KINDS.values() if kind.urls]
+urlpatterns = [path("", include(getattr(import_module(kind.urls), "api_urlpatterns", []))) for kind in KINDS.values() if kind.urls]

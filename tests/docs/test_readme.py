@@ -164,9 +164,11 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     assert (work / "gate.pub.pem").read_bytes() == demo_state["public_key"].read_bytes()
     trail = [json.loads(line) for line in (work / "audit-log.jsonl").read_text().splitlines()]
     assert trail and after["ANCHOR"] == f"{trail[-1]['seq']}:{trail[-1]['hash']}"
-    # Accepted, and waiting for a worker: the fairness audit, DP retraining, the batch's drift review.
+    # Accepted, and waiting for a worker: the fairness audit, DP retraining, the batch's drift review,
+    # and two explainability audits (one of them explains a case).
     requested = AuditRun.objects.filter(pk__in=demo_state["runs_requested"]())
-    assert sorted(requested.values_list("kind", flat=True)) == ["dp_retraining", "drift", "explainability", "fairness"]
+    assert sorted(requested.values_list("kind", flat=True)) == [
+        "dp_retraining", "drift", "explainability", "explainability", "fairness"]
 
     # deploy/: production settings (DEBUG off, SECRET_KEY set), the app's python first on PATH.
     venv_bin = Path(sys.executable).parent

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from audits.kinds.explainability import figures, thresholds, words
+from audits.kinds.explainability.forms import CaseForm
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
 PROXY_EVIDENCE = "proxy_scan"
+
+
+def case_form(results: dict):
+    """The run page's "explain a case" form, for a run that recorded what a case needs."""
+    fields = (results or {}).get("case_fields")
+    return CaseForm(fields=fields) if fields else None
+
 
 KIND = AuditKind(
     name="explainability",
@@ -20,7 +28,7 @@ KIND = AuditKind(
     ),
     defaults={"n_repeats": 30, "ig_steps": 32, "deletion_k": 5, "n_random": 99, "n_randomized_models": 3,
               "n_bootstrap": 200, "confidence_level": 0.95, "min_group_count": 20, "n_local_rows": 5,
-              "max_rows": 2000, "seed": 0},
+              "max_rows": 2000, "seed": 0, "cases": None},
     # MEASURE 2.9: explained and validated; 2.8: transparency; A.6.2.7 and A.8.2: its crosswalk
     # (technical documentation, information for users). These carry the explanation methods' checks.
     controls={Framework.AI_RMF: ["MEASURE 2.9", "MEASURE 2.8"], Framework.ISO42001: ["A.6.2.7", "A.8.2"]},
@@ -34,6 +42,8 @@ KIND = AuditKind(
     results_template="kinds/explainability/results.html",
     report_template="kinds/explainability/report.html",
     reviewers=("risk_officer", "compliance_officer"),
+    urls="audits.kinds.explainability.urls",
+    page_context=lambda results: {"case_form": case_form(results)},
 )
 
 # Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.

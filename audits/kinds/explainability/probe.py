@@ -477,6 +477,17 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def occlusion_attributions(score, rows: pd.DataFrame, *, features: list[str], reference: dict) -> np.ndarray:
+    """Each feature's local contribution for any model: how much the row's score changes when that
+    feature alone is set to its typical value. For a model additive in its features these add up
+    to the difference from the typical row, as Integrated Gradients' do; otherwise they need not."""
+    base = np.asarray(score(rows), dtype=float)
+    out = np.empty((len(rows), len(features)))
+    for j, f in enumerate(features):
+        out[:, j] = base - np.asarray(score(remove_features(rows, [f], reference)), dtype=float)
+    return out
+
+
 def local_explanations(rows: pd.DataFrame, attributions: np.ndarray, *, features: list[str], scores: np.ndarray,
                        reference: dict, reference_score: float, outcome: str, top: int = 3) -> list[dict]:
     """For each row, its largest contributions and a sentence that says them in plain words."""
@@ -550,8 +561,8 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
                          randomized: list[dict] = (), attribute=None, n_repeats: int = 30, ig_steps: int = 32,
                          deletion_k: int = 5, n_random: int = 99, n_bootstrap: int = 200,
                          confidence_level: float = 0.95, min_importance_share: float = 0.10,
-                         min_group_count: int = 20, n_local_rows: int = 5, seed: int = 0, device=None,
-                         progress: Callable[[int], None] | None = None) -> dict:
+                         min_group_count: int = 20, n_local_rows: int = 5, cases: pd.DataFrame | None = None,
+                         seed: int = 0, device=None, progress: Callable[[int], None] | None = None) -> dict:
     """The audit's parts, in order: permutation importance, Integrated Gradients, their tests,
     groups and proxies, local explanations.
 
@@ -560,7 +571,8 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
     (or refitted on shuffled labels). attribute(module, frame) -> (rows, features) replaces
     Integrated Gradients (tests use it to show a broken explainer failing the checks).
     proxy_rows: (frame, sensitive) of the training rows, on which the proxy scan fits its
-    predictors before it scores the evaluation rows.
+    predictors before it scores the evaluation rows. cases: rows a user asked about (pasted, or
+    from an appeal), indexed by their names, explained like the sampled rows.
     """
     report = progress or (lambda pct: None)
     y = check_inputs(frame, y, features)
@@ -633,21 +645,32 @@ def _probe(score, frame: pd.DataFrame, y, *, features: list[str], outcome: str,
                              confidence_level=1 - (1 - level) * n_pairs / n_checks, min_group_count=min_group_count)
     report(90)
 
+    # Locally: Integrated Gradients for a torch model, else each feature set to its typical value.
+    def contributions(rows, precomputed=None):
+        if precomputed is not None:
+            values = precomputed
+        elif attributions is not None:
+            values = np.asarray(explain(module, rows.reset_index(drop=True)), dtype=float)
+        else:
+            values = occlusion_attributions(score, rows, features=features, reference=reference)
+        return local_explanations(rows, values, features=features, scores=np.asarray(score(rows), dtype=float),
+                                  reference=reference, reference_score=reference_score, outcome=outcome)
+
     local = []
-    if attributions is not None and n_local_rows:
+    if n_local_rows:
         rng = np.random.default_rng(seed)
         picked = np.sort(rng.choice(len(frame), size=min(int(n_local_rows), len(frame)), replace=False))
         rows = frame.iloc[picked].set_axis([rows_in_file[i] for i in picked])
-        local = local_explanations(rows, attributions[picked], features=features,
-                                   scores=np.asarray(score(rows), dtype=float), reference=reference,
-                                   reference_score=reference_score, outcome=outcome)
+        local = contributions(rows, attributions[picked] if attributions is not None else None)
+    asked = contributions(cases[features]) if cases is not None and len(cases) else []
     report(100)
     return {
         "n": int(len(frame)), "features": list(features), "outcome": outcome, "primary_method": primary,
         "reference": {f: _value_text(v) if not isinstance(v, str) else v for f, v in reference.items()},
         "reference_score": reference_score, "methods": methods, "groups": groups, "proxies": proxies,
         "groups_method": "integrated_gradients" if attributions is not None else "permutation",
-        "local": local, "n_randomized_models": len(randomized),
+        "local": local, "cases": asked, "n_randomized_models": len(randomized),
+        "local_method": "integrated_gradients" if attributions is not None else "occlusion",
         "params": {"n_repeats": n_repeats, "ig_steps": ig_steps, "deletion_k": deletion_k, "n_random": n_random,
                    "n_bootstrap": n_bootstrap, "confidence_level": level,
                    "min_importance_share": min_importance_share, "min_group_count": min_group_count,

@@ -41,6 +41,69 @@ BOUNDS = {"n_repeats": (2, 200), "ig_steps": (4, 512), "deletion_k": (1, 50), "n
           "n_local_rows": (0, 50), "max_rows": (50, 200000)}
 
 
+MAX_CASES = 20
+MAX_CASE_NAME = 80
+BAD_CASES = "params.cases must be a list of at most {n} rows, each an object of feature: value."
+CASE_FEATURES = "params.cases[{i}] must give every feature the model reads{detail}."
+CASE_NUMBER = "params.cases[{i}].{feature} must be a finite number, not {value!r}."
+CASE_WHOLE = "params.cases[{i}].{feature} must be a whole number, as in the evaluation data, not {value!r}."
+CASE_CATEGORY = "params.cases[{i}].{feature}: {value!r} is not a value the evaluation data has (known: {known})."
+
+
+def case_frame(cases, frame: pd.DataFrame, features: list[str]) -> pd.DataFrame | None:
+    """The rows a user asked about, checked against the evaluation data's columns, indexed by name.
+
+    Each case is {feature: value, ..., "case": "its name"}; every feature the model reads is
+    needed, numbers must be finite, and a category must be one the evaluation data has (the model
+    never learned another)."""
+    if cases in (None, []):
+        return None
+    if not isinstance(cases, list) or len(cases) > MAX_CASES or not all(isinstance(c, dict) for c in cases):
+        raise AuditInputError(BAD_CASES.format(n=MAX_CASES))
+    rows, names = [], []
+    for i, case in enumerate(cases):
+        missing = [f for f in features if f not in case]
+        unknown = [k for k in case if k not in features and k != "case"]
+        if missing or unknown:
+            detail = "".join([f"; missing: {', '.join(missing)}" if missing else "",
+                              f"; not read by the model: {', '.join(map(str, unknown))}" if unknown else ""])
+            raise AuditInputError(CASE_FEATURES.format(i=i, detail=detail))
+        for f in features:
+            value = case[f]
+            if pd.api.types.is_numeric_dtype(frame[f]):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                    raise AuditInputError(CASE_NUMBER.format(i=i, feature=f, value=value))
+                if pd.api.types.is_integer_dtype(frame[f]) and float(value) != int(value):
+                    raise AuditInputError(CASE_WHOLE.format(i=i, feature=f, value=value))
+            else:
+                known = sorted(map(str, frame[f].dropna().unique()))
+                if str(value) not in known:
+                    raise AuditInputError(CASE_CATEGORY.format(i=i, feature=f, value=value,
+                                                               known=", ".join(known[:12])))
+        rows.append({f: case[f] for f in features})
+        names.append(str(case.get("case") or f"case {i + 1}")[:MAX_CASE_NAME])
+    out = pd.DataFrame(rows, index=names)
+    return out.astype({f: frame[f].dtype for f in features if pd.api.types.is_numeric_dtype(frame[f])})
+
+
+def case_fields(frame: pd.DataFrame, features: list[str]) -> list[dict]:
+    """What a case needs, per feature, for the run page's form: its type, its categories and a
+    typical value (the median, or the most frequent category)."""
+    out = []
+    for f in features:
+        column = frame[f].dropna()
+        if pd.api.types.is_numeric_dtype(frame[f]) and not pd.api.types.is_bool_dtype(frame[f]):
+            whole = pd.api.types.is_integer_dtype(frame[f])
+            median = float(column.median()) if len(column) else 0.0
+            out.append({"name": f, "kind": "whole" if whole else "number",
+                        "typical": int(round(median)) if whole else median})
+        else:
+            choices = sorted(map(str, column.unique()))
+            out.append({"name": f, "kind": "choice", "choices": choices,
+                        "typical": str(column.mode().iloc[0]) if len(column) else None})
+    return out
+
+
 def _params(run) -> dict:
     params = {**KINDS["explainability"].defaults, **run.params}
     for name, (low, high) in BOUNDS.items():
@@ -135,11 +198,13 @@ def run(*, run, progress) -> RunOutcome:
         n_repeats=params["n_repeats"], ig_steps=params["ig_steps"], deletion_k=params["deletion_k"],
         n_random=params["n_random"], n_bootstrap=params["n_bootstrap"], confidence_level=params["confidence_level"],
         min_importance_share=share, min_group_count=params["min_group_count"], n_local_rows=params["n_local_rows"],
+        cases=case_frame(params.get("cases"), frame, features),
         seed=seed, device=device, progress=scaled(progress, 15, 90, "importance, tests and proxies"),
     )
     progress(92, "comparing with the policy")
     checks = explainability_checks(result, thresholds)
     result["policy"] = policy
+    result["case_fields"] = case_fields(frame, features)
     result["positive_label"] = str(positive)
     result["randomization_kind"] = "weights re-initialised" if model.module is not None else \
         "refitted on shuffled training labels"

@@ -17,6 +17,7 @@ from audits.kinds.explainability.probe import (
     explainability_probe,
     integrated_gradients,
     local_sentence,
+    occlusion_attributions,
     permutation_importances,
     proxy_scan,
     randomization_test,
@@ -25,7 +26,8 @@ from audits.kinds.explainability.probe import (
     reference_row,
     sensitive_groups,
 )
-from audits.kinds.explainability.runner import explainability_checks, interval_outcome
+from audits.kinds.explainability.runner import case_fields, case_frame, explainability_checks, interval_outcome
+from audits.runs.runner import AuditInputError
 from audits.kinds.explainability.thresholds import THRESHOLDS
 from training.encoding import encode
 from training.recipes import tabular_mlp_spec, train_from_spec
@@ -137,6 +139,51 @@ def test_a_local_explanation_reads_in_plain_words():
     assert local_sentence(contributions, score=0.31, reference_score=0.47, outcome="risk = 1") == (
         "Score 0.31 against 0.47 for a typical row: duration of 48 lowered the score for risk = 1 most "
         "(−0.21; a typical row has 18); then checking_account of none raised it (+0.05; a typical row has little).")
+
+
+def test_occlusion_gives_a_linear_score_its_coefficient_times_the_distance_from_the_typical_row():
+    # score = 0.1 + 0.02 * duration - 0.3 * [housing == "rent"]; typical row: duration 18, housing "own".
+    def score(f):
+        return 0.1 + 0.02 * f["duration"].to_numpy() - 0.3 * (f["housing"] == "rent").to_numpy()
+
+    rows = pd.DataFrame({"duration": [48, 18], "housing": ["rent", "own"]})
+    got = occlusion_attributions(score, rows, features=["duration", "housing"],
+                                 reference={"duration": 18, "housing": "own"})
+    # by hand: 0.02 * (48 - 18) = 0.6 and -0.3 for renting; the typical row itself: nothing.
+    assert got == pytest.approx(np.array([[0.6, -0.3], [0.0, 0.0]]))
+
+
+CASE_EVAL = pd.DataFrame({"duration": [12, 24, 36], "amount": [1.5, 2.0, 3.5], "housing": ["own", "rent", "own"]})
+CASE_FEATURES = ["duration", "amount", "housing"]
+
+
+def test_a_case_is_read_with_the_evaluation_datas_types_and_named():
+    frame = case_frame([{"duration": 48, "amount": 2.5, "housing": "rent", "case": "Appeal A-17"},
+                        {"duration": 6.0, "amount": 1, "housing": "own"}], CASE_EVAL, CASE_FEATURES)
+    assert list(frame.index) == ["Appeal A-17", "case 2"]
+    assert frame["duration"].tolist() == [48, 6] and str(frame["duration"].dtype) == str(CASE_EVAL["duration"].dtype)
+    assert case_frame(None, CASE_EVAL, CASE_FEATURES) is None
+    fields = {f["name"]: f for f in case_fields(CASE_EVAL, CASE_FEATURES)}
+    assert fields["duration"] == {"name": "duration", "kind": "whole", "typical": 24}
+    assert fields["amount"]["kind"] == "number" and fields["amount"]["typical"] == 2.0
+    assert fields["housing"] == {"name": "housing", "kind": "choice", "choices": ["own", "rent"], "typical": "own"}
+
+
+@pytest.mark.parametrize(("cases", "message"), [
+    ({"duration": 1}, "params.cases must be a list of at most 20 rows, each an object of feature: value."),
+    ([{"duration": 1, "amount": 1.0, "housing": "own"}] * 21, "params.cases must be a list of at most 20 rows"),
+    ([{"duration": 1, "housing": "own", "colour": "red"}],
+     "params.cases[0] must give every feature the model reads; missing: amount; not read by the model: colour."),
+    ([{"duration": float("nan"), "amount": 1.0, "housing": "own"}], "params.cases[0].duration must be a finite number"),
+    ([{"duration": "12", "amount": 1.0, "housing": "own"}], "params.cases[0].duration must be a finite number"),
+    ([{"duration": 12.5, "amount": 1.0, "housing": "own"}], "params.cases[0].duration must be a whole number"),
+    ([{"duration": 12, "amount": 1.0, "housing": "castle"}],
+     "params.cases[0].housing: 'castle' is not a value the evaluation data has (known: own, rent)."),
+])
+def test_a_bad_case_is_refused_naming_what_is_wrong(cases, message):
+    with pytest.raises(AuditInputError) as caught:
+        case_frame(cases, CASE_EVAL, CASE_FEATURES)
+    assert str(caught.value).startswith(message)
 
 
 @pytest.mark.parametrize(("value", "ci", "spec", "outcome"), [

@@ -3,7 +3,7 @@ the run page and the signed report's section."""
 
 import pytest
 
-from audits.runs.models import RunStatus
+from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
 from audits.runs.runner import overall_outcome
 from audits.runs.services import audit_run_create
@@ -106,7 +106,8 @@ def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuff
     assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
     run.refresh_from_db()
     results = run.results
-    assert list(results["methods"]) == ["permutation"] and results["local"] == []
+    assert list(results["methods"]) == ["permutation"] and results["local_method"] == "occlusion"
+    assert len(results["local"]) == 5 and all("score for risk = 1" in row["sentence"] for row in results["local"])
     assert results["randomization_kind"] == "refitted on shuffled training labels"
     assert len(results["methods"]["permutation"]["randomization"]["per_model"]) == 2
     assert results["features"] == CREDIT_SCHEMA["features"]
@@ -150,3 +151,43 @@ def test_the_proxy_checks_are_their_own_evidence_on_the_fairness_controls(finish
     assert by_kind["proxy_scan"] == {(ref, overall_outcome(proxy_checks)) for ref in ("MEASURE 2.11", "A.5.4")}
     assert by_kind["explainability"] == {(ref, overall_outcome(method_checks)) for ref in CONTROLS}
     assert "proxy" in evidence.filter(kind="proxy_scan").first().summary.lower()
+
+
+def test_a_case_someone_asked_about_is_explained_in_words_beside_the_sampled_rows(
+        credit_system, credit_frames, personas, no_enqueue):
+    _, version = credit_system
+    _, test = credit_frames
+    row = test.iloc[0]
+    case = {f: (row[f].item() if hasattr(row[f], "item") else row[f]) for f in test.columns if f != "risk"}
+    run = audit_run_create(actor=personas["alice"], version=version, kind="explainability",
+                           params={**FAST, "cases": [{**case, "case": "Appeal A-17"}]})
+    assert run_audit(str(run.pk)) == RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    (explained,) = run.results["cases"]
+    assert explained["row"] == "Appeal A-17" and explained["sentence"].startswith("Score ")
+    assert len(explained["contributions"]) == 3
+
+
+def test_the_run_page_offers_to_explain_a_case_and_a_posted_one_queues_an_audit_of_it(
+        finished_run, client, personas):
+    client.force_login(personas["alice"])
+    page = client.get(f"/runs/{finished_run.pk}/").content.decode()
+    assert "Explain a case" in page and 'name="f_duration"' in page
+    fields = {f["name"]: f for f in finished_run.results["case_fields"]}
+    post = {f"f_{name}": spec["typical"] for name, spec in fields.items()}
+    response = client.post(f"/runs/{finished_run.pk}/explain-case/", {**post, "case": "Appeal A-17"})
+    assert response.status_code == 302 and response["Location"].endswith("#cases")
+    new = AuditRun.objects.exclude(pk=finished_run.pk).get()
+    (case,) = new.params["cases"]
+    assert case["case"] == "Appeal A-17" and case["duration"] == fields["duration"]["typical"]
+    assert new.params["n_repeats"] == FAST["n_repeats"]
+
+
+def test_a_case_with_a_bad_input_is_a_400_naming_it_and_queues_nothing(finished_run, client, personas):
+    client.force_login(personas["alice"])
+    fields = {f["name"]: f for f in finished_run.results["case_fields"]}
+    post = {f"f_{name}": spec["typical"] for name, spec in fields.items()}
+    response = client.post(f"/runs/{finished_run.pk}/explain-case/", {**post, "f_housing": "castle"})
+    assert response.status_code == 400
+    assert "housing: Select a valid choice" in response.content.decode()
+    assert AuditRun.objects.count() == 1
