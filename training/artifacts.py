@@ -26,6 +26,7 @@ from safetensors.torch import save as save_safetensors
 
 from training.architectures import ArchitectureError, build_model
 from training.encoding import EncodingError, encode
+from training.quantization import check_quantization, is_quantized, quantize_dynamic_int8
 from training.train import predict_proba as torch_predict_proba
 
 ACCEPTED_FORMATS = (
@@ -124,6 +125,11 @@ class ModelHandle:
     estimator: object | None = None
 
     @property
+    def quantized(self) -> bool:
+        """An int8 copy (training/quantization.py): CPU kernels only, no gradients."""
+        return is_quantized(self.spec)
+
+    @property
     def classes(self) -> list:
         if self.estimator is not None:
             return list(self.estimator.classes_)
@@ -158,6 +164,11 @@ def load_model(data: bytes, *, spec: str | bytes | dict | None = None) -> ModelH
         except (RuntimeError, ValueError, OSError) as exc:
             raise ArtifactError(WEIGHTS_MISMATCH.format(problem=str(exc).splitlines()[0])) from None
         module.eval()
+        try:
+            if check_quantization(spec):
+                module = quantize_dynamic_int8(module)
+        except ValueError as exc:
+            raise ArtifactError(SPEC_INVALID.format(problem=exc), field="spec") from None
         return ModelHandle(format=fmt, spec=spec, module=module)
     return ModelHandle(format=fmt, estimator=load_skops(data))
 

@@ -78,7 +78,8 @@ def train_classifier(
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, X: np.ndarray, *, device: torch.device | None = None, batch_size: int = 4096) -> np.ndarray:
-    device = device or next(model.parameters()).device
+    # An int8 copy keeps its weights packed, not as parameters, and runs on the CPU.
+    device = device or next(model.parameters(), torch.empty(0)).device
     model.eval()
     out = []
     for start in range(0, len(X), batch_size):

@@ -27,8 +27,13 @@ TORCH_ONLY = "The {kind} audit retrains or differentiates the model, so it needs
 BAD_DEVICE = "The worker's AUDIT_DEVICE setting cannot be used: {problem}"
 
 
-def pick_device():
-    """AUDIT_DEVICE=auto|cpu|cuda (settings, from the environment); 'cuda' without a GPU fails the run."""
+def pick_device(model=None):
+    """AUDIT_DEVICE=auto|cpu|cuda (settings, from the environment); 'cuda' without a GPU fails the run.
+    An int8 copy (`model.quantized`) runs on the CPU whatever the setting: its kernels exist only there."""
+    if getattr(model, "quantized", False):
+        import torch
+
+        return torch.device("cpu")
     try:
         return resolve_device(settings.AUDIT_DEVICE)
     except (RuntimeError, ValueError) as exc:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from training.quantization import is_quantized
+
 UNKNOWN_KIND = "kind must be one of: {kinds}."
 WRONG_FORMAT = ("The {label} audit needs a {needs} model ({why}); version {version} is a {fmt} model. "
                 "Audits that take it: {others}.")
@@ -57,6 +59,9 @@ class AuditKind:
     # controls outside its own, with its own outcome (RunOutcome.further), because one outcome for
     # all controls would read an untested explanation as a fairness failure, or the reverse.
     further_controls: dict = field(default_factory=dict)
+    # Why the kind cannot audit an int8 copy (training/quantization.py: no gradients, CPU kernels
+    # only), or "" when it can: such a version is refused when the run is requested.
+    quantized_why: str = ""
 
     def load_runner(self):
         module, func = self.runner.rsplit(".", 1)
@@ -70,7 +75,11 @@ class AuditKind:
         return self.controls["ai-rmf"][0]
 
     def refusal(self, version) -> str | None:
-        """Why this kind cannot audit `version` (its artifact format), or None when it can."""
+        """Why this kind cannot audit `version` (its artifact format, or an int8 copy), or None when it can."""
+        if self.quantized_why and is_quantized(version.spec):
+            parent = getattr(version.parent, "version", None)
+            return QUANTIZED.format(label=self.label, version=version.version, why=self.quantized_why,
+                                    parent=f" its float parent {parent}" if parent else " the float model")
         if version.artifact_format in self.formats:
             return None
         others = [k.label for k in KINDS.values() if version.artifact_format in k.formats]
@@ -82,6 +91,9 @@ class AuditKind:
     def figures_for(self, results: dict) -> list[dict]:
         return self.figures(results or {}) if self.figures else []
 
+
+QUANTIZED = ("{label} cannot audit {version}: it is an int8 copy, and {why}. Audit{parent} instead: the int8 "
+             "weights are derived from its weights exactly.")
 
 KINDS: dict[str, AuditKind] = {}
 

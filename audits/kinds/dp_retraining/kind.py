@@ -23,6 +23,7 @@ KIND = AuditKind(
     in_wizard=False,
     formats=("safetensors",),
     formats_why="it retrains the model with Opacus",
+    quantized_why="DP-SGD trains float weights; an int8 copy is made from a trained model",
     results_template="kinds/dp_retraining/results.html",
     urls="audits.kinds.dp_retraining.urls",
 )

@@ -23,8 +23,9 @@ KIND = AuditKind(
               "repeats": 100, "max_seconds": 1.0, "outlook": True, "outlook_batch_size": 128,
               # The distilled student trains for the teacher's own epochs unless a number is given.
               "distillation": True, "distillation_epochs": None,
-              # True: register the distilled student as a child version (services.py), as DP retraining does.
-              "register_student": False},
+              # True: register the distilled student, or the int8 copy, as a child version (services.py),
+              # as DP retraining does.
+              "register_student": False, "register_int8": False},
     # MEASURE 2.12: environmental impact; MAP 3.2 and MANAGE 2.1: costs and resources; A.4.5: system
     # and computing resources (the crosswalk carries MEASURE 2.12 to A.4.5 as well).
     controls={Framework.AI_RMF: ["MEASURE 2.12", "MAP 3.2", "MANAGE 2.1"], Framework.ISO42001: ["A.4.5"]},

@@ -30,7 +30,6 @@ import os
 import resource
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import numpy as np
 from scipy.stats import binom
 
 from training.architectures import build_model
+from training.quantization import quantize_dynamic_int8
 from training.train import set_seed, train_classifier
 
 DEFAULT_BATCH_SIZES = (1, 8, 32, 128, 512)
@@ -297,7 +297,7 @@ def check_params(params: dict) -> None:
     size = params.get("outlook_batch_size", 1)
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(ERR_OUTLOOK_BATCH)
-    for name in ("outlook", "distillation", "register_student"):
+    for name in ("outlook", "distillation", "register_student", "register_int8"):
         if not isinstance(params.get(name, False), bool):
             raise ValueError(ERR_SWITCH.format(name=name))
     epochs = params.get("distillation_epochs")
@@ -585,14 +585,11 @@ def quantization_outlook(module, x: np.ndarray, y_idx: np.ndarray, *, batch_size
 
     cpu = torch.device("cpu")
     base = copy.deepcopy(module).to(cpu).eval()
+    if any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in base.modules()):
+        return {"status": "not_applicable", "reason": "the model is an int8 copy already"}
     if not any(isinstance(m, torch.nn.Linear) for m in base.modules()):
         return {"status": "not_applicable", "reason": "the model has no Linear layer to quantize"}
-    with warnings.catch_warnings():
-        # torch 2.13 announces that torch.ao.quantization moves to torchao; the outlook still uses
-        # the documented quantize_dynamic, and its result is measured, not assumed.
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        quant = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base), {torch.nn.Linear}, dtype=torch.qint8)
+    quant = quantize_dynamic_int8(base)
     rows = _compare({"float32": base, "int8_dynamic": quant}, x, y_idx, batch_size=batch_size, warmup=warmup,
                     min_repeats=min_repeats, repeats=repeats, max_seconds=max_seconds, clock=clock, judge=judge,
                     warmup_seconds=warmup_seconds)

@@ -8,8 +8,9 @@ beside it and the crossover batch size; for torch models an outlook on copies: d
 quantization, and a smaller student of the same architecture distilled from the teacher's
 decisions on the training rows, each with its speed-up, size saving, accuracy and fairness
 deltas (the fairness probe's disparities per sensitive feature, binary 0/1 models only). The
-registered version is never changed. With `register_student` the student becomes a child
-version with lineage (services.py), and then gets its own audits.
+registered version is never changed. With `register_student` the student, and with
+`register_int8` the int8 copy, becomes a child version with lineage (services.py), and then gets
+its own audits (an int8 copy only those that need no gradients: AuditKind.quantized_why).
 
 Torch models are timed on forward() over encoded rows already on the device: the encoding of a
 frame is the same work for every model, so it is left out of the model's cost. scikit-learn
@@ -31,7 +32,7 @@ import torch
 from audits.kinds.common import check, checks_sentence, device_label, labelled_frame, pick_device, scaled
 from audits.kinds.efficiency import probe
 from audits.kinds.efficiency.figures import headline
-from audits.kinds.efficiency.services import student_version_register
+from audits.kinds.efficiency.services import int8_version_register, student_version_register
 from audits.kinds.efficiency.thresholds import BUDGET_METRICS, PRICE_TABLE
 from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
@@ -100,6 +101,11 @@ def run(*, run, progress) -> RunOutcome:
         child = student_version_register(run=run, module=students[0][0], spec=students[0][1],
                                          outlook=result["distillation"])
         result["distillation"]["registered_version"] = {"id": str(child.pk), "version": child.version}
+    if params.get("register_int8") and (result.get("outlook") or {}).get("status") == "ok":
+        progress(98, "registering the int8 copy")
+        with version.artifact.open("rb") as fh:
+            child = int8_version_register(run=run, artifact=fh.read(), outlook=result["outlook"])
+        result["outlook"]["registered_version"] = {"id": str(child.pk), "version": child.version}
     result["policy"] = policy
     checks = budget_checks(result, thresholds)
     return RunOutcome(outcome=overall_outcome(checks), summary=summary(result, checks, policy["name"]),
@@ -172,7 +178,7 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
     outlook = distilled = None
     threads = torch.get_num_threads()
     if model.module is not None:
-        device = pick_device()
+        device = pick_device(model)
         x = model.encode(features)
         parameters = probe.torch_parameter_count(model.module)
         targets = [device] + ([torch.device("cpu")] if device.type == "cuda" else [])

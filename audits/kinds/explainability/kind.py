@@ -41,6 +41,7 @@ KIND = AuditKind(
     headline=figures.headline,
     results_template="kinds/explainability/results.html",
     report_template="kinds/explainability/report.html",
+    quantized_why="Integrated Gradients and the randomization check need float layers with gradients",
     reviewers=("risk_officer", "compliance_officer"),
     urls="audits.kinds.explainability.urls",
     page_context=lambda results: {"case_form": case_form(results)},

@@ -23,6 +23,7 @@ KIND = AuditKind(
     results_template="kinds/poisoning/results.html",
     formats=("safetensors",),
     formats_why="it retrains the model with the version's recipe",
+    quantized_why="the detector reads the float layers' activations and retrains float copies",
     reviewers=("security_reviewer", "compliance_officer"),
 )
 

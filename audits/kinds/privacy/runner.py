@@ -49,7 +49,7 @@ def run(*, run, progress) -> RunOutcome:
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 10:
         raise AuditInputError(BAD_MAX_ROWS.format(value=max_rows))
     members, non_members = _sample(members, max_rows, seed), _sample(non_members, max_rows, seed + 1)
-    device = pick_device()
+    device = pick_device(model)
     thresholds, policy = policy_thresholds(run, "privacy")
 
     progress(5, "membership inference (ART black-box and rule-based attacks)")
@@ -59,7 +59,8 @@ def run(*, run, progress) -> RunOutcome:
         seed=seed, device=device, progress=scaled(progress, 5, 60, "membership inference"),
     )
     inversion = None
-    if spec["input"]["kind"] == "image" and params["inversion"]:
+    # Model inversion climbs the model's gradients, which an int8 copy does not have.
+    if spec["input"]["kind"] == "image" and params["inversion"] and not model.quantized:
         progress(60, "model inversion (MIFace)")
         means = class_mean_images(spec, members, label_column=label)
         classes = [c for c in spec["classes"] if c in means]

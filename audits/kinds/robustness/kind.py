@@ -23,6 +23,7 @@ KIND = AuditKind(
     controls={Framework.AI_RMF: ["MEASURE 2.7", "MEASURE 2.6"], Framework.ISO42001: ["A.6.2.4"]},
     figures=figures.robustness_figures,
     results_template="kinds/robustness/results.html",
+    quantized_why="FGSM and PGD need the model's gradients, which its int8 layers do not have",
     reviewers=("security_reviewer", "compliance_officer"),
 )
 
