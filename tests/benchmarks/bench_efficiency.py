@@ -13,9 +13,11 @@ CNN), the benchmark
    student trained for the teacher's epochs, with fairness deltas on sex and age for credit);
    everything a run does except reading the stored files and writing its results) with its
    default parameters;
-2. right after, measures the same batches (the same tensors, device and thread count) with
-   `torch.utils.benchmark.Timer.blocked_autorange`, an independent harness, in the same run, and
-   as single calls (timeit(number=1), like the audit) and in a short and a long block window
+2. in a fresh process that only loads the model (the state a worker's audit starts in; see
+   `compare_in_fresh_process` for why the state matters), measures the same batches (the same
+   tensors, device and thread count) with the audit's own harness and with
+   `torch.utils.benchmark.Timer`, an independent harness, in turns per batch size: as single
+   calls (timeit(number=1), like the audit) and in a short and a long block window
    (blocked_autorange, WINDOWS), and says for each batch size where Timer's median
    falls: inside the audit's 95% interval of its median ("CI"), its interquartile range
    ("IQR"), its min-p95 range (the spread of single calls), or outside; and their ratio.
@@ -26,9 +28,12 @@ Prints every figure and a markdown table ready for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,14 +103,12 @@ def timer_median(module, batch, threads: int, window: float) -> tuple[float, flo
     return m.median * 1000, m.iqr * 1000, len(m.times)
 
 
-def bench(name: str) -> dict:
-    artifact, spec, test, label, train, sensitive = MODELS[name]()
-    params = dict(KIND.defaults)
-    start = time.perf_counter()
-    load_s, model = probe.timed(lambda: load_model(artifact, spec=spec))
-    result = measure_model(model, test, label, params=params, prices=PRICE_TABLE, artifact_bytes=len(artifact),
-                           load_s=load_s, sensitive=sensitive, train_frame=train)
-    whole = time.perf_counter() - start
+def compare(model, test, label, *, params: dict) -> dict:
+    """The audit's latency figures (its own harness, the outlook off) and Timer's on the same batches,
+    in one process, in turns per batch size; then the audit's harness once more."""
+    load_s = 0.0
+    result = measure_model(model, test, label, params={**params, "outlook": False, "distillation": False},
+                           prices=PRICE_TABLE, artifact_bytes=0, load_s=load_s)
     main = result["devices"][0]
     device = torch.device("cuda" if main["device"] == "cuda" else "cpu")
     x = model.encode(test.drop(columns=[label]))
@@ -117,17 +120,57 @@ def bench(name: str) -> dict:
         for window in WINDOWS:
             t_med, t_iqr, t_n = timer_median(module, batch_of(b["batch_size"]), result["torch_threads"], window)
             lo, hi = stats["p50_ci"] or (float("nan"), float("nan"))
-            row[window] = {"median": t_med, "iqr": t_iqr, "n": t_n, "ratio": t_med / stats["p50"],
+            row[str(window)] = {"median": t_med, "iqr": t_iqr, "n": t_n, "ratio": t_med / stats["p50"],
                            "where": "CI" if lo <= t_med <= hi else "IQR" if stats["p25"] <= t_med <= stats["p75"]
                            else "min–p95" if stats["min"] <= t_med <= stats["p95"] else "outside"}
-        # The audit's own harness once more, after Timer: tells a difference between the harnesses
-        # from a change in the process (warmed caches, the outlook's training) between the two.
         predict, sync = probe.torch_predictor(module, device)
         again = probe.measure_batches(predict, batch_of, batch_sizes=[b["batch_size"]], **{
             k: params[k] for k in ("warmup", "warmup_seconds", "min_repeats", "repeats", "max_seconds")}, sync=sync)[0]
         row["again_p50"] = again["per_batch_ms"]["p50"]
         rows.append(row)
-    return {"name": name, "result": result, "whole_s": whole, "rows": rows}
+    return {"rows": rows, "torch_threads": result["torch_threads"]}
+
+
+def compare_in_fresh_process(artifact: bytes, spec: dict, test, label: str, threads: int) -> dict:
+    """`compare` in a new Python process that only loads the model: the same process state the audit
+    measures in when it starts, whatever this one did before (training, the outlook).
+
+    Why a new process: glibc's malloc returns freed activation memory to the system until a large
+    enough free raises its thresholds, so a process that has run one backward pass (training, the
+    outlook's student) reads a conv net's batch of 512 up to 1.6x faster than one that never did
+    (digits CNN: 9.4 ms fresh, 6.9 ms after one backward pass, 6.9 ms fresh with
+    MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ raised). Both harnesses must see one state."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "artifact.safetensors").write_bytes(artifact)
+        (folder / "spec.json").write_text(json.dumps(spec))
+        test.to_csv(folder / "test.csv", index=False)
+        subprocess.run([sys.executable, __file__, "--compare-only", str(folder), label, "--threads", str(threads)],
+                       check=True)
+        return json.loads((folder / "compare.json").read_text())
+
+
+def compare_only(folder: Path, label: str) -> None:
+    artifact = (folder / "artifact.safetensors").read_bytes()
+    model = load_model(artifact, spec=json.loads((folder / "spec.json").read_text()))
+    test = pd.read_csv(folder / "test.csv")
+    (folder / "compare.json").write_text(json.dumps(compare(model, test, label, params=dict(KIND.defaults))))
+
+
+def bench(name: str, threads: int) -> dict:
+    artifact, spec, test, label, train, sensitive = MODELS[name]()
+    params = dict(KIND.defaults)
+    start = time.perf_counter()
+    load_s, model = probe.timed(lambda: load_model(artifact, spec=spec))
+    result = measure_model(model, test, label, params=params, prices=PRICE_TABLE, artifact_bytes=len(artifact),
+                           load_s=load_s, sensitive=sensitive, train_frame=train)
+    whole = time.perf_counter() - start
+    fresh = compare_in_fresh_process(artifact, spec, test, label, threads)
+    # The whole audit's own figures, beside the fresh process's: the process state's effect.
+    in_audit = {b["batch_size"]: b["per_batch_ms"]["p50"] for b in result["devices"][0]["batches"]}
+    for row in fresh["rows"]:
+        row["whole_audit_p50"] = in_audit.get(row["batch_size"])
+    return {"name": name, "result": result, "whole_s": whole, "rows": fresh["rows"]}
 
 
 def report(out: dict) -> None:
@@ -140,16 +183,19 @@ def report(out: dict) -> None:
           + (f" ({main['energy_reason']})" if main["energy_reason"] else "") + "\n")
     heads = " | ".join(f"Timer {w if w == SINGLE else f'{w:g} s'}: median ms (IQR, n) | ratio | within audit's"
                        for w in WINDOWS)
+    print("The audit's harness and Timer in turns, in a fresh process that only loaded the model; the last "
+          "column: the whole audit's own p50, in this process (after training the model).\n")
     print(f"| batch | calls | audit p50 ms (95% CI) | p95 ms | p99 ms | rows/s | peak RSS MiB | USD / million | {heads} "
-          "| audit again p50 ms |")
-    print("|---" * (9 + 3 * len(WINDOWS)) + "|")
+          "| audit again p50 ms | whole audit p50 ms |")
+    print("|---" * (10 + 3 * len(WINDOWS)) + "|")
     for b in out["rows"]:
         ci = b["per_batch_ms"]["p50_ci"]
-        timers = " | ".join(f"{b[w]['median']:.4f} ({b[w]['iqr']:.4f}, {b[w]['n']}) | {b[w]['ratio']:.2f} | "
-                            f"{b[w]['where']}" for w in WINDOWS)
+        timers = " | ".join(f"{t['median']:.4f} ({t['iqr']:.4f}, {t['n']}) | {t['ratio']:.2f} | {t['where']}"
+                            for t in (b[str(w)] for w in WINDOWS))
         print(f"| {b['batch_size']} | {b['repeats']} | {b['per_batch_ms']['p50']:.4f} ({ci[0]:.4f}–{ci[1]:.4f}) | "
               f"{b['per_batch_ms']['p95']:.4f} | {b['per_batch_ms']['p99']:.4f} | {b['rows_per_s']:,.0f} | "
-              f"{b['peak_memory_mib']:.1f} | {b['cost_per_million']:.3g} | {timers} | {b['again_p50']:.4f} |")
+              f"{b['peak_memory_mib']:.1f} | {b['cost_per_million']:.3g} | {timers} | {b['again_p50']:.4f} | "
+              f"{b['whole_audit_p50']:.4f} |")
     for key, base, variant in (("outlook", "float32", "int8_dynamic"), ("distillation", "teacher", "student")):
         o = r.get(key) or {}
         if o.get("status") != "ok":
@@ -172,14 +218,18 @@ def main() -> None:
     # whenever another process holds a core, which turns 0.03 ms batches into 30 ms ones at
     # random; both harnesses then measure the neighbours, not the model. Pass 0 for torch's own.
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compare-only", nargs=2, metavar=("FOLDER", "LABEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.compare_only:
+        compare_only(Path(args.compare_only[0]), args.compare_only[1])
+        return
     torch.manual_seed(0)
     print(f"Python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}, cuda available: {torch.cuda.is_available()}")
     for name in args.models:
-        report(bench(name))
+        report(bench(name, args.threads))
 
 
 if __name__ == "__main__":
