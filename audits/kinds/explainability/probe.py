@@ -477,6 +477,9 @@ def _value_text(value) -> str:
     return str(value)
 
 
+MIN_SHOWN = 0.005  # contributions are said to two decimals
+
+
 def occlusion_attributions(score, rows: pd.DataFrame, *, features: list[str], reference: dict) -> np.ndarray:
     """Each feature's local contribution for any model: how much the row's score changes when that
     feature alone is set to its typical value. For a model additive in its features these add up
@@ -493,7 +496,8 @@ def local_explanations(rows: pd.DataFrame, attributions: np.ndarray, *, features
     """For each row, its largest contributions and a sentence that says them in plain words."""
     out = []
     for i, (index, row) in enumerate(rows.iterrows()):
-        order = np.argsort(-np.abs(attributions[i]))[:top]
+        # Contributions that round to 0.00 say nothing (an input at its typical value, say): left out.
+        order = [j for j in np.argsort(-np.abs(attributions[i]))[:top] if abs(attributions[i, j]) >= MIN_SHOWN]
         contributions = [{"feature": features[j], "value": _value_text(row[features[j]]),
                           "reference": _value_text(reference[features[j]]),
                           "contribution": float(attributions[i, j])} for j in order]

@@ -341,3 +341,15 @@ def test_a_proxy_needs_both_importance_and_predictive_power(credit_frames):
     assert pairs["noise"]["important"] and interval_outcome(pairs["noise"]["auc"], pairs["noise"]["ci"],
                                                             {"max": 0.70}) == "pass"
     assert scan["pair_level"] == pytest.approx(1 - 0.05 / 2)
+
+
+def test_a_local_explanation_leaves_out_contributions_that_round_to_nothing():
+    from audits.kinds.explainability.probe import local_explanations
+
+    rows = pd.DataFrame({"duration": [48], "amount": [2445]})
+    (row,) = local_explanations(rows, np.array([[-0.15, -0.001]]), features=["duration", "amount"],
+                                scores=np.array([0.78]), reference={"duration": 18, "amount": 2445},
+                                reference_score=0.93, outcome="risk = 1")
+    assert [c["feature"] for c in row["contributions"]] == ["duration"]
+    assert row["sentence"] == ("Score 0.78 against 0.93 for a typical row: duration of 48 lowered the score for "
+                               "risk = 1 most (−0.15; a typical row has 18).")
