@@ -44,6 +44,23 @@ def latest_outcomes(evidence, *, now) -> list[str]:
     return list(latest.values())
 
 
+COVERAGE = {"both": "an audit and a document", "audit": "an audit", "document": "a document", "none": "nothing"}
+
+
+def coverage_of(evidence, *, now) -> tuple[str, bool]:
+    """Which evidence covers a control ("audit", "document", "both" or "none", from COVERAGE),
+    and whether any of it is current: a row of an audit or a document, not superseded, whose
+    validity window is still open. The heatmap and the portfolio share this rule."""
+    superseded = {ev.supersedes_id for ev in evidence if ev.supersedes_id}
+    audit = document = current = False
+    for ev in evidence:
+        if ev.pk in superseded or not (ev.audit_run_id or ev.document_id):
+            continue
+        audit, document = audit or bool(ev.audit_run_id), document or bool(ev.document_id)
+        current = current or ev.valid_until is None or ev.valid_until > now
+    return ("both" if audit and document else "audit" if audit else "document" if document else "none"), current
+
+
 def derive_status(latest_outcomes: list[str], current: str) -> str:
     if current == AssessmentStatus.NOT_APPLICABLE:
         return current

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from governance.catalog.evidence import derive_status, latest_outcomes
+from governance.catalog.evidence import COVERAGE, coverage_of, derive_status, latest_outcomes
 from governance.catalog.models import (
     AssessmentStatus,
     Control,
@@ -31,8 +31,10 @@ def scoped(assessment: ControlAssessment, version=None) -> ControlAssessment:
     evidence = list(assessment.evidence.all())
     if version is None:
         assessment.shown_evidence, assessment.shown_status = evidence, assessment.status
+        assessment.coverage, assessment.current = coverage_of(evidence, now=timezone.now())
         return assessment
     mine = [ev for ev in evidence if ev.version_id in (None, version.pk)]
+    assessment.coverage, assessment.current = coverage_of(mine, now=timezone.now())
     if assessment.status == AssessmentStatus.NOT_APPLICABLE or not evidence:
         status = assessment.status  # a waiver, or a status set by hand before any evidence
     else:  # oldest first, so the newest of each kind wins
@@ -117,7 +119,12 @@ def controls_heatmap(grouped: dict) -> list[dict]:
                 row["cells"].append(a)
             groups.append({"ref": ref, "title": g["title"], "rows": list(rows.values()), "counts": g["counts"],
                            "total": len(g["assessments"])})
-        out.append({"framework": fw.value, "label": fw.label, "groups": groups})
+        cells = [a for g in grouped.get(fw.value, {}).values() for a in g["assessments"]]
+        covered = {key: sum(1 for a in cells if a.coverage == key) for key in COVERAGE}
+        current = sum(1 for a in cells if a.current)
+        out.append({"framework": fw.value, "label": fw.label, "groups": groups, "coverage": covered,
+                    "current": current, "total": len(cells),
+                    "current_percent": round(100 * current / len(cells)) if cells else 0})
     return out
 
 

@@ -132,6 +132,8 @@ OUTCOMES: dict[str, str] = {
 
 STATUSES: dict[str, str] = {
     "satisfied": "Satisfied: the latest evidence passed.",
+    "stale": "Stale: it was satisfied, but a piece of its evidence expired (an audit older than the policy "
+             "allows, a document past its review-by date).",
     "failed": "Failed: the latest evidence failed; this is an open finding.",
     "in_progress": "In progress: evidence exists but nothing is decided yet.",
     "not_started": "Not started: no evidence yet.",
