@@ -215,3 +215,19 @@ def test_a_replaced_expired_version_no_longer_makes_the_control_stale(system, pe
     assert control(system, "GOVERN 1.1").status == "stale"
     attach(system, personas["carla"], data=POLICY + b"v2", replaces=old)
     assert control(system, "GOVERN 1.1").status == "satisfied"
+
+
+def test_the_stale_sweep_is_a_periodic_task_that_moves_each_expired_control_once(system, personas, monkeypatch):
+    from types import SimpleNamespace
+
+    from django_celery_beat.models import PeriodicTask
+
+    from governance.catalog.tasks import mark_stale_controls
+
+    assert PeriodicTask.objects.get(name="Mark stale controls").task == "catalog.mark_stale_controls"
+    attach(system, personas["carla"], refs=("GOVERN 1.1", "A.2.2"), review_by=TODAY + datetime.timedelta(days=5))
+    assert mark_stale_controls() == {"stale": 0}  # still current today
+    later = datetime.datetime.combine(TODAY + datetime.timedelta(days=6), datetime.time(1), tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr("governance.catalog.freshness.timezone", SimpleNamespace(now=lambda: later))
+    assert mark_stale_controls() == {"stale": 2}
+    assert mark_stale_controls() == {"stale": 0}
