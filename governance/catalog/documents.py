@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from governance.catalog.evidence import _refresh_status
+from governance.catalog.evidence import assessment_status_refresh
 from governance.catalog.models import ControlAssessment, DocumentKind, Evidence, EvidenceDocument, EvidenceOutcome
 from governance.catalog.sniff import DocumentRefused, sniff
 from governance.core.exceptions import ApplicationError, ConflictError
@@ -28,7 +28,7 @@ from governance.registry.uploads import stored, validation_error
 from governance.trail.services import actor_label, trail_append
 
 TOO_LARGE = "file: the document is {size:,} bytes; the limit is {limit:,} bytes (DOCUMENT_MAX_BYTES)."
-NEEDS_FILE = "file: attach the document (" + "PDF, DOCX, Markdown or plain text" + ")."
+NEEDS_FILE = "file: attach the document (PDF, DOCX, Markdown or plain text)."
 EMPTY_FILE = "file: the document is empty."
 NEEDS_TEXT = "text: write the attestation (at least {n} characters)."
 FILE_AND_TEXT = "file: an attestation is its text; do not attach a file to it."
@@ -158,7 +158,7 @@ def _write(*, actor, system, assessments, replaces, sha, **fields) -> EvidenceDo
         rows.append(Evidence.objects.create(
             assessment=assessment, kind=doc.kind, outcome=EvidenceOutcome.PASS, summary=summary, link=link,
             document=doc, valid_until=until, supersedes=previous.get(pk), recorded_by=doc.recorded_by))
-        _refresh_status(assessment, doc.kind)
+        assessment_status_refresh(assessment, doc.kind)
     trail_append(actor=actor, action="document.attached", obj=system, seal=[doc, *rows], payload={
         "document": str(doc.pk), "kind": doc.kind, "title": doc.title, "sha256": sha,
         "review_by": doc.review_by.isoformat(), "owner": doc.owner.get_username(),

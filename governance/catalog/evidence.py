@@ -33,7 +33,7 @@ def latest_outcomes(evidence, *, now) -> list[str]:
     """The latest outcome of each kind of evidence (oldest first in `evidence`): each document
     is a kind of its own, a superseded row (a correction, a replaced document) is skipped, and
     a pass whose validity ended by `now` counts as EXPIRED. The one rule of freshness: the
-    stored status (`_refresh_status`, the stale sweep) and the version scope both use it."""
+    stored status (`assessment_status_refresh`, the stale sweep) and the version scope both use it."""
     superseded = {ev.supersedes_id for ev in evidence if ev.supersedes_id}
     latest: dict = {}
     for ev in evidence:
@@ -105,7 +105,7 @@ def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=
                 valid_until=valid_until,
             )
         )
-        _refresh_status(assessment, kind)
+        assessment_status_refresh(assessment, kind)
     if created:
         trail_append(actor=recorded_by, action="evidence.recorded", obj=system, seal=created, payload={
             "kind": kind, "outcome": outcome, "version": str(version.pk) if version else None,
@@ -113,7 +113,7 @@ def evidence_record(*, system, kind: str, outcome: str, summary: str, audit_run=
     return created
 
 
-def _refresh_status(assessment: ControlAssessment, kind: str, *, now=None) -> str | None:
+def assessment_status_refresh(assessment: ControlAssessment, kind: str, *, now=None) -> str | None:
     """Derive the assessment's status from the latest evidence of each kind; log a change and
     give the status it had before (None: unchanged)."""
     evidence = list(assessment.evidence.order_by("created_at", "pk"))
@@ -161,7 +161,7 @@ def evidence_correct(*, actor, evidence: Evidence, outcome: str, reason: str) ->
             outcome=outcome, summary=old.summary, link=old.link, supersedes=old, correction_reason=reason,
             recorded_by=recorded_by, document_id=old.document_id, valid_until=old.valid_until))
     for row in created:
-        _refresh_status(ControlAssessment.objects.select_for_update(of=("self",)).select_related("control")
+        assessment_status_refresh(ControlAssessment.objects.select_for_update(of=("self",)).select_related("control")
                         .get(pk=row.assessment_id), row.kind)
     trail_append(actor=actor, action="evidence.corrected", obj=system, seal=created, payload={
         "kind": evidence.kind, "from": evidence.outcome, "to": outcome, "reason": reason,

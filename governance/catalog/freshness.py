@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.catalog.evidence import _refresh_status
+from governance.catalog.evidence import assessment_status_refresh
 from governance.catalog.models import AssessmentStatus, ControlAssessment, Evidence, EvidenceOutcome
 from governance.notifications.services import notify
 
@@ -36,7 +36,7 @@ def assessments_mark_stale(*, now=None) -> list[ControlAssessment]:
                           .select_related("control", "system", "owner").get(pk=pk))
             if assessment.status != AssessmentStatus.SATISFIED:
                 continue  # changed since it was listed
-            if _refresh_status(assessment, "freshness", now=now) and assessment.status == AssessmentStatus.STALE:
+            if assessment_status_refresh(assessment, "freshness", now=now) and assessment.status == AssessmentStatus.STALE:
                 stale.append(assessment)
                 transaction.on_commit(lambda a=assessment: _tell_owner(a))
     return stale
