@@ -125,6 +125,8 @@ MEDIA_URL = "media/"
 # Uploads: one limit for artifacts and datasets; Django's own limits keep big bodies on disk.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Documentary evidence (policies, procedures: governance/catalog/documents.py) has its own, smaller limit.
+DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)

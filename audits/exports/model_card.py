@@ -35,7 +35,7 @@ SECTIONS = (
 )
 DATASET_ROLES = ("train", "test", "reference", "production")
 FRAMEWORK_LABELS = {"ai-rmf": "NIST AI RMF 1.0", "iso42001": "ISO/IEC 42001:2023 Annex A"}
-CONTROL_STATUSES = ("satisfied", "failed", "in_progress", "not_started", "not_applicable")
+CONTROL_STATUSES = ("satisfied", "stale", "failed", "in_progress", "not_started", "not_applicable")
 # A card is a summary: each audit shows this many headline numbers, the report has the rest.
 MAX_METRICS_PER_AUDIT = 12
 # Nested result dicts are walked this deep for numbers ({"disparities": {"sex": {"dpd": ...}}}).
@@ -44,8 +44,8 @@ MAX_METRIC_DEPTH = 3
 ERR_MISSING = "{field} is required"
 ERR_ROLE = "datasets[{index}].role must be one of 'train', 'test', 'reference', 'production', got {value!r}"
 ERR_FRAMEWORK = "controls_summary has unknown framework {value!r}; use 'ai-rmf' or 'iso42001'"
-ERR_STATUS = ("controls_summary[{framework!r}] has unknown status {value!r}; use 'satisfied', 'failed', "
-              "'in_progress', 'not_started' or 'not_applicable'")
+ERR_STATUS = ("controls_summary[{framework!r}] has unknown status {value!r}; use 'satisfied', 'stale', "
+              "'failed', 'in_progress', 'not_started' or 'not_applicable'")
 ERR_COUNT = "controls_summary[{framework!r}][{status!r}] must be an integer >= 0, got {value!r}"
 
 
@@ -387,7 +387,7 @@ def _md_list(items: list[str]) -> list[str]:
 def _md_coverage(rows: list[dict]) -> list[str]:
     if not rows:
         return [NOTHING]
-    header = ["Framework", "Controls", "Satisfied", "Failed", "In progress", "Not started", "Not applicable",
+    header = ["Framework", "Controls", "Satisfied", "Stale", "Failed", "In progress", "Not started", "Not applicable",
               "Satisfied share"]
     body = [[r["label"], r["total"], *(r["counts"][s] for s in CONTROL_STATUSES),
              "n/a" if r["satisfied_share"] is None else f"{r['satisfied_share']:.0%}"] for r in rows]

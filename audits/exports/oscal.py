@@ -72,6 +72,8 @@ EVIDENCE_OUTCOMES = ("pass", "fail", "inconclusive", "info")
 # status is kept in the finding's "control-status" prop either way).
 FINDING_STATUS = {
     "satisfied": ("satisfied", "pass", "implemented"),
+    # Implemented, but a piece of its evidence expired (catalog/freshness.py): not satisfied now.
+    "stale": ("not-satisfied", "other", "implemented"),
     "failed": ("not-satisfied", "fail", None),
     "in_progress": ("not-satisfied", "other", "partial"),
     "not_started": ("not-satisfied", "other", "planned"),
@@ -87,6 +89,7 @@ ERR_FRAMEWORK = "framework must be one of 'ai-rmf', 'iso42001'"
 ERR_MODEL = "model must be one of 'catalog', 'assessment-results'"
 ERR_VERSION = "version must be a non-empty string without leading or trailing whitespace"
 ERR_MISSING = "{field} is required"
+ERR_SHA256 = "documents[{index}].sha256 must be 64 lowercase hex digits, got {value!r}"
 ERR_CONTROL_ID = "{field}: {value!r} is not a {framework} control id"
 ERR_CROSSWALK = "crosswalk refers to {value!r}, which is not in the {framework} catalog"
 ERR_CONTROL_FRAMEWORK = "controls[{index}].framework must be one of 'ai-rmf', 'iso42001', got {value!r}"
@@ -419,7 +422,7 @@ def _iso_control(control: dict, reverse: dict, resources: dict) -> dict:
 
 
 def assessment_results(*, system: dict, controls: list[dict], audits: list[dict], generated_at: str,
-                       tool_version: str) -> dict:
+                       tool_version: str, documents: list[dict] = ()) -> dict:
     """One AI system's control statuses and audit evidence as OSCAL assessment results.
 
     ``system`` = {"name", "slug", "risk_tier", "owner", "purpose"} (optional "intended_use",
@@ -437,7 +440,7 @@ def assessment_results(*, system: dict, controls: list[dict], audits: list[dict]
                   key=lambda r: (_instant(r["finished_at"]), r["id"]))
     slug = system["slug"]
     components = _components(system, tool_version)
-    resources = _ar_resources(system)
+    resources = {**_ar_resources(system), **_document_resources(documents)}
     observations, observed = _observations(slug, checked, runs, components, when)
     start, end = _window(checked, runs, when)
     result = _compact({
@@ -547,6 +550,32 @@ def _ar_resources(system: dict) -> dict[str, dict]:
     return {"plan": plan, **{fw: _catalog_resource(fw) for fw in FRAMEWORKS}}
 
 
+def document_resource_uuid(document_id) -> str:
+    return _uuid("resource", "document", str(document_id))
+
+
+def _document_resources(documents) -> dict[str, dict]:
+    """A back-matter resource per document: a link to its download with its SHA-256, so a
+    reader holding a copy can tell it is the one the controls rest on."""
+    out = {}
+    for index, doc in enumerate(documents):
+        _require(doc, ("id", "title", "kind", "sha256", "href", "review_by", "controls"), f"documents[{index}]")
+        if not re.fullmatch(r"[0-9a-f]{64}", str(doc["sha256"])):
+            raise ValueError(ERR_SHA256.format(index=index, value=doc["sha256"]))
+        refs = [f"{REF_LABELS[fw]} {ref}" for fw, ref in doc["controls"]]
+        out[f"document:{doc['id']}"] = _compact({
+            "uuid": document_resource_uuid(doc["id"]),
+            "title": doc["title"],
+            "description": f"{doc['kind'].capitalize()} attached as evidence to {', '.join(refs) or 'no control'}.",
+            "props": _props(_prop("document-kind", doc["kind"]), _prop("effective-on", doc.get("effective_on")),
+                            _prop("review-by", doc["review_by"]),
+                            *(_prop("control-id", oscal_id(ref)) for _, ref in doc["controls"])),
+            "rlinks": [_compact({"href": doc["href"], "media-type": doc.get("media_type") or None,
+                                 "hashes": [{"algorithm": "SHA-256", "value": doc["sha256"]}]})],
+        })
+    return out
+
+
 def _window(controls: list[dict], runs: list[dict], when: str) -> tuple[str, str]:
     """First and last evidence timestamps (all already UTC ``Z``); the export time if none."""
     stamps = [r["finished_at"] for r in runs if r["finished_at"]]
@@ -641,8 +670,9 @@ def _run_evidence(run: dict) -> dict:
 
 def _evidence_entry(control: dict, item: dict) -> dict:
     label = f"{REF_LABELS[control['framework']]} {control['control_id']}"
+    document = item.get("document_id")
     return _compact({
-        "href": (item.get("link") or "").strip() or None,
+        "href": f"#{document_resource_uuid(document)}" if document else (item.get("link") or "").strip() or None,
         "description": f"{label}: {item['summary']} (outcome: {item['outcome']})",
         "props": _props(_prop("evidence-id", item["id"]), _prop("evidence-kind", item["kind"]),
                         _prop("outcome", item["outcome"]), _prop("control-id", control["oscal_id"])),

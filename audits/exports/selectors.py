@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
+from django.urls import reverse
+
 
 from audits.exports.model_card import model_card
 from audits.exports.oscal import FRAMEWORKS, assessment_results, catalog_to_oscal
@@ -26,7 +28,7 @@ from governance.catalog.loader import (
     read_catalog_file,
 )
 from governance.catalog.models import ControlAssessment
-from governance.catalog.selectors import EVIDENCE, scoped
+from governance.catalog.selectors import EVIDENCE, scoped, system_documents
 from governance.core.exceptions import NotFoundError
 from governance.registry.models import AISystem, ModelVersion
 
@@ -99,7 +101,8 @@ def oscal_assessment_results(*, system: AISystem, version: ModelVersion | None =
         "status": a.shown_status, "notes": a.notes,
         "evidence": [{"id": str(e.pk), "audit_run_id": str(e.audit_run_id) if e.audit_run_id else None,
                       "kind": e.kind, "summary": e.summary, "outcome": e.outcome, "created_at": _iso(e.created_at),
-                      "link": e.link, "version": e.version.version if e.version_id else None}
+                      "link": e.link, "version": e.version.version if e.version_id else None,
+                      "document_id": str(e.document_id) if e.document_id else None}
                      for e in sorted(a.shown_evidence, key=lambda e: (e.created_at, str(e.pk)))],
     } for a in assessments]
     runs = AuditRun.objects.filter(system=system, status=RunStatus.SUCCEEDED).order_by("finished_at")
@@ -107,7 +110,15 @@ def oscal_assessment_results(*, system: AISystem, version: ModelVersion | None =
         runs = runs.filter(version=version)
     return assessment_results(system=_system_dict(system), controls=controls, audits=_audits(runs),
                               generated_at=(now or datetime.now(timezone.utc)).isoformat(),
-                              tool_version=tool_version())
+                              tool_version=tool_version(), documents=_documents(system))
+
+
+def _documents(system: AISystem) -> list[dict]:
+    """The system's current documents and attestations, for the back-matter (with their hashes)."""
+    return [{"id": str(d.pk), "title": d.title, "kind": d.kind, "sha256": d.sha256,
+             "href": reverse("document-download", args=[d.pk]), "media_type": d.content_type.split(";")[0],
+             "effective_on": d.effective_on.isoformat(), "review_by": d.review_by.isoformat(), "controls": d.refs}
+            for d in system_documents(system=system)]
 
 
 def model_card_for_version(*, version: ModelVersion) -> dict:

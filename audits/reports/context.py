@@ -26,14 +26,14 @@ from governance.approvals.models import (
     RiskAcceptance,
 )
 from governance.catalog.models import AssessmentStatus, ControlAssessment, Framework
-from governance.catalog.selectors import EVIDENCE, scoped
+from governance.catalog.selectors import EVIDENCE, scoped, system_documents
 from governance.core import glossary
 from governance.core.charts import coverage_bars
 from governance.core.roles import Role, role_label
 from governance.policies.services import policy_for
 
 GENERIC_SECTION = "reports/sections/_generic.html"
-STATUS_ORDER = [s.value for s in (AssessmentStatus.SATISFIED, AssessmentStatus.FAILED, AssessmentStatus.IN_PROGRESS,
+STATUS_ORDER = [s.value for s in (AssessmentStatus.SATISFIED, AssessmentStatus.STALE, AssessmentStatus.FAILED, AssessmentStatus.IN_PROGRESS,
                                   AssessmentStatus.NOT_STARTED, AssessmentStatus.NOT_APPLICABLE)]
 STATUS_LABELS = dict(AssessmentStatus.choices)
 OPERATOR_TEXT = {"<=": "at most", ">=": "at least", "max": "at most", "min": "at least"}
@@ -268,7 +268,7 @@ def _evidence_register(assessments) -> tuple[list[dict], dict]:
     refs: dict = {}
     all_evidence = sorted((ev for a in assessments for ev in a.shown_evidence), key=lambda e: (e.created_at, str(e.pk)))
     for ev in all_evidence:
-        key = (ev.kind, ev.audit_run_id, ev.summary, ev.outcome, ev.version_id)
+        key = (ev.kind, ev.audit_run_id, ev.document_id, ev.summary, ev.outcome, ev.version_id)
         entry = register.get(key)
         if entry is None:
             entry = register[key] = {
@@ -317,6 +317,15 @@ def _coverage(system, version) -> dict:
                                     title=f"{fw.label}: control status by {axis}"),
         })
     return {"frameworks": frameworks, "register": register, "statuses": [(s, STATUS_LABELS[s]) for s in STATUS_ORDER]}
+
+
+def _documents(system) -> list[dict]:
+    """The system's current documents and attestations (what replaced versions are superseded
+    by), with their sha256, so a reader can check the copy they were given."""
+    return [{"title": d.title, "kind": d.get_kind_display(), "filename": d.filename, "sha256": d.sha256,
+             "content_type": d.content_type, "size_bytes": d.size_bytes, "effective_on": d.effective_on,
+             "review_by": d.review_by, "expired": d.expired, "owner": _display_name(d.owner),
+             "controls": [ref for _, ref in d.refs], "id": d.pk} for d in system_documents(system=system)]
 
 
 def _approvals(version) -> dict:
@@ -380,6 +389,7 @@ def report_context(*, report, generated_at) -> dict:
         "summary": _summary(sections, policy),
         "audits": sections,
         "coverage": _coverage(system, version),
+        "documents": _documents(system),
         "approvals": _approvals(version),
         "provenance": _provenance(version, sections, datasets),
         "method": [{"label": s["label"], "description": s["description"], "params": s["run"].params}

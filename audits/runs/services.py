@@ -22,6 +22,7 @@ from audits.runs.signals import audit_finished
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError
 from governance.core.roles import require
+from governance.policies.services import policy_for
 from governance.registry.models import ModelVersion
 from governance.trail.services import trail_append
 from training.artifacts import ArtifactError
@@ -131,8 +132,9 @@ def _release(run_id) -> None:
 
 @transaction.atomic
 def _finish(run: AuditRun, outcome: RunOutcome) -> None:
+    finished_at = timezone.now()
     updated = AuditRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=timezone.now(), outcome=outcome.outcome,
+        status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished_at, outcome=outcome.outcome,
         results=outcome.results, checks=outcome.checks, seeds=outcome.seeds, device=outcome.device,
         package_versions=_package_versions(), log=outcome.summary,
     )
@@ -143,12 +145,22 @@ def _finish(run: AuditRun, outcome: RunOutcome) -> None:
         evidence_record(
             system=run.system, kind=run.kind, outcome=outcome.evidence_outcome or outcome.outcome,
             summary=outcome.summary, audit_run=run, link=f"/runs/{run.pk}/", version=judged,
+            valid_until=_valid_until(run, finished_at),
         )
         for further in outcome.further:
             evidence_record(system=run.system, kind=further["kind"], outcome=further["outcome"],
-                            summary=further["summary"], audit_run=run, link=f"/runs/{run.pk}/", version=judged)
+                            summary=further["summary"], audit_run=run, link=f"/runs/{run.pk}/", version=judged,
+                            valid_until=_valid_until(run, finished_at))
         trail_append(actor="worker", action="audit.finished", obj=run, seal=[run],
                      payload={"kind": run.kind, "outcome": outcome.outcome})
+
+
+def _valid_until(run: AuditRun, finished_at):
+    """The audit's evidence is current as long as the production policy of its system's tier
+    accepts the audit (its max_age_days, the gate's own rule); without one it does not expire."""
+    policy = policy_for(risk_tier=run.system.risk_tier, environment="production")
+    max_age = ((policy.audit_requirements or {}).get(run.kind) or {}).get("max_age_days")
+    return finished_at + timedelta(days=max_age) if max_age else None
 
 
 def audit_run_fail(*, run_id, message: str, log_text: str = "") -> None:

@@ -7,6 +7,7 @@ from governance.catalog.models import (
     ControlAssessment,
     CrosswalkLink,
     Evidence,
+    EvidenceDocument,
 )
 
 
@@ -40,3 +41,12 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
     list_display = ["assessment", "version", "kind", "outcome", "recorded_by", "created_at"]
     list_filter = ["kind", "outcome"]
+
+
+@admin.register(EvidenceDocument)
+class EvidenceDocumentAdmin(ReadOnlyAdmin):
+    """Read-only: documents are append-only; a new version supersedes (catalog/documents.py)."""
+
+    list_display = ["title", "system", "kind", "review_by", "owner", "sha256", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "sha256", "system__slug"]

@@ -55,6 +55,9 @@ class AssessmentStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"
     SATISFIED = "satisfied", "Satisfied"
+    # Satisfied once, but a piece of its evidence passed its validity window (an audit older
+    # than the policy allows, a document past its review-by date): not satisfied any more.
+    STALE = "stale", "Stale (evidence expired)"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
     FAILED = "failed", "Failed"
 
@@ -104,8 +107,52 @@ class Evidence(models.Model):
     summary = models.TextField()
     outcome = models.CharField(max_length=16, choices=EvidenceOutcome.choices)
     link = models.CharField(max_length=500, blank=True)
+    # The document or attestation this row attaches to its control (catalog/documents.py).
+    document = models.ForeignKey("EvidenceDocument", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="evidence")
+    # The end of its validity window (an audit: finished + the policy's max age; a document:
+    # the end of its review-by day); empty: it does not expire (catalog/freshness.py).
+    valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "evidence"
+
+
+class DocumentKind(models.TextChoices):
+    DOCUMENT = "document", "Document"
+    ATTESTATION = "attestation", "Written attestation"
+
+
+class EvidenceDocument(models.Model):
+    """A policy, procedure or record (PDF, DOCX, Markdown, plain text), or a written
+    attestation, that speaks for one or more controls of a system until its review-by date.
+
+    Never edited or deleted (the database refuses it): a new version is a new row that
+    `supersedes` this one. The file is stored under its sha256 and only ever served as a
+    download (catalog/views.py `document_download`), never rendered."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=16, choices=DocumentKind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="documents/", blank=True)
+    filename = models.CharField(max_length=200, blank=True, help_text="The name it was uploaded with")
+    content_type = models.CharField(max_length=100, blank=True, help_text="Found from its content, not its name")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, help_text="Of the file's bytes, or of the attestation's UTF-8 text")
+    text = models.TextField(blank=True, help_text="The attestation's words")
+    effective_on = models.DateField()
+    review_by = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   help_text="The document this one replaces")
+    recorded_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title

@@ -6,9 +6,17 @@ from collections import OrderedDict, defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.utils import timezone
 
-from governance.catalog.evidence import derive_status
-from governance.catalog.models import AssessmentStatus, Control, ControlAssessment, Evidence, Framework
+from governance.catalog.evidence import COVERAGE, coverage_of, derive_status, latest_outcomes
+from governance.catalog.models import (
+    AssessmentStatus,
+    Control,
+    ControlAssessment,
+    Evidence,
+    EvidenceDocument,
+    Framework,
+)
 from governance.core.roles import Role
 from governance.registry.models import AISystem
 
@@ -23,15 +31,14 @@ def scoped(assessment: ControlAssessment, version=None) -> ControlAssessment:
     evidence = list(assessment.evidence.all())
     if version is None:
         assessment.shown_evidence, assessment.shown_status = evidence, assessment.status
+        assessment.coverage, assessment.current = coverage_of(evidence, now=timezone.now())
         return assessment
     mine = [ev for ev in evidence if ev.version_id in (None, version.pk)]
-    latest: dict = {}
-    for ev in reversed(mine):  # oldest first, so the newest of each kind wins
-        latest[ev.kind] = ev.outcome
+    assessment.coverage, assessment.current = coverage_of(mine, now=timezone.now())
     if assessment.status == AssessmentStatus.NOT_APPLICABLE or not evidence:
         status = assessment.status  # a waiver, or a status set by hand before any evidence
-    else:
-        status = derive_status(list(latest.values()), AssessmentStatus.NOT_STARTED)
+    else:  # oldest first, so the newest of each kind wins
+        status = derive_status(latest_outcomes(mine[::-1], now=timezone.now()), AssessmentStatus.NOT_STARTED)
     assessment.shown_evidence, assessment.shown_status = mine, status
     return assessment
 
@@ -112,7 +119,12 @@ def controls_heatmap(grouped: dict) -> list[dict]:
                 row["cells"].append(a)
             groups.append({"ref": ref, "title": g["title"], "rows": list(rows.values()), "counts": g["counts"],
                            "total": len(g["assessments"])})
-        out.append({"framework": fw.value, "label": fw.label, "groups": groups})
+        cells = [a for g in grouped.get(fw.value, {}).values() for a in g["assessments"]]
+        covered = {key: sum(1 for a in cells if a.coverage == key) for key in COVERAGE}
+        current = sum(1 for a in cells if a.current)
+        out.append({"framework": fw.value, "label": fw.label, "groups": groups, "coverage": covered,
+                    "current": current, "total": len(cells),
+                    "current_percent": round(100 * current / len(cells)) if cells else 0})
     return out
 
 
@@ -120,3 +132,28 @@ def owner_choices():
     """Active accounts with a role, by name: the people who can answer for a control."""
     return (get_user_model().objects.filter(is_active=True, groups__name__in=Role.values).distinct()
             .order_by("first_name", "last_name", "username"))
+
+
+def current_documents(system_ids):
+    """The documents and attestations of these systems that nothing replaced, newest first."""
+    return (EvidenceDocument.objects.filter(system_id__in=list(system_ids))
+            .exclude(pk__in=EvidenceDocument.objects.filter(supersedes__isnull=False).values("supersedes"))
+            .select_related("owner").order_by("-created_at"))
+
+
+def system_documents(*, system: AISystem) -> list[EvidenceDocument]:
+    """The system's current documents, each with `refs` (the controls it covers now, by
+    framework order) and `expired`: two queries."""
+    docs = list(current_documents([system.pk]))
+    refs: dict = defaultdict(list)
+    rows = (Evidence.objects.filter(document__in=docs)
+            .exclude(pk__in=Evidence.objects.filter(supersedes__isnull=False).values("supersedes"))
+            .order_by("assessment__control__framework", "assessment__control__sort_key")
+            .values_list("document_id", "assessment__control__framework", "assessment__control__ref"))
+    for doc_id, framework, ref in rows:
+        refs[doc_id].append((framework, ref))
+    today = timezone.now().date()
+    for doc in docs:
+        doc.refs = refs.get(doc.pk, [])
+        doc.expired = doc.review_by < today
+    return docs

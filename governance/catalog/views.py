@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from governance.catalog.forms import AssessmentForm
-from governance.catalog.models import Control, ControlAssessment
+from governance.catalog.documents import document_attach as attach
+from governance.catalog.forms import AssessmentForm, DocumentForm
+from governance.catalog.models import Control, ControlAssessment, EvidenceDocument
 from governance.catalog.selectors import (
     assessment_detail,
     control_partners,
+    current_documents,
     partner_assessments,
 )
 from governance.catalog.selectors import (
@@ -60,6 +64,7 @@ def system_control(request, slug, framework, ref):
         "status_text": glossary.status_text(assessment.shown_status),
         "form": form,
         "can_update": can(request.user, "assessment.update", system),
+        "can_attach": can(request.user, "document.attach", system, assessment=assessment),
     })
 
 
@@ -75,3 +80,72 @@ def control_detail(request, framework, ref):
         "catalog/control.html",
         {"control": control, "partners": control_partners(control), "assessments": assessments},
     )
+
+
+@login_required
+def document_attach(request, slug, framework, ref):
+    """Attach a document or a written attestation to one control of a system; the crosswalk
+    proposes the partner controls in the other framework, and accepting the proposal (the
+    partners are ticked) attaches it to them too: test once, satisfy both."""
+    system = get_object_or_404(AISystem, slug=slug)
+    try:
+        assessment = (ControlAssessment.objects.select_related("control", "system")
+                      .get(system=system, control__framework=framework, control__ref=ref))
+    except ControlAssessment.DoesNotExist:
+        raise Http404("No such control on this system") from None
+    if not can(request.user, "document.attach", system, assessment=assessment):
+        raise PermissionDenied("Only the compliance officer or this control's owner may attach documents to it.")
+    partners = partner_assessments(system=system, control=assessment.control)
+    for p in partners:
+        p.may_attach = can(request.user, "document.attach", system, assessment=p)
+    ticked = set(request.POST.getlist("partners")) if request.method == "POST" else None
+    for p in partners:  # the proposal: every partner the user may attach to, until they untick it
+        p.checked = p.may_attach and (ticked is None or str(p.pk) in ticked)
+    documents = current_documents([system.pk])
+    status = 200
+    if request.method == "POST":
+        form = DocumentForm(request.POST, request.FILES, partners=partners, documents=documents)
+        try:
+            if not form.is_valid():
+                raise ApplicationError(form_error(form))
+            data = form.cleaned_data
+            doc = attach(actor=request.user, system=system, assessments=[assessment, *data["partners"]],
+                         kind=data["kind"], title=data["title"], effective_on=data["effective_on"],
+                         review_by=data["review_by"], owner=data["owner"], upload=data["file"],
+                         filename=getattr(data["file"], "name", ""), text=data["text"], replaces=data["replaces"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+        else:
+            refs = ", ".join([assessment.control.ref, *(p.control.ref for p in data["partners"])])
+            messages.success(request, f"\u201c{doc.title}\u201d is evidence on {refs} until {doc.review_by}.")
+            return redirect("system-control", slug=system.slug, framework=framework, ref=ref)
+    else:
+        form = DocumentForm(partners=partners, documents=documents, initial={
+            "owner": assessment.owner_id or request.user.pk,
+            "partners": [p.pk for p in partners if p.may_attach]})
+    return render(request, "catalog/document_attach.html", {
+        "system": system, "a": assessment, "control": assessment.control, "form": form, "partners": partners,
+    }, status=status)
+
+
+# Served only as a download, never rendered: whatever a document contains (a Markdown file
+# full of <script>), the browser saves it rather than runs it.
+DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+                    "Cache-Control": "private, no-store"}
+
+
+@login_required
+def document_download(request, pk):
+    doc = get_object_or_404(EvidenceDocument.objects.select_related("system"), pk=pk)
+    if not can(request.user, "system.view", doc.system):
+        raise PermissionDenied("Your role does not allow this (system.view).")
+    if doc.file:
+        response = FileResponse(default_storage.open(doc.file.name, "rb"), as_attachment=True,
+                                filename=doc.filename or f"document-{doc.pk}", content_type=doc.content_type)
+    else:
+        response = HttpResponse(doc.text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="attestation-{doc.pk}.txt"'
+    for name, value in DOWNLOAD_HEADERS.items():
+        response[name] = value
+    return response

@@ -23,11 +23,12 @@ import re
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 4", "1 2")
-COVERAGE_STATUSES = ("satisfied", "failed", "in_progress", "not_started", "not_applicable")
+COVERAGE_STATUSES = ("satisfied", "stale", "failed", "in_progress", "not_started", "not_applicable")
 # Counts are printed in near-black on every fill: it contrasts more (>= 4.5:1,
 # WCAG AA) than white does on the green and vermillion.
 COVERAGE_STYLE = {  # label, fill
     "satisfied": ("Satisfied", "#009E73"),
+    "stale": ("Stale", "#E69F00"),
     "failed": ("Failed", "#D55E00"),
     "in_progress": ("In progress", "#56B4E9"),
     "not_started": ("Not started", "#BBBBBB"),

@@ -92,6 +92,12 @@ CONCEPTS: dict[str, tuple[str, str]] = {
     "evidence": ("Evidence", "A record that speaks to a control: an audit's result, a document, a waiver. It "
                  "names the version it describes (or says it is system-wide) and is never edited: a correction "
                  "is a new row, and the audit trail holds a hash of each one."),
+    "document": ("Document (evidence)", "A policy, procedure or record (PDF, DOCX, Markdown, text), or a written "
+                 "attestation, attached to controls as evidence until its review-by date. It is kept with its "
+                 "SHA-256, only ever downloaded, and never edited: a new version supersedes the old one."),
+    "stale": ("Stale", "A control that was satisfied but whose evidence expired: an audit older than the policy "
+              "allows, or a document past its review-by date. It counts as not satisfied until new evidence "
+              "arrives; its owner is told once."),
     "waiver": ("Waiver", "A compliance officer's decision that a control does not apply to this system, with "
                "the reason. It is recorded as evidence and in the audit trail; withdrawing it is recorded too. "
                "When the control is the one an audit speaks to first, the policy no longer requires that audit "
@@ -132,6 +138,8 @@ OUTCOMES: dict[str, str] = {
 
 STATUSES: dict[str, str] = {
     "satisfied": "Satisfied: the latest evidence passed.",
+    "stale": "Stale: it was satisfied, but a piece of its evidence expired (an audit older than the policy "
+             "allows, a document past its review-by date).",
     "failed": "Failed: the latest evidence failed; this is an open finding.",
     "in_progress": "In progress: evidence exists but nothing is decided yet.",
     "not_started": "Not started: no evidence yet.",

@@ -24,7 +24,8 @@ class Role(TextChoices):
 R = Role
 # The roles that sign releases off (approval stages are made of these).
 DECIDING_ROLES = {Role.RISK_OFFICER, Role.SECURITY_REVIEWER, Role.COMPLIANCE_OFFICER, Role.EXECUTIVE_APPROVER}
-# action -> roles allowed. "owner" means: a model owner who owns the system in question.
+# action -> roles allowed. "owner" means: a model owner who owns the system in question;
+# "control_owner": the person who answers for the control in question on that system (any role).
 PERMISSIONS: dict[str, set[str]] = {
     "system.view": {r.value for r in Role},
     "system.create": {R.MODEL_OWNER, R.ADMIN},
@@ -32,6 +33,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "dataset.register": {"owner", R.ADMIN},
     "version.register": {"owner", R.ADMIN},
     "assessment.update": {R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},
+    # A policy, procedure or written attestation as evidence on controls (catalog/documents.py).
+    "document.attach": {R.COMPLIANCE_OFFICER, R.ADMIN, "control_owner"},
     "audit.request": {"owner", R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.ADMIN},
     # A signed report for regulators, built from stored results (audits/reports/service.py).
     "report.generate": {"owner", R.RISK_OFFICER, R.SECURITY_REVIEWER, R.COMPLIANCE_OFFICER, R.ADMIN},
@@ -69,10 +72,13 @@ def user_roles(user) -> set[str]:
     return cached
 
 
-def can(user, action: str, system=None) -> bool:
+def can(user, action: str, system=None, *, assessment=None) -> bool:
+    """`assessment`: the control on a system the action is about, for "control_owner"."""
     allowed = PERMISSIONS[action]
     roles = user_roles(user)
     if roles & allowed:
+        return True
+    if "control_owner" in allowed and assessment is not None and roles and assessment.owner_id == user.pk:
         return True
     if "owner" in allowed and Role.MODEL_OWNER in roles:
         # An owner may act on their own systems only; with no system given (e.g. a list), any.
@@ -80,7 +86,10 @@ def can(user, action: str, system=None) -> bool:
     return False
 
 
-def require(user, action: str, system=None) -> None:
-    if not can(user, action, system):
-        names = sorted(role_label(r) if r in Role.values else "the system's owner" for r in PERMISSIONS[action])
+OWNER_WORDS = {"owner": "the system's owner", "control_owner": "the control's owner"}
+
+
+def require(user, action: str, system=None, *, assessment=None) -> None:
+    if not can(user, action, system, assessment=assessment):
+        names = sorted(role_label(r) if r in Role.values else OWNER_WORDS[r] for r in PERMISSIONS[action])
         raise PermissionDeniedError(DENIED.format(action=action, roles=", ".join(names)))

@@ -30,6 +30,7 @@ from governance.demo.datasets import (
     DATA_DIR,
     adult_frames,
 )
+from governance.demo.documents import demo_documents_ensure
 from governance.demo.drift import demo_drift_ensure
 from governance.demo.security import demo_security_ensure
 from governance.gate.keys import gate_key_ensure, signing_key
@@ -247,6 +248,7 @@ def demo_setup(*, log=print) -> DemoState:
         system, created = build(owner)
         log(f"  {'trained and registered' if created else 'already registered'}: {system.slug}")
     _fairness_not_applicable_to_digits(log)
+    demo_documents_ensure(log=log)
     _report_signing_ensure(log)
     _gate_ensure(log)
     version = ModelVersion.objects.get(system__slug="credit-scoring", version="1.0.0")

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from audits.drift.models import RetrainingRecommendation
@@ -26,6 +26,7 @@ from governance.catalog.models import (
     AssessmentStatus,
     Control,
     ControlAssessment,
+    Evidence,
     Framework,
 )
 from governance.core import glossary
@@ -101,17 +102,51 @@ def _coverage(systems, *, everyone: bool = False) -> None:
         for fw, n in zip(frameworks, per_framework):
             if n:
                 counts[(system_id, fw)][status] += n
+    evidence = _evidence_coverage(None if everyone else [s.pk for s in todo])
     for s in todo:
         s.coverage = {}
         for fw in Framework:
             c = counts.get((s.pk, fw.value), {})
             total = sum(c.values())
             done = sum(c.get(k, 0) for k in DONE)
+            by = evidence.get((s.pk, fw.value), {})
+            current = by.pop("current", 0)
             s.coverage[fw.value] = {
                 "label": fw.label, "short": "AI RMF" if fw == Framework.AI_RMF else "ISO 42001",
                 "total": total, "done": done, "failed": c.get(AssessmentStatus.FAILED, 0),
+                "stale": c.get(AssessmentStatus.STALE, 0),
                 "counts": dict(c), "percent": round(100 * done / total) if total else 0,
+                "evidence": {"both": by.get("both", 0), "audit": by.get("audit", 0), "document": by.get("document", 0),
+                             "none": total - sum(by.values())},
+                "current": current, "current_percent": round(100 * current / total) if total else 0,
             }
+
+
+def _evidence_coverage(system_ids) -> dict:
+    """{(system_id, framework): {"both"|"audit"|"document": n, "current": n}}: which controls an
+    audit or a document covers, and how many have current evidence, in one grouped query. The
+    same rule as catalog/evidence.py `coverage_of` (the heatmap's), in SQL: a row of an audit or
+    a document that nothing superseded, whose validity window is open."""
+    live = (Evidence.objects.filter(assessment=OuterRef("pk"))
+            .exclude(pk__in=Evidence.objects.filter(supersedes__isnull=False).values("supersedes")))
+    sourced = Q(audit_run_id__isnull=False) | Q(document__isnull=False)
+    rows = ControlAssessment.objects.annotate(
+        by_audit=Exists(live.filter(audit_run_id__isnull=False)),
+        by_document=Exists(live.filter(document__isnull=False)),
+        fresh=Exists(live.filter(sourced).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=timezone.now()))),
+    )
+    if system_ids is not None:
+        rows = rows.filter(system_id__in=system_ids)
+    out: dict = defaultdict(lambda: defaultdict(int))
+    for system_id, framework, audit, document, fresh, n in (
+            rows.values_list("system_id", "control__framework", "by_audit", "by_document", "fresh")
+            .annotate(n=Count("pk")).order_by()):
+        key = "both" if audit and document else "audit" if audit else "document" if document else None
+        if key:
+            out[(system_id, framework)][key] += n
+        if fresh:
+            out[(system_id, framework)]["current"] += n
+    return out
 
 
 def _systems_with_coverage(*, search: str = "", risk_tier: str = "", stage: str = "", ids=None) -> list[AISystem]:

@@ -224,7 +224,7 @@ def test_coverage_segments_are_proportional_to_counts():
 def test_coverage_describes_every_status():
     desc = parse(coverage()).find(f"{SVG}desc").text
 
-    assert "NIST: 1 satisfied, 3 failed, 0 in progress, 0 not started, 0 not applicable (total 4)" in desc
+    assert "NIST: 1 satisfied, 0 stale, 3 failed, 0 in progress, 0 not started, 0 not applicable (total 4)" in desc
 
 
 def test_same_input_same_svg_and_different_charts_different_ids():

@@ -63,6 +63,38 @@ def test_a_systems_assessment_results_are_valid_oscal_with_a_finding_per_control
     assert "disparities.sex.demographic_parity_difference: 0.153 [0.037, 0.269]" in observation["description"]
 
 
+def test_assessment_results_list_each_document_with_its_sha256_and_stay_valid_oscal(api, credit_system, personas):
+    import datetime
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from governance.catalog.documents import document_attach
+    from governance.catalog.models import ControlAssessment
+
+    system, _ = credit_system
+    today, carla = datetime.date.today(), personas["carla"]
+    assessments = ControlAssessment.objects.filter(system=system, control__ref__in=["GOVERN 2.1", "A.3.2"])
+    doc = document_attach(actor=carla, system=system, assessments=list(assessments.select_related("control")),
+                          kind="document", title="Roles and responsibilities", effective_on=today,
+                          review_by=today + datetime.timedelta(days=365), owner=carla,
+                          upload=SimpleUploadedFile("roles.md", b"# Roles\n"), filename="roles.md")
+    document = download_json(api("aude").get(f"/api/v1/exports/oscal/assessment-results/{system.slug}/"))
+    assert validate_oscal(document, model="assessment-results") == []
+    resource = next(r for r in document["assessment-results"]["back-matter"]["resources"]
+                    if r["title"] == "Roles and responsibilities")
+    assert resource["rlinks"] == [{"href": f"/documents/{doc.pk}/download/", "media-type": "text/markdown",
+                                   "hashes": [{"algorithm": "SHA-256", "value": hashlib.sha256(b"# Roles\n").hexdigest()}]}]
+    assert {p["value"] for p in resource["props"] if p["name"] == "control-id"} == {"govern-2.1", "a.3.2"}
+    result = document["assessment-results"]["results"][0]
+    finding = next(f for f in result["findings"] if f["title"].startswith("GOVERN 2.1"))
+    assert finding["target"]["status"]["state"] == "satisfied"
+    observed = {o["uuid"]: o for o in result["observations"]}
+    evidence = observed[finding["related-observations"][0]["observation-uuid"]]
+    assert evidence["methods"] == ["EXAMINE"]
+    assert evidence["relevant-evidence"][0]["href"] == f"#{resource['uuid']}"
+
+
 def test_the_model_card_comes_as_markdown_and_as_json(api, credit_system, personas):
     system, version = credit_system
     stored_run(version, "fairness", outcome="fail", results=FAIRNESS)

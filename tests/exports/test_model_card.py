@@ -165,7 +165,7 @@ def test_control_coverage_counts_every_status():
     assert [row["framework"] for row in coverage] == ["ai-rmf", "iso42001"]
     ai_rmf = coverage[0]
     assert ai_rmf["total"] == 72
-    assert ai_rmf["counts"] == {"satisfied": 10, "failed": 2, "in_progress": 0, "not_started": 58,
+    assert ai_rmf["counts"] == {"satisfied": 10, "stale": 0, "failed": 2, "in_progress": 0, "not_started": 58,
                                 "not_applicable": 2}
     assert ai_rmf["satisfied_share"] == 0.1429  # 10 / (72 - 2) = 0.142857...
     assert coverage[1]["satisfied_share"] == 0.0789  # 3 / 38 = 0.078947...
@@ -265,7 +265,7 @@ def test_markdown_renders_metrics_intervals_and_coverage():
     lines = model_card_markdown(_card()).splitlines()
     assert "| disparities.sex.dpd | 0.12 | [0.05, 0.2] |" in lines
     assert "| n | 300 | n/a |" in lines
-    assert "| NIST AI RMF 1.0 | 72 | 10 | 2 | 0 | 58 | 2 | 14% |" in lines
+    assert "| NIST AI RMF 1.0 | 72 | 10 | 0 | 2 | 0 | 58 | 2 | 14% |" in lines
     assert "**Intended users, context and out-of-scope uses.** Loan officers. Not for hiring." in lines
 
 

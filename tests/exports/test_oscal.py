@@ -433,3 +433,30 @@ def test_a_finding_title_names_its_control_once():
     titles = [f["title"] for f in _results(controls=controls)["assessment-results"]["results"][0]["findings"]]
     assert "GOVERN 1.1" in titles and not any(t.startswith("GOVERN 1.1 GOVERN") for t in titles)
     assert all(t.split()[0] != t.split()[1] for t in titles if len(t.split()) > 1)
+
+
+SHA = hashlib.sha256(b"# AI policy").hexdigest()
+POLICY_DOC = {"id": "d1", "title": "AI policy", "kind": "document", "sha256": SHA, "href": "/documents/d1/download/",
+              "media_type": "text/markdown", "effective_on": "2026-01-01", "review_by": "2026-12-31",
+              "controls": [("ai-rmf", "GOVERN 1.1"), ("iso42001", "A.2.2")]}
+
+
+def test_documents_are_back_matter_resources_with_their_hash_and_a_stale_control_is_not_satisfied():
+    controls = _controls()
+    controls[4] = {**controls[4], "status": "stale",
+                   "evidence": [{**_evidence("e5", None, kind="document"), "document_id": "d1"}]}
+    document = _results(controls=controls, documents=[POLICY_DOC])
+    assert validate_oscal(document, model="assessment-results") == []
+    resource = next(r for r in document["assessment-results"]["back-matter"]["resources"] if r["title"] == "AI policy")
+    assert resource["uuid"] == oscal.document_resource_uuid("d1")
+    assert resource["rlinks"][0]["hashes"] == [{"algorithm": "SHA-256", "value": SHA}]
+    result = document["assessment-results"]["results"][0]
+    finding = next(f for f in result["findings"] if f["title"].startswith("A.2.2"))
+    assert finding["target"]["status"] == {"state": "not-satisfied", "reason": "other"}
+    observation = next(o for o in result["observations"] if o["uuid"] == finding["related-observations"][0]["observation-uuid"])
+    assert observation["relevant-evidence"][0]["href"] == f"#{resource['uuid']}"
+
+
+def test_a_document_without_a_sha256_is_refused():
+    with pytest.raises(ValueError, match=re.escape(oscal.ERR_SHA256.format(index=0, value="abc"))):
+        _results(documents=[{**POLICY_DOC, "sha256": "abc"}])

@@ -91,12 +91,12 @@ def test_the_portfolio_costs_the_same_queries_for_one_or_ten_systems(personas, d
     # session, user, systems (+ latest version and its parent, owner), open findings per system,
     # live and in-review requests, versions, policies, gate runs, signed reports, approval
     # requests, decisions, gate states, latest
-    # runs; for the rows shown: control ids, coverage counts, failed controls; roles, and the
-    # inbox badge (requests, decisions)
-    with django_assert_num_queries(19):
+    # runs; for the rows shown: control ids, coverage counts, evidence coverage (audit, document,
+    # current), failed controls; roles, and the inbox badge (requests, decisions)
+    with django_assert_num_queries(20):
         assert carla.get("/systems/").status_code == 200
     populate(personas, 9, start=1)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = carla.get("/systems/")
     assert response.context["page"].paginator.count == 10
 
@@ -253,9 +253,9 @@ def test_the_system_page_has_a_heatmap_cell_per_control_linking_to_its_evidence(
     finished_run(make_version(system), outcome="fail", checks=[])
     response = login(personas["carla"]).get("/systems/heat/")
     html = response.content.decode()
-    assert html.count('class="cell st-') == 110 + 5  # 72 AI RMF + 38 ISO cells, 5 in the legend
+    assert html.count('class="cell st-') == 110 + 6  # 72 AI RMF + 38 ISO cells, 6 statuses in the legend
     cell = reverse("system-control", args=["heat", "ai-rmf", "MEASURE 2.11"])
-    assert f'<a class="cell st-failed" href="{cell}" aria-label="MEASURE 2.11: Failed"' in html
+    assert f'<a class="cell st-failed" href="{cell}" aria-label="MEASURE 2.11: Failed, covered by an audit"' in html
 
     drill = login(personas["aude"]).get(cell).content.decode()
     assert "Failed: the latest evidence failed; this is an open finding." in drill

@@ -618,3 +618,38 @@ def test_the_verify_report_command_prints_the_verdict_and_exits_non_zero_unless_
         call_command("verify_report", str(bad), "--json")
     assert exited.value.code == 2
     assert '"status": "tampered"' in capsys.readouterr().out
+
+
+def test_the_report_lists_each_current_document_with_its_sha256_and_its_stale_controls(
+        credit_system, personas, signing, enqueued):
+    import datetime
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from governance.catalog.documents import document_attach
+    from governance.catalog.models import ControlAssessment
+
+    system, version = credit_system
+    carla, today = personas["carla"], datetime.date.today()
+
+    def attach(refs, body, **kw):
+        assessments = ControlAssessment.objects.filter(system=system, control__ref__in=refs).select_related("control")
+        return document_attach(actor=carla, system=system, assessments=list(assessments), kind="document", owner=carla,
+                               effective_on=today - datetime.timedelta(days=400), upload=SimpleUploadedFile("p.md", body),
+                               filename="p.md", **kw)
+
+    old = attach(["GOVERN 1.1", "A.2.2"], b"# AI policy v1", title="AI policy v1", review_by=today + datetime.timedelta(days=9))
+    attach([], b"# AI policy v2", title="AI policy v2", review_by=today + datetime.timedelta(days=300), replaces=old)
+    attach(["GOVERN 2.1"], b"# Roles", title="Roles and responsibilities", review_by=today - datetime.timedelta(days=1))
+    report = service.report_generate(actor=personas["alice"], version=version)
+    html, context = _html(report)
+
+    assert [(d["title"], d["sha256"], d["controls"], d["expired"]) for d in context["documents"]] == [
+        ("Roles and responsibilities", hashlib.sha256(b"# Roles").hexdigest(), ["GOVERN 2.1"], True),
+        ("AI policy v2", hashlib.sha256(b"# AI policy v2").hexdigest(), ["GOVERN 1.1", "A.2.2"], False)]
+    assert hashlib.sha256(b"# AI policy v2").hexdigest() in html
+    assert hashlib.sha256(b"# AI policy v1").hexdigest() not in html.split('id="documents"')[1].split("</table>")[0]
+    statuses = {c["ref"]: c["status"] for fw in context["coverage"]["frameworks"] for c in fw["controls"]}
+    assert (statuses["GOVERN 1.1"], statuses["GOVERN 2.1"]) == ("satisfied", "stale")
+    assert context["coverage"]["frameworks"][0]["totals"]["stale"] == 1

@@ -85,6 +85,11 @@ def test_the_fairness_task_runs_and_puts_evidence_on_the_mapped_controls(credit_
     statuses = set(ControlAssessment.objects.filter(system=system, control__ref__in=["MEASURE 2.11", "A.5.4"])
                    .values_list("status", flat=True))
     assert statuses == {expected}
+    # current as long as the production policy of its tier accepts the audit (the gate's rule)
+    from governance.policies.services import policy_for
+
+    max_age = policy_for(risk_tier=system.risk_tier).audit_requirements["fairness"]["max_age_days"]
+    assert set(evidence.values_list("valid_until", flat=True)) == {run.finished_at + timedelta(days=max_age)}
     # a redelivered message does nothing twice
     assert run_audit(str(run.pk)) == "skipped"
     assert Evidence.objects.filter(audit_run_id=run.pk).count() == 4

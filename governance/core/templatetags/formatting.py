@@ -133,9 +133,24 @@ def short_ref(ref) -> str:
 
 
 # A symbol next to every status colour, so colour is never the only cue (WCAG 1.4.1).
-STATUS_SYMBOLS = {"satisfied": "✓", "failed": "✗", "in_progress": "◐", "not_started": "○", "not_applicable": "–",
+STATUS_SYMBOLS = {"satisfied": "✓", "stale": "⌛", "failed": "✗", "in_progress": "◐", "not_started": "○", "not_applicable": "–",
                   "pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!", "running": "◐", "queued": "○",
                   "allow": "✓", "deny": "✗", "info": "i"}
+
+
+# How a heatmap cell says what covers its control (catalog/evidence.py COVERAGE), beside words.
+COVERAGE_MARKS = {"both": "A+D", "audit": "A", "document": "D", "none": ""}
+COVERAGE_WORDS = {"both": "an audit and a document", "audit": "an audit", "document": "a document", "none": "nothing"}
+
+
+@register.filter
+def coverage_mark(coverage) -> str:
+    return COVERAGE_MARKS.get(str(coverage), "")
+
+
+@register.filter
+def coverage_words(coverage) -> str:
+    return COVERAGE_WORDS.get(str(coverage), str(coverage))
 
 
 @register.filter
