@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
@@ -618,3 +619,18 @@ def test_the_verify_report_command_prints_the_verdict_and_exits_non_zero_unless_
         call_command("verify_report", str(bad), "--json")
     assert exited.value.code == 2
     assert '"status": "tampered"' in capsys.readouterr().out
+
+
+def test_a_signed_file_already_under_the_reports_key_is_never_overwritten(
+        credit_system, personas, signing, enqueued, small_render):
+    _, version = credit_system
+    report = service.report_generate(actor=personas["alice"], version=version)
+    default_storage.save(f"reports/{report.report_number}.pdf", ContentFile(b"%PDF- an earlier file"))
+
+    assert build_report(str(report.pk)) == ReportStatus.FAILED
+
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and not report.file
+    assert report.error == f"The stored object reports/{report.report_number}.pdf already exists and is never overwritten."
+    with default_storage.open(f"reports/{report.report_number}.pdf") as fh:
+        assert fh.read() == b"%PDF- an earlier file"
