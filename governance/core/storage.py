@@ -17,7 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import BinaryIO, Iterator
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.utils import validate_file_name
@@ -39,7 +39,13 @@ class ObjectExistsError(FileExistsError):
 
 
 class ObjectChangedError(ApplicationError):
-    """An object whose bytes no longer hash to its record: permanent, the run fails with this message."""
+    """An object whose bytes no longer hash to its record, or that is gone: permanent, the run
+    fails with this message."""
+
+
+class ObjectStoreUnavailable(ConnectionError):
+    """The store did not answer (refused, timed out, a 5xx): transient, so an audit is retried
+    (a ConnectionError, which the runs' retry rule counts as passing)."""
 
 
 def _refuse_existing(storage, name: str) -> str:
@@ -118,8 +124,14 @@ def object_verified(*, name: str, sha256: str) -> Iterator[BinaryIO]:
                 for chunk in iter(lambda: remote.read(CHUNK_BYTES), b""):
                     digest.update(chunk)
                     local.write(chunk)
-        except (OSError, ClientError) as exc:
+        except FileNotFoundError as exc:
             raise ObjectChangedError(OBJECT_MISSING.format(name=name, problem=exc)) from None
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (403, 404):
+                raise ObjectChangedError(OBJECT_MISSING.format(name=name, problem=exc)) from None
+            raise ObjectStoreUnavailable(OBJECT_MISSING.format(name=name, problem=exc)) from exc
+        except BotoCoreError as exc:  # no connection, a timeout: the store may come back
+            raise ObjectStoreUnavailable(OBJECT_MISSING.format(name=name, problem=exc)) from exc
         if digest.hexdigest() != sha256:
             raise ObjectChangedError(OBJECT_CHANGED.format(name=name, actual=digest.hexdigest(), expected=sha256))
         local.seek(0)

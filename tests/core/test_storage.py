@@ -5,6 +5,7 @@ import hashlib
 import io
 
 import pytest
+from botocore.config import Config
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -14,6 +15,7 @@ from governance.core.storage import (
     OBJECT_CHANGED,
     ObjectChangedError,
     ObjectExistsError,
+    ObjectStoreUnavailable,
     object_create,
     object_put,
     object_verified,
@@ -71,3 +73,15 @@ def test_a_missing_object_is_refused_naming_it():
         with object_verified(name="datasets/gone.csv", sha256="0" * 64):
             pass
 
+
+
+def test_a_store_that_does_not_answer_is_a_passing_problem_not_a_changed_object(settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "governance.core.storage.WriteOnceS3Storage",
+        "OPTIONS": {"bucket_name": "governance-objects", "endpoint_url": "http://127.0.0.1:9", "access_key": "k",
+                    "secret_key": "s", "region_name": "us-east-1", "addressing_style": "path",
+                    "client_config": Config(retries={"max_attempts": 1}, connect_timeout=1)}}}
+    with pytest.raises(ObjectStoreUnavailable, match="datasets/x.csv cannot be read") as exc:
+        with object_verified(name="datasets/x.csv", sha256="0" * 64):
+            pass
+    assert isinstance(exc.value, ConnectionError)  # the runs' retry rule (audits/runs/services.py TRANSIENT)
