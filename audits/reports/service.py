@@ -268,8 +268,10 @@ def report_build(*, report_id) -> str:
         report_fail(report_id=report_id, message=getattr(exc, "message", None) or str(exc) or type(exc).__name__)
         return ReportStatus.FAILED
     try:
-        # Written once: a signed file already under this key is never replaced, and this report fails.
-        path = object_create(name=f"reports/{report.report_number}.pdf", content=io.BytesIO(signed))
+        # Written once, under its number and sha256 (numbers start again with a new database; the
+        # bucket may outlive it): a signed file already under this key is never replaced.
+        path = object_create(name=f"reports/{report.report_number}-{hashlib.sha256(signed).hexdigest()}.pdf",
+                             content=io.BytesIO(signed))
     except ConflictError as exc:
         report_fail(report_id=report_id, message=exc.message)
         return ReportStatus.FAILED

@@ -105,7 +105,8 @@ def test_an_upload_is_audited_and_reported_by_a_worker_that_shares_only_the_buck
     report = wait_for(lambda: Report.objects.exclude(status=ReportStatus.GENERATING).filter(
         pk=response.json()["id"]).first(), timeout=300)
     assert report is not None and report.status == ReportStatus.SIGNED, report and report.error
-    assert f"reports/{report.report_number}.pdf" in keys(seaweed, bucket)
+    assert report.file.name == f"reports/{report.report_number}-{report.sha256}.pdf"
+    assert report.file.name in keys(seaweed, bucket)
 
     download = client.get(f"/api/v1/reports/{report.pk}/download/")
     assert download.status_code == 200
