@@ -5,6 +5,7 @@ tests and benchmark. Nothing here touches a shared service."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,7 @@ class Seaweed:
     endpoint: str
     proc: subprocess.Popen
     log_path: Path
+    ports: tuple = ()
 
     def bucket(self, name: str) -> str:
         """A new, empty bucket (one per test: report numbers start again with each test database)."""
@@ -61,6 +63,10 @@ class Seaweed:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        # Its unix sockets are always made in /tmp, named by port: remove this server's own.
+        for port in self.ports:
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                sock.unlink(missing_ok=True)
 
 
 def weed_binary() -> str | None:
@@ -91,9 +97,13 @@ def start_seaweed(folder: Path, *, timeout: float = 60) -> Seaweed:
             "-master.volumeSizeLimitMB=32", "-master.telemetry=false",
             *(f"-{name}={port}" for name, port in ports.items())]
     log_path = folder / "weed.log"
+    # weed writes its own log files to the temporary folder: keep them in this one.
+    (folder / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(folder / "tmp")}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    server = Seaweed(endpoint=f"http://127.0.0.1:{ports['s3.port']}", proc=proc, log_path=log_path)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=env)
+    server = Seaweed(endpoint=f"http://127.0.0.1:{ports['s3.port']}", proc=proc, log_path=log_path,
+                     ports=tuple(ports.values()))
     client = server.client()
     deadline, problem = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
