@@ -122,6 +122,39 @@ STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
+# Artifacts, datasets and signed reports live in one object store that the web server and every
+# worker reach: the local filesystem under MEDIA_ROOT (the default; every process must share the
+# folder), or an S3 bucket (workers on other machines need only its address and keys). Keys are
+# sha256-addressed and written once (governance/core/storage.py); a reader checks the hash.
+STORAGE_BACKEND = envstr("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "filesystem":
+    _OBJECTS = {"BACKEND": "governance.core.storage.WriteOnceFileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not envstr("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a server other than AWS).")
+    _OBJECTS = {
+        "BACKEND": "governance.core.storage.WriteOnceS3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("S3_BUCKET"),
+            "endpoint_url": envstr("S3_ENDPOINT_URL") or None,
+            "region_name": envstr("S3_REGION") or None,
+            # Unset: boto3's own chain (AWS_* variables, ~/.aws, an instance or pod role).
+            "access_key": envsecret("S3_ACCESS_KEY_ID") or None,
+            "secret_key": envsecret("S3_SECRET_ACCESS_KEY") or None,
+            "location": envstr("S3_PREFIX", ""),
+            # Self-hosted servers (SeaweedFS, MinIO) answer on one host name, not per-bucket ones.
+            "addressing_style": envstr("S3_ADDRESSING_STYLE", "path" if envstr("S3_ENDPOINT_URL") else "auto"),
+            "default_acl": None,  # private objects; downloads go through the app's permission checks
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
+STORAGES = {
+    "default": _OBJECTS,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # Uploads: one limit for artifacts and datasets; Django's own limits keep big bodies on disk.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -23,8 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
@@ -38,6 +36,7 @@ from audits.reports.verify import verify_pdf
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError, ConflictError
 from governance.core.roles import require
+from governance.core.storage import object_create, object_delete
 from governance.registry.models import ModelVersion
 from governance.trail.services import trail_append
 
@@ -268,11 +267,18 @@ def report_build(*, report_id) -> str:
         log.exception("report %s failed", report.report_number)
         report_fail(report_id=report_id, message=getattr(exc, "message", None) or str(exc) or type(exc).__name__)
         return ReportStatus.FAILED
-    path = default_storage.save(f"reports/{report.report_number}.pdf", ContentFile(signed))
+    try:
+        # Written once, under its number and sha256 (numbers start again with a new database; the
+        # bucket may outlive it): a signed file already under this key is never replaced.
+        path = object_create(name=f"reports/{report.report_number}-{hashlib.sha256(signed).hexdigest()}.pdf",
+                             content=io.BytesIO(signed))
+    except ConflictError as exc:
+        report_fail(report_id=report_id, message=exc.message)
+        return ReportStatus.FAILED
     try:
         _finish(report_id=report_id, path=path, signed=signed, check=check)
     except Exception as exc:
-        default_storage.delete(path)  # nothing half-written: no signed row without its file, no orphan file
+        object_delete(path)  # nothing half-written: no signed row without its file, no orphan file
         if isinstance(exc, TRANSIENT):
             Report.objects.filter(pk=report_id, status=ReportStatus.GENERATING).update(started_at=None)
             raise TransientReportError(str(exc)) from exc

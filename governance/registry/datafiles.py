@@ -22,13 +22,19 @@ def table_format(data: bytes) -> str:
     return "csv"
 
 
-def read_table(data: bytes, fmt: str | None = None, *, field: str = "file") -> pd.DataFrame:
-    fmt = fmt or table_format(data)
+def read_table(data, fmt: str | None = None, *, field: str = "file") -> pd.DataFrame:
+    """A table from bytes, or from a binary file object that pandas reads as a stream (then
+    `fmt` is required: the format is known from the record)."""
+    if isinstance(data, (bytes, bytearray)):
+        fmt = fmt or table_format(data)
+        data = io.BytesIO(data)
+    elif fmt is None:
+        raise ValueError("read_table needs fmt for a file object")
     try:
         if fmt == "parquet":
-            frame = pd.read_parquet(io.BytesIO(data))
+            frame = pd.read_parquet(data)
         else:
-            frame = pd.read_csv(io.BytesIO(data))
+            frame = pd.read_csv(data)
     except Exception as exc:  # pandas raises many types for malformed files
         raise ApplicationError(f"The file could not be read as {fmt.upper()}: {exc}. {ACCEPTED_TABLES}", field=field) from None
     if frame.empty:

@@ -7,19 +7,35 @@ from collections import defaultdict
 import pandas as pd
 from django.shortcuts import get_object_or_404
 
+from governance.core.storage import object_delete, object_verified
 from governance.registry.datafiles import read_table
 from governance.registry.models import AISystem, Dataset, ModelVersion
 from training.artifacts import ModelHandle, load_model
 
 
 def dataset_frame(dataset: Dataset) -> pd.DataFrame:
-    with dataset.file.open("rb") as fh:
-        return read_table(fh.read(), dataset.file_format)
+    """The dataset's table, read from its object once the object's sha256 matches the record
+    (a changed file fails the audit that reads it, naming the object)."""
+    with object_verified(name=dataset.file.name, sha256=dataset.sha256) as fh:
+        return read_table(fh, dataset.file_format)
+
+
+def version_artifact_bytes(version: ModelVersion) -> bytes:
+    """The artifact's bytes, checked against its recorded sha256 (bounded by MAX_UPLOAD_BYTES
+    when it was registered; the loaders need them whole)."""
+    with object_verified(name=version.artifact.name, sha256=version.artifact_sha256) as fh:
+        return fh.read()
 
 
 def version_model(version: ModelVersion) -> ModelHandle:
-    with version.artifact.open("rb") as fh:
-        return load_model(fh.read(), spec=version.spec or None)
+    return load_model(version_artifact_bytes(version), spec=version.spec or None)
+
+
+def dataset_unreferenced_delete(name: str) -> None:
+    """Delete a dataset object no row points to any more (after a rolled-back registration);
+    one that an earlier row shares, the same bytes under the same sha256, stays."""
+    if not Dataset.objects.filter(file=name).exists():
+        object_delete(name)
 
 
 def system_versions(*, system: AISystem):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from governance.core.exceptions import ApplicationError
+from governance.core.storage import object_delete, object_put
 
 TOO_LARGE = "The file is {size:,} bytes; the limit is {limit:,} bytes (MAX_UPLOAD_BYTES)."
 
@@ -38,11 +38,14 @@ def validation_error(exc: ValidationError) -> ApplicationError:
 
 @contextmanager
 def stored(folder: str, sha: str, ext: str, data: bytes):
-    """Store the file under its sha256 and give its path; when the block fails (no row was
-    written), delete the file again: nothing is half-written, no orphan file is left."""
-    path = default_storage.save(f"{folder}/{sha}.{ext}", ContentFile(data))
+    """Store the file under its sha256 and give its key; when the block fails (no row was
+    written), delete the object again if this call wrote it: nothing is half-written, no orphan
+    is left, and an object an earlier row already points to (the same bytes) stays."""
+    path = f"{folder}/{sha}.{ext}"
+    created = object_put(name=path, content=io.BytesIO(data))
     try:
         yield path
     except BaseException:
-        default_storage.delete(path)
+        if created:
+            object_delete(path)
         raise

@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -37,6 +36,7 @@ from governance.registry.models import (
     ModelVersion,
     RiskTier,
 )
+from governance.registry.selectors import dataset_unreferenced_delete
 from governance.registry.uploads import TOO_LARGE
 from governance.wizard.forms import ApprovalRequestForm, AuditsForm, DataForm, SystemForm, VersionForm
 
@@ -180,7 +180,7 @@ def wizard_data(request, slug):
                         raise
         except ApplicationError as exc:
             for ds in created:  # rolled back: remove the files the rows would have pointed to
-                default_storage.delete(ds.file.name)
+                dataset_unreferenced_delete(ds.file.name)
             error = exc
         else:
             messages.success(request, f"{len(created)} data file(s) registered with their fingerprints (sha256). "

@@ -144,6 +144,7 @@ def test_only_the_blocks_that_start_servers_or_the_suite_are_not_run():
                for block in shell_blocks((ROOT / page).read_text(), path=page) if block.not_run}
     assert not_run == {
         ("README.md", "make demo   # set up, then run the app with a worker; open http://127.0.0.1:8000"),
+        ("README.md", "# on every machine"),
         ("deploy/README.md", "# web"),
     }
 

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
@@ -302,7 +303,7 @@ def test_a_failed_build_keeps_the_row_with_its_message_and_leaves_no_file_and_no
     assert build_report(str(report.pk)) == ReportStatus.FAILED
     report.refresh_from_db()
     assert report.status == ReportStatus.FAILED and report.error == "the template could not be rendered"
-    assert not report.file and not default_storage.exists(f"reports/{report.report_number}.pdf")
+    assert not report.file and not (default_storage.exists("reports") and default_storage.listdir("reports")[1])
     assert not Evidence.objects.filter(kind="report").exists()
 
 
@@ -653,3 +654,32 @@ def test_the_report_lists_each_current_document_with_its_sha256_and_its_stale_co
     statuses = {c["ref"]: c["status"] for fw in context["coverage"]["frameworks"] for c in fw["controls"]}
     assert (statuses["GOVERN 1.1"], statuses["GOVERN 2.1"]) == ("satisfied", "stale")
     assert context["coverage"]["frameworks"][0]["totals"]["stale"] == 1
+
+
+def test_a_signed_file_already_under_the_reports_key_is_never_overwritten(
+        credit_system, personas, signing, enqueued, small_render, monkeypatch):
+    _, version = credit_system
+    report = service.report_generate(actor=personas["alice"], version=version)
+    create, names = service.object_create, []
+
+    def another_writer_first(*, name, content):
+        names.append(name)
+        default_storage.save(name, ContentFile(b"%PDF- an earlier file"))
+        return create(name=name, content=content)
+
+    monkeypatch.setattr("audits.reports.service.object_create", another_writer_first)
+    assert build_report(str(report.pk)) == ReportStatus.FAILED
+
+    report.refresh_from_db()
+    [name] = names
+    assert name.startswith(f"reports/{report.report_number}-") and name.endswith(".pdf")
+    assert report.status == ReportStatus.FAILED and not report.file
+    assert report.error == f"The stored object {name} already exists and is never overwritten."
+    with default_storage.open(name) as fh:
+        assert fh.read() == b"%PDF- an earlier file"
+
+
+def test_a_signed_reports_key_holds_its_number_and_sha256(credit_system, personas, signing, enqueued, small_render):
+    _, version = credit_system
+    report = build(service.report_generate(actor=personas["alice"], version=version))
+    assert report.file.name == f"reports/{report.report_number}-{report.sha256}.pdf"

@@ -38,7 +38,7 @@ from audits.kinds.fairness.probe import fairness_audit
 from audits.runs.registry import KINDS
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
 from governance.policies.services import audit_thresholds, policy_for
-from governance.registry.selectors import dataset_frame
+from governance.registry.selectors import dataset_frame, version_artifact_bytes
 from training.artifacts import load_model
 from training.recipes import labels_to_index
 
@@ -116,8 +116,7 @@ def run(*, run, progress) -> RunOutcome:
 def measure_version(version, frame, label, *, params: dict, prices: dict, progress=lambda *a: None,
                     clock=time.perf_counter, sensitive=(), train_frame=None, feature_columns=None,
                     on_student=None) -> dict:
-    with version.artifact.open("rb") as fh:
-        data = fh.read()
+    data = version_artifact_bytes(version)
     load_s, model = probe.timed(lambda: load_model(data, spec=version.spec or None), clock)
     return measure_model(model, frame, label, params=params, prices=prices, artifact_bytes=len(data), load_s=load_s,
                          progress=progress, clock=clock, sensitive=sensitive, train_frame=train_frame,
