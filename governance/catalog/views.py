@@ -4,7 +4,6 @@ or risk officer records a status and notes). Thin: check access, call one select
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -20,6 +19,7 @@ from governance.catalog.selectors import (
 )
 from governance.catalog.services import assessment_update
 from governance.core import glossary
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can
@@ -27,7 +27,7 @@ from governance.registry.models import AISystem
 from governance.registry.selectors import version_scope
 
 
-@login_required
+@role_required
 def system_control(request, slug, framework, ref):
     """Drill-down from a heatmap cell: one control on one system, with all its evidence; a
     compliance or risk officer records a status and notes here (governance/catalog/services.py)."""
@@ -63,7 +63,7 @@ def system_control(request, slug, framework, ref):
     })
 
 
-@login_required
+@role_required
 def control_detail(request, framework, ref):
     try:
         control = select_control(framework=framework, ref=ref)

@@ -24,9 +24,10 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
 from governance.core import sql
+from governance.core.access import RoleRequired
 from governance.core.exceptions import ApplicationError, ConflictError
 from governance.registry.models import PipelineToken, TokenScope
 
@@ -131,9 +132,9 @@ def token_has_scope(token, scope: str) -> bool:
     return isinstance(token, PipelineToken) and scope in token.scopes
 
 
-class TokenScopePermission(permissions.BasePermission):
+class TokenScopePermission(RoleRequired):
     """A pipeline token needs the view's `required_scope`; anyone else needs to be signed in
-    (the view or its service checks the person's role)."""
+    and hold a role (RoleRequired; the view or its service checks what the role allows)."""
 
     def has_permission(self, request, view):
         if isinstance(request.auth, PipelineToken):
@@ -143,7 +144,7 @@ class TokenScopePermission(permissions.BasePermission):
             raise exceptions.PermissionDenied(
                 OUT_OF_SCOPE.format(scopes=", ".join(request.auth.scopes) or "none", scope=scope)
             )
-        return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
 
 
 def pipeline_actor(request) -> str | None:
