@@ -92,6 +92,10 @@ class ModelVersion(models.Model):
     lineage = models.JSONField(default=dict, blank=True, help_text="How this version was derived (e.g. DP record)")
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who asked for the audit or retraining that produced this version, when the platform made it
+    # (a DP retraining): they never approve it, even when the version is registered in the owner's name.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
