@@ -15,6 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; n
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+# The test client and the live server speak plain HTTP (tests/deploy/ checks the production values).
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
 
 from django.db.backends.signals import connection_created  # noqa: E402
 
