@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from governance.env import envbool, envint, envlist, envsecret, envstr
@@ -31,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",  # its system check flags a policy written in the settings format before version 4
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -68,6 +73,7 @@ MIDDLEWARE = [
     "governance.core.api.StrictQueryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -86,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.core.context_processors.roles",
+                "csp.context_processors.nonce",
                 "governance.portfolio.context_processors.inbox_count",
             ],
         },
@@ -162,10 +169,47 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
+# Transport security. Strict when DEBUG is off, so that `manage.py check --deploy` is clean with
+# the production settings of deploy/README.md; each is settable for a setup that needs otherwise.
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# The health check answers plain HTTP: container and load-balancer probes do not speak TLS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)  # a year
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4: one dict of directives). Every page serves its own
+# scripts and styles: no script runs unless it comes from here (or carries the request's nonce,
+# {{ CSP_NONCE }}), and <style> elements need the nonce too. Style *attributes* stay allowed
+# (`style-src-attr 'unsafe-inline'`): the pages and their SVG charts set widths and colours inline,
+# and an attribute cannot run script. The API docs pages get their own policy (governance/core/docs.py).
+# CSP_REPORT_URI: where browsers report violations; CSP_REPORT_ONLY=true: report, do not block.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "style-src-elem": [CSP_SELF, CSP_NONCE],
+        "style-src-attr": [CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        **({"report-uri": envstr("CSP_REPORT_URI")} if envstr("CSP_REPORT_URI") else {}),
+    },
+}
+if envbool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 # In development every process (the web server, the worker, a shell) writes its emails as files
 # under var/mail, so the demo's notifications are all in one place; in production, SMTP.
@@ -183,7 +227,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in and holding a role (governance/core/access.py); what the role allows, each view or service checks.
+    "DEFAULT_PERMISSION_CLASSES": ["governance.core.access.RoleRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from governance.core import docs
 from governance.core import views as core_views
@@ -38,7 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", docs.LocalSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", docs.LocalRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/redoc/redoc.standalone.js", docs.redoc_bundle, name="redoc-bundle"),
 ]

@@ -19,7 +19,7 @@ from governance.gate import attestation
 __all__ = [
     "policy_met", "request_approval", "decide", "eyes_open", "EYES_OPEN", "GATE_KEY", "gate_key", "make_system", "make_version", "passing_run", "make_run", "signed_report", "approve",
     "with_roles", "medium", "high", "STRICT_CHECKS", "UNDECIDED_CHECKS", "ACCEPTANCE_WHY",
-    "inconclusive_approved",
+    "inconclusive_approved", "PipelineClient",
 ]
 
 GATE_KEY = attestation.generate_key()
@@ -172,3 +172,28 @@ def policy_met():
     services.register_policy_gaps(lambda version, environment: [])
     yield
     services.register_policy_gaps(saved)
+
+
+class PipelineClient:
+    """An API client holding a pipeline token with `scopes`, made on its first request and bound to
+    every AI system the test has made by then (tokens name the systems they may act on; what a
+    token may not touch is tests/registry/test_tokens.py's)."""
+
+    def __init__(self, *scopes, name=None):
+        self.scopes, self.name, self.client, self.token = list(scopes), name, None, None
+
+    def _ready(self):
+        if self.client is None:
+            from rest_framework.test import APIClient
+
+            from governance.registry.models import AISystem, PipelineToken
+            from governance.registry.tokens import pipeline_token_create
+
+            name = self.name or f"ci-{PipelineToken.objects.count() + 1}"
+            self.token, key = pipeline_token_create(name=name, scopes=self.scopes, systems=list(AISystem.objects.all()))
+            self.client = APIClient()
+            self.client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return self.client
+
+    def __getattr__(self, attr):  # get, post, ...: the token is made when the first request is
+        return getattr(self._ready(), attr)

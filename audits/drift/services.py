@@ -55,6 +55,7 @@ from governance.registry.models import (
     PipelineToken,
     TokenScope,
 )
+from governance.registry.tokens import token_require_system
 from governance.registry.uploads import read_upload, stored, validation_error
 from governance.trail.services import trail_append
 from training.artifacts import sha256_hex
@@ -143,6 +144,7 @@ def _batch_actor(actor_or_token, system: AISystem):
         if TokenScope.BATCHES_WRITE not in actor_or_token.scopes:
             raise PermissionDeniedError(TOKEN_SCOPE.format(
                 scopes=", ".join(actor_or_token.scopes) or "none", scope=TokenScope.BATCHES_WRITE))
+        token_require_system(actor_or_token, system)  # one system's pipeline never posts another's batches
         return actor_or_token.user, f"pipeline:{actor_or_token.name}"
     require(actor_or_token, "dataset.register", system)
     return actor_or_token, actor_or_token

@@ -6,7 +6,6 @@ Thin: parse, call one service, tell the user what happened, go back to the syste
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from audits.drift import services as drift
 from audits.drift.forms import BatchUploadForm, ResolveForm, ReviewForm, ScheduleForm
 from audits.drift.models import RetrainingRecommendation
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.registry.models import AISystem
@@ -31,7 +31,7 @@ def _valid(request, form):
     return None
 
 
-@login_required
+@role_required
 @require_POST
 def batch_upload(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
@@ -52,7 +52,7 @@ def batch_upload(request, slug):
     return _back(system)
 
 
-@login_required
+@role_required
 @require_POST
 def review_request(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
@@ -67,7 +67,7 @@ def review_request(request, slug):
     return redirect("run-detail", run_id=run.pk)
 
 
-@login_required
+@role_required
 @require_POST
 def schedule_set(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
@@ -87,7 +87,7 @@ def schedule_set(request, slug):
     return _back(system)
 
 
-@login_required
+@role_required
 @require_POST
 def recommendation_resolve(request, pk):
     rec = get_object_or_404(RetrainingRecommendation.objects.select_related("version__system"), pk=pk)

@@ -5,7 +5,6 @@ call one service or selector, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,13 +14,14 @@ from audits.reports.forms import ReportRequestForm, VerifyForm
 from audits.reports.models import Report, ReportStatus
 from audits.reports.selectors import reports_for_system
 from audits.reports.service import report_generate, report_verify
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can
 from governance.registry.models import AISystem
 
 
-@login_required
+@role_required
 @require_POST
 def report_create(request):
     form = ReportRequestForm(request.POST)
@@ -48,7 +48,7 @@ def _signed_report(request, report_id) -> Report:
     return report
 
 
-@login_required
+@role_required
 def report_download(request, report_id):
     report = _signed_report(request, report_id)
     response = FileResponse(report.file.open("rb"), content_type="application/pdf", as_attachment=True,
@@ -57,7 +57,7 @@ def report_download(request, report_id):
     return response
 
 
-@login_required
+@role_required
 def report_badge(request, report_id):
     """The stored file, verified now: a chip the system page loads lazily for each report."""
     report = _signed_report(request, report_id)
@@ -69,7 +69,7 @@ def report_badge(request, report_id):
     return render(request, "reports/_badge.html", {"result": result, "report": report})
 
 
-@login_required
+@role_required
 def report_panel(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
     return render(request, "reports/_panel.html", {
@@ -77,7 +77,7 @@ def report_panel(request, slug):
         "can_generate": can(request.user, "report.generate", system)})
 
 
-@login_required
+@role_required
 @require_http_methods(["GET", "POST"])
 def report_verify_page(request):
     context = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -17,12 +16,13 @@ from audits.runs.registry import KINDS
 from audits.runs.selectors import run_list as select_runs
 from audits.runs.services import audit_run_create
 from governance.core import glossary
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.registry.models import ModelVersion
 
 
-@login_required
+@role_required
 def run_list(request):
     filters = RunFilterForm(request.GET)
     filters.is_valid()
@@ -46,7 +46,7 @@ def _safe_figures(figures: list[dict]) -> list[dict]:
     return [{**f, "svg": mark_safe(f["svg"])} for f in figures]  # noqa: S308 - charts escape their text
 
 
-@login_required
+@role_required
 def run_detail(request, run_id):
     run = get_object_or_404(AuditRun.objects.select_related("system", "version", "created_by"), pk=run_id)
     kind = KINDS.get(run.kind)
@@ -73,7 +73,7 @@ def _sentence(text: str) -> str:
     return f"{text[0].upper()}{text[1:]}." if text else ""
 
 
-@login_required
+@role_required
 def run_progress(request, run_id):
     run = get_object_or_404(AuditRun, pk=run_id)
     response = render(request, "runs/_progress.html", {"run": run})
@@ -82,7 +82,7 @@ def run_progress(request, run_id):
     return response
 
 
-@login_required
+@role_required
 @require_POST
 def run_create(request, version_id):
     version = get_object_or_404(ModelVersion.objects.select_related("system"), pk=version_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -19,6 +19,7 @@ from governance.approvals.models import (
     Decision,
     RiskAcceptance,
 )
+from governance.core.access import RoleRequired
 from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
 from governance.policies.models import Environment
@@ -160,7 +161,7 @@ NO_RUN = "No audit run {run_id}."
 NO_PIPELINES = "A pipeline token cannot accept risks or read acceptances; sign in as a person."
 
 
-class PeopleOnly(permissions.IsAuthenticated):
+class PeopleOnly(RoleRequired):
     """Signed-in people only. A pipeline token is recognised (so that it is refused with 403 and a
     reason, not 401) but never has a scope for this: accepting a risk is a person's call."""
 

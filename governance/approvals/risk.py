@@ -52,6 +52,9 @@ JUSTIFICATION = ("justification: write at least {n} characters on why the residu
                  "how it is watched.")
 BAD_EXPIRY = "expires_at must be in the future and no later than {limit} (the audit's maximum age)."
 SOD_CREATOR = "You created version {version}; someone else must accept its risks (segregation of duties)."
+SOD_OWNER = "You own {system}; someone independent of it must accept its risks (segregation of duties)."
+SOD_PRODUCER = ("You requested the audit or retraining that produced version {version}; someone else must "
+                "accept its risks (segregation of duties).")
 SOD_REQUESTER = "You requested this version's {env} approval; someone else must accept its risks (segregation of duties)."
 CHOOSE_ROLE = "role: you hold several roles that may accept risks ({roles}); choose one."
 NOT_YOUR_ROLE = "role: you do not hold the role {role}."
@@ -102,6 +105,10 @@ def risk_accept(*, actor, run, environment: str, justification: str, expires_at:
         raise ApplicationError(JUSTIFICATION.format(n=MIN_JUSTIFICATION), field="justification")
     if actor.pk == version.created_by_id:
         raise PermissionDeniedError(SOD_CREATOR.format(version=version.version))
+    if actor.pk == version.system.owner_id:
+        raise PermissionDeniedError(SOD_OWNER.format(system=version.system.name))
+    if actor.pk == version.requested_by_id:
+        raise PermissionDeniedError(SOD_PRODUCER.format(version=version.version))
     if ApprovalRequest.objects.filter(version=version, environment=environment, requested_by=actor).exists():
         raise PermissionDeniedError(SOD_REQUESTER.format(env=environment))
     role = _role(actor, role)

@@ -53,6 +53,9 @@ BAD_DECISION = "decision must be approve or reject."
 REJECT_NEEDS_COMMENT = "comment: say why you reject, so the owner can act on it."
 SOD_REQUESTER = "You requested this approval; someone else must decide it (segregation of duties)."
 SOD_CREATOR = "You created version {version}; someone else must approve it (segregation of duties)."
+SOD_OWNER = "You own {system}; someone independent of it must approve its versions (segregation of duties)."
+SOD_PRODUCER = ("You requested the audit or retraining that produced version {version}; someone else must "
+                "approve it (segregation of duties).")
 SOD_ACCEPTED = ("You accepted a risk on this version for {env}; someone else must request its approval "
                 "(segregation of duties).")
 SOD_TWICE = "You already decided this request as {role}; one person never fills two roles on the same request."
@@ -244,6 +247,10 @@ def eligibility(user, request: ApprovalRequest, decisions: list[ApprovalDecision
         return Eligibility(False, reason=SOD_REQUESTER)
     if user.pk == request.version.created_by_id:
         return Eligibility(False, reason=SOD_CREATOR.format(version=request.version.version))
+    if user.pk == request.version.system.owner_id:
+        return Eligibility(False, reason=SOD_OWNER.format(system=request.version.system.name))
+    if user.pk == request.version.requested_by_id:
+        return Eligibility(False, reason=SOD_PRODUCER.format(version=request.version.version))
     mine = [d for d in decisions if d.user_id == user.pk]
     if mine:
         return Eligibility(False, reason=SOD_TWICE.format(role=role_label(mine[0].role)))

@@ -8,7 +8,6 @@ from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -17,13 +16,14 @@ from audits.runs.models import AuditRun
 from governance.approvals import risk, services
 from governance.approvals.forms import AcceptRiskForm, RequestForm, RevokeForm
 from governance.approvals.models import ApprovalRequest
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.policies.services import policy_for
 from governance.registry.models import AISystem, ModelVersion
 
 
-@login_required
+@role_required
 @require_POST
 def approval_create(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
@@ -43,7 +43,7 @@ def approval_create(request, slug):
     return redirect("approval-detail", pk=req.pk)
 
 
-@login_required
+@role_required
 @require_POST
 def approval_submit(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
@@ -54,7 +54,7 @@ def approval_submit(request, pk):
     return redirect("approval-detail", pk=pk)
 
 
-@login_required
+@role_required
 @require_POST
 def approval_revoke(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)
@@ -83,7 +83,7 @@ def _accept_until(day: date | None, *, run, policy) -> datetime | None:
     return limit if day == limit.astimezone(dt_timezone.utc).date() else end
 
 
-@login_required
+@role_required
 @require_POST
 def approval_accept_risk(request, pk):
     req = get_object_or_404(ApprovalRequest.objects.select_related("version__system"), pk=pk)

@@ -4,10 +4,10 @@ or risk officer records a status and notes). Thin: check access, call one select
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from governance.catalog.documents import document_attach as attach
@@ -24,6 +24,7 @@ from governance.catalog.selectors import (
 )
 from governance.catalog.services import assessment_update
 from governance.core import glossary
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can
@@ -31,7 +32,7 @@ from governance.registry.models import AISystem
 from governance.registry.selectors import version_scope
 
 
-@login_required
+@role_required
 def system_control(request, slug, framework, ref):
     """Drill-down from a heatmap cell: one control on one system, with all its evidence; a
     compliance or risk officer records a status and notes here (governance/catalog/services.py)."""
@@ -68,7 +69,7 @@ def system_control(request, slug, framework, ref):
     })
 
 
-@login_required
+@role_required
 def control_detail(request, framework, ref):
     try:
         control = select_control(framework=framework, ref=ref)
@@ -82,7 +83,7 @@ def control_detail(request, framework, ref):
     )
 
 
-@login_required
+@role_required
 def document_attach(request, slug, framework, ref):
     """Attach a document or a written attestation to one control of a system; the crosswalk
     proposes the partner controls in the other framework, and accepting the proposal (the
@@ -135,7 +136,7 @@ DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Polic
                     "Cache-Control": "private, no-store"}
 
 
-@login_required
+@role_required
 def document_download(request, pk):
     doc = get_object_or_404(EvidenceDocument.objects.select_related("system"), pk=pk)
     if not can(request.user, "system.view", doc.system):

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
-from drf_spectacular.views import SpectacularRedocView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 # ReDoc's side menu always shows Redocly's logo, fetched from their CDN: the only request ReDoc makes
@@ -35,6 +38,22 @@ def redoc_bundle(request):
     return response
 
 
+# The docs pages' own policy, in place of three of the site's directives (settings.py): ReDoc
+# and Swagger UI insert <style> elements as they render (no nonce can reach those), and ReDoc runs
+# its search index in a worker made from a blob: URL. Their scripts are still the app's own:
+# Swagger UI's set-up comes from ?script (SpectacularSwaggerSplitView), ReDoc's (when it has
+# settings) carries the request's nonce (templates/api/redoc.html).
+DOCS_CSP = {"style-src": [SELF, UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
+# Replaced, not added to: a nonce in a style directive would make browsers ignore 'unsafe-inline'.
+docs_policy = method_decorator(csp_replace(DOCS_CSP), name="dispatch")
+
+
+@docs_policy
+class LocalSwaggerView(SpectacularSwaggerSplitView):
+    pass
+
+
+@docs_policy
 class LocalRedocView(SpectacularRedocView):
     template_name = "api/redoc.html"
 

@@ -207,7 +207,8 @@ def gate_check(url: str, version: str, key: str, public_key: Path, *, log) -> in
 def _story_token():
     """A pipeline token for the story's calls, revoked when the story ends (keys are stored
     hashed, so the story cannot reuse the one `make demo` showed)."""
-    token, key = pipeline_token_create(name=f"demo-release-{int(time.time())}", scopes=["gate:read", "batches:write"])
+    token, key = pipeline_token_create(name=f"demo-release-{int(time.time())}", scopes=["gate:read", "batches:write"],
+                                       systems=[SYSTEM])
     try:
         yield token, key
     finally:

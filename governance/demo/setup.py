@@ -228,10 +228,11 @@ def _gate_ensure(log) -> None:
         f"(keyid {signing_key().keyid[:16]}...)")
     if PipelineToken.objects.filter(name="demo-ci").exists():
         log("pipeline token demo-ci: exists (shown only when created; make another with "
-            "`manage.py create_pipeline_token NAME --scopes gate:read,batches:write`)")
+            "`manage.py create_pipeline_token NAME --scopes gate:read,batches:write --system credit-scoring`)")
         return
-    _, key = pipeline_token_create(name="demo-ci", scopes=["gate:read", "batches:write"])
-    log(f"pipeline token demo-ci (gate:read batches:write), shown once: {key}")
+    # The demo's pipeline deploys the credit model only: a token acts on the systems it names.
+    _, key = pipeline_token_create(name="demo-ci", scopes=["gate:read", "batches:write"], systems=["credit-scoring"])
+    log(f"pipeline token demo-ci (gate:read batches:write, credit-scoring), shown once: {key}")
 
 
 def demo_setup(*, log=print) -> DemoState:

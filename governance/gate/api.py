@@ -20,6 +20,7 @@ from governance.registry.tokens import (
     PipelineTokenAuthentication,
     TokenScopePermission,
     pipeline_actor,
+    token_require_system,
 )
 
 ENV_PARAM = OpenApiParameter("environment", str, enum=Environment.values, required=True,
@@ -60,6 +61,7 @@ class GateView(APIView):
         if mv is None:
             _system(slug)
             raise NotFoundError(NO_VERSION.format(version=version, system=slug), field="version")
+        token_require_system(request.auth, mv.system)
         answer = services.gate_answer(system=mv.system, version=mv, environment=environment,
                                   actor=pipeline_actor(request) or request.user)
         return Response(answer)
@@ -77,7 +79,9 @@ class RollbackView(APIView):
         environment = _environment(request)
         if pipeline_actor(request) is None:
             require(request.user, "gate.read")
-        answer = services.rollback_answer(system=_system(slug), environment=environment,
+        system = _system(slug)
+        token_require_system(request.auth, system)
+        answer = services.rollback_answer(system=system, environment=environment,
                                       actor=pipeline_actor(request) or request.user)
         return Response(answer)
 

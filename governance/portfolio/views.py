@@ -7,7 +7,6 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +30,7 @@ from governance.approvals.services import approval_decide
 from governance.catalog.models import Framework
 from governance.catalog.selectors import controls_heatmap, system_assessments_grouped
 from governance.core import glossary
+from governance.core.access import role_required
 from governance.core.charts import line_chart
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
@@ -53,7 +53,7 @@ from governance.registry.selectors import system_versions, version_lineage, vers
 
 
 
-@login_required
+@role_required
 def system_list(request):
     """The portfolio: where do we stand, and what needs attention?"""
     g = request.GET
@@ -127,7 +127,7 @@ def history_chart(kind: str, runs: list[dict]) -> dict | None:
     return {"svg": mark_safe(svg), "latest": latest}  # noqa: S308 - charts escape their text
 
 
-@login_required
+@role_required
 def system_detail(request, slug):
     system = get_object_or_404(AISystem.objects.select_related("owner"), slug=slug)
     scope = version_scope(system=system, label=request.GET.get("version"))
@@ -164,7 +164,7 @@ def system_detail(request, slug):
     return render(request, "portfolio/system_detail.html", context)
 
 
-@login_required
+@role_required
 def glossary_page(request):
     """Every metric and audit explained in plain language (the same words as the wizard and reports)."""
     return render(request, "portfolio/glossary.html", {
@@ -181,7 +181,7 @@ def _detail(pk) -> ApprovalRequest:
         raise Http404("No such approval request") from None
 
 
-@login_required
+@role_required
 def approval_list(request):
     status = request.GET.get("status", "")
     rows = approval_requests_list(status=status)
@@ -218,7 +218,7 @@ def _approval_page(request, req, *, status=200, posted=None):
     }, status=status)
 
 
-@login_required
+@role_required
 def approval_detail(request, pk):
     return _approval_page(request, _detail(pk))
 
@@ -238,7 +238,7 @@ def _decide(request, req) -> str | None:
     return None
 
 
-@login_required
+@role_required
 @require_POST
 def approval_decide_page(request, pk):
     """A decision from the approval page. Refused: the page again, 400, the error and what was typed."""
@@ -277,12 +277,12 @@ def _inbox(request, *, status=200, posted=None, refused=None):
     }, status=status)
 
 
-@login_required
+@role_required
 def inbox_page(request):
     return _inbox(request)
 
 
-@login_required
+@role_required
 @require_POST
 def inbox_decide(request, pk):
     """Approve or reject in one step. Refused: the inbox again, 400, the error on top and what was typed kept."""

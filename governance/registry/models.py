@@ -92,6 +92,10 @@ class ModelVersion(models.Model):
     lineage = models.JSONField(default=dict, blank=True, help_text="How this version was derived (e.g. DP record)")
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who asked for the audit or retraining that produced this version, when the platform made it
+    # (a DP retraining): they never approve it, even when the version is registered in the owner's name.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,6 +119,10 @@ class PipelineToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pipeline_tokens",
                              help_text="The service account the pipeline acts as")
     scopes = models.JSONField(default=list)
+    # The systems this token may act on (ask the gate for, post batches to). A token bound to none
+    # (every token made before binding existed) is refused everywhere: the safe reading of "unknown".
+    systems = models.ManyToManyField(AISystem, blank=True, related_name="pipeline_tokens",
+                                     help_text="The AI systems this pipeline may act on")
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token in logs")
     created_at = models.DateTimeField(auto_now_add=True)

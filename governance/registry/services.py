@@ -76,9 +76,11 @@ def dataset_register(*, actor, system: AISystem, name: str, role: str, upload, s
 def model_version_register(
     *, actor, system: AISystem, version: str, artifact, spec=None, parent: ModelVersion | None = None,
     train_dataset: Dataset | None = None, eval_dataset: Dataset | None = None, notes: str = "",
-    lineage: dict | None = None,
+    lineage: dict | None = None, requested_by=None,
 ) -> ModelVersion:
-    """The one safe path for every model, uploaded or produced by the platform."""
+    """The one safe path for every model, uploaded or produced by the platform.
+
+    `requested_by`: who asked for the audit or retraining that produced it, when that is not `actor`."""
     require(actor, "version.register", system)
     data = read_upload(artifact, field="artifact")
     if isinstance(spec, (bytes, bytearray)):
@@ -96,7 +98,7 @@ def model_version_register(
     mv = ModelVersion(
         system=system, version=version, artifact_sha256=sha, artifact_format=handle.format,
         spec=handle.spec, parent=parent, train_dataset=train_dataset, eval_dataset=eval_dataset,
-        notes=notes, lineage=lineage or {}, created_by=actor,
+        notes=notes, lineage=lineage or {}, created_by=actor, requested_by=requested_by,
     )
     try:
         mv.full_clean(exclude=["artifact"], validate_constraints=False)

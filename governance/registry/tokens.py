@@ -24,11 +24,12 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
 from governance.core import sql
-from governance.core.exceptions import ApplicationError, ConflictError
-from governance.registry.models import PipelineToken, TokenScope
+from governance.core.access import RoleRequired
+from governance.core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
+from governance.registry.models import AISystem, PipelineToken, TokenScope
 
 PREFIX = "gov_"
 KEYWORD = "Token"
@@ -36,6 +37,10 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)  # write last_used_at at most this o
 UNKNOWN_SCOPE = "scopes: unknown scope {scope!r}; accepted: {accepted}."
 NO_SCOPES = "scopes: name at least one of: {accepted}."
 INVALID = "Invalid or revoked pipeline token."
+NO_SYSTEMS = "systems: name at least one AI system (its slug) this token may act on."
+UNKNOWN_SYSTEM = "systems: no AI system {slug!r}."
+NOT_BOUND = ("This pipeline token ({name}) is not bound to the AI system {system!r}; it may act on: {systems}. "
+             "Create a token for that system (manage.py create_pipeline_token NAME --system {system}).")
 OUT_OF_SCOPE = "This pipeline token's scopes ({scopes}) do not include {scope}, which this endpoint needs."
 
 
@@ -43,8 +48,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def pipeline_token_create(*, name: str, scopes: list[str]) -> tuple[PipelineToken, str]:
-    """Create a service account `pipeline-<name>` (no password, no role) and its token.
+def pipeline_token_create(*, name: str, scopes: list[str], systems: list) -> tuple[PipelineToken, str]:
+    """Create a service account `pipeline-<name>` (no password, no role) and its token, bound to
+    `systems` (AISystem rows or slugs): it acts on those and no other.
 
     Returns (token row, secret); the secret is never stored and cannot be shown again."""
     accepted = ", ".join(TokenScope.values)
@@ -56,6 +62,7 @@ def pipeline_token_create(*, name: str, scopes: list[str]) -> tuple[PipelineToke
             raise ApplicationError(UNKNOWN_SCOPE.format(scope=scope, accepted=accepted), field="scopes")
     if not name or len(name) > 100 or not name.replace("-", "").replace("_", "").isalnum():
         raise ApplicationError("name: use letters, digits, '-' and '_' (at most 100).", field="name")
+    bound = _systems(systems)
     if PipelineToken.objects.filter(name=name).exists():
         raise ConflictError(f"name: a pipeline token named {name!r} already exists.", field="name")
     key = PREFIX + secrets.token_urlsafe(32)
@@ -68,7 +75,39 @@ def pipeline_token_create(*, name: str, scopes: list[str]) -> tuple[PipelineToke
         token = PipelineToken(name=name, user=user, scopes=scopes, key_hash=_hash(key), prefix=key[:12])
         token.full_clean()
         token.save()
+        token.systems.set(bound)
     return token, key
+
+
+def _systems(systems) -> list[AISystem]:
+    bound = []
+    for item in systems or []:
+        if isinstance(item, AISystem):
+            bound.append(item)
+            continue
+        system = AISystem.objects.filter(slug=item).first()
+        if system is None:
+            raise ApplicationError(UNKNOWN_SYSTEM.format(slug=item), field="systems")
+        bound.append(system)
+    if not bound:
+        raise ApplicationError(NO_SYSTEMS, field="systems")
+    return bound
+
+
+def token_system_slugs(token: PipelineToken) -> list[str]:
+    return sorted(PipelineToken.systems.through.objects.filter(pipelinetoken_id=token.pk)
+                  .values_list("aisystem__slug", flat=True))
+
+
+def token_require_system(token, system: AISystem) -> None:
+    """A pipeline token acts only on the systems it is bound to: 403 naming them otherwise.
+    Anything that is not a pipeline token (a person) passes; their role is checked elsewhere."""
+    if not isinstance(token, PipelineToken):
+        return
+    if PipelineToken.systems.through.objects.filter(pipelinetoken_id=token.pk, aisystem_id=system.pk).exists():
+        return
+    raise PermissionDeniedError(NOT_BOUND.format(name=token.name, system=system.slug,
+                                                 systems=", ".join(token_system_slugs(token)) or "none"))
 
 
 def pipeline_token_revoke(*, token: PipelineToken) -> None:
@@ -131,9 +170,9 @@ def token_has_scope(token, scope: str) -> bool:
     return isinstance(token, PipelineToken) and scope in token.scopes
 
 
-class TokenScopePermission(permissions.BasePermission):
+class TokenScopePermission(RoleRequired):
     """A pipeline token needs the view's `required_scope`; anyone else needs to be signed in
-    (the view or its service checks the person's role)."""
+    and hold a role (RoleRequired; the view or its service checks what the role allows)."""
 
     def has_permission(self, request, view):
         if isinstance(request.auth, PipelineToken):
@@ -143,7 +182,7 @@ class TokenScopePermission(permissions.BasePermission):
             raise exceptions.PermissionDenied(
                 OUT_OF_SCOPE.format(scopes=", ".join(request.auth.scopes) or "none", scope=scope)
             )
-        return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
 
 
 def pipeline_actor(request) -> str | None:

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from governance.core.exceptions import ApplicationError
 from governance.core.roles import require
-from governance.trail.services import trail_jsonl, trail_verify
+from governance.trail.services import parse_anchors, trail_jsonl, trail_verify
 
 
 class TrailExportView(APIView):
@@ -28,12 +28,21 @@ class TrailExportView(APIView):
         return response
 
 
-class TrailVerifyView(APIView):
-    """GET /api/v1/audit-log/verify/ — walk the chain; name the first broken row."""
+ANCHOR_PARAM = OpenApiParameter(
+    "anchor", str, many=True, explode=True,
+    description="SEQ:HASH, a row recorded outside the database (e.g. the audit_trail of a stored gate attestation); "
+                "it must still be in the chain. Repeatable: ?anchor=12:ab..&anchor=40:cd.. (as verify_audit_log "
+                "--anchor). A trail cut off or rewritten after it is then found even when chain and head agree.")
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+
+class TrailVerifyView(APIView):
+    """GET /api/v1/audit-log/verify/?anchor=SEQ:HASH — walk the chain; name the first broken row
+    and what broke (`kind`: edited, missing, truncated, head, anchor, sealed)."""
+
+    @extend_schema(parameters=[ANCHOR_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         require(request.user, "trail.view")
-        result = trail_verify()
+        result = trail_verify(anchors=parse_anchors(request.query_params.getlist("anchor")))
         return Response({"ok": result.ok, "rows": result.rows, "first_broken_seq": result.first_broken_seq,
-                         "problem": result.problem or None, "head_seq": result.head_seq, "head_hash": result.head_hash})
+                         "kind": result.kind or None, "problem": result.problem or None, "head_seq": result.head_seq,
+                         "head_hash": result.head_hash})

@@ -24,6 +24,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from governance.core.exceptions import ApplicationError
 from governance.trail.hashchain import (
     GENESIS_HASH,
     iso_timestamp,
@@ -125,6 +126,10 @@ class TrailVerification:
     head_hash: str
     last_hash: str
     problem: str = ""
+    # What broke, in one word: "edited", "missing", "truncated" (the newest rows, or all, are gone
+    # while the head remembers them), "head" (the head does not match the chain's end),
+    # "expected_head", "anchor", "sealed"; "" when intact.
+    kind: str = ""
     sealed: int = 0  # records whose content was checked against their seal
     changed_records: list = field(default_factory=list)  # "app.model:pk (sealed in row N)"
 
@@ -136,6 +141,20 @@ class TrailVerification:
 def _rows(batch: int) -> Iterator[dict]:
     for entry in AuditLogEntry.objects.order_by("seq").iterator(chunk_size=batch):
         yield entry.as_row()
+
+
+ANCHOR_FORMAT = "anchor {value!r}: expected SEQ:HASH (a row number and a 64-hex hash)."
+
+
+def parse_anchors(values) -> dict[int, str]:
+    """["SEQ:HASH", ...] (the command's --anchor, the API's ?anchor=) -> {seq: hash}; a bad one is an error."""
+    anchors = {}
+    for value in values:
+        seq, _, digest = value.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+            raise ApplicationError(ANCHOR_FORMAT.format(value=value), field="anchor")
+        anchors[int(seq)] = digest.lower()
+    return anchors
 
 
 def trail_verify(*, batch: int = 2000, expect_head: str | None = None,
@@ -170,30 +189,44 @@ def trail_verify(*, batch: int = 2000, expect_head: str | None = None,
     if broken is not None:
         entry = AuditLogEntry.objects.filter(seq=broken).first()
         if entry is None:
+            result.kind = "missing"
             result.problem = f"Row {broken} is missing: the chain jumps past it."
         else:
+            result.kind = "edited"
             result.problem = (
                 f"Row {broken} ({entry.action} on {entry.object_type}:{entry.object_id} by {entry.actor}, "
                 f"{entry.timestamp}) does not match its hash or its link to row {broken - 1}: "
                 "it, or the row before it, was changed."
             )
-    elif head_seq != counted["rows"] or head_hash != counted["last"]:
+    elif head_seq > counted["rows"]:
         result.first_broken_seq = counted["rows"] + 1
+        result.kind = "truncated"
         result.problem = (
-            f"The chain ends at row {counted['rows']} but the head records row {head_seq}: "
-            "the newest rows were removed."
+            f"The trail is empty but the head records row {head_seq}: the trail was truncated." if not counted["rows"]
+            else f"The chain ends at row {counted['rows']} but the head records row {head_seq}: "
+                 "the newest rows were removed."
+        )
+    elif head_seq != counted["rows"] or head_hash != counted["last"]:
+        result.first_broken_seq = head_seq + 1 if head_seq < counted["rows"] else head_seq
+        result.kind = "head"
+        result.problem = (
+            f"The head (row {head_seq}, hash {head_hash[:16]}...) does not match the chain's last row "
+            f"(row {counted['rows']}, hash {counted['last'][:16]}...): the head was reset or edited."
         )
     elif expect_head and expect_head != counted["last"]:
+        result.kind = "expected_head"
         result.problem = f"The last hash {counted['last']} differs from the expected head {expect_head}."
     else:
         for seq, expected in sorted(anchors.items()):
             if seen.get(seq) != expected:
                 result.first_broken_seq = seq
+                result.kind = "anchor"
                 result.problem = (f"Row {seq} " + ("is missing" if seq not in seen else f"has hash {seen[seq]}")
                                   + f", but an attestation recorded {expected}: the trail was rewritten or cut "
                                   "off after it.")
                 break
     if not result.problem and result.changed_records:
+        result.kind = "sealed"
         result.problem = (f"{len(result.changed_records)} record(s) no longer match the content sealed in the trail "
                           f"(changed behind the application's back): {', '.join(result.changed_records[:10])}"
                           + (" ..." if len(result.changed_records) > 10 else ""))

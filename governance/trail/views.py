@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can, require
@@ -15,7 +15,7 @@ from governance.trail.selectors import entry_words, trail_entries, trail_systems
 from governance.trail.services import trail_jsonl, trail_verify
 
 
-@login_required
+@role_required
 def trail_list(request):
     try:
         require(request.user, "trail.view")
@@ -36,7 +36,7 @@ def trail_list(request):
     })
 
 
-@login_required
+@role_required
 def trail_download(request):
     try:
         require(request.user, "trail.export")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -22,6 +21,7 @@ from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from governance.approvals.services import approval_request_create, policy_gaps
 from governance.core import glossary
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import first_field, form_error, typed
 from governance.core.roles import can
@@ -81,7 +81,7 @@ def _owned_system(request, slug, action):
     return system, can(request.user, action, system)
 
 
-@login_required
+@role_required
 def wizard_start(request):
     """Step 1: describe the AI system (name, purpose, intended use, risk tier)."""
     if not can(request.user, "system.create"):
@@ -145,7 +145,7 @@ def _read(upload, field: str) -> bytes | None:
     return upload.read()
 
 
-@login_required
+@role_required
 def wizard_data(request, slug):
     """Step 2: the evaluation data (required) and the training data (optional), one schema."""
     system, allowed = _owned_system(request, slug, "dataset.register")
@@ -191,7 +191,7 @@ def wizard_data(request, slug):
                  status=400 if error else 200)
 
 
-@login_required
+@role_required
 def wizard_model(request, slug):
     """Step 3: the model file (and its architecture spec, for PyTorch models)."""
     system, allowed = _owned_system(request, slug, "version.register")
@@ -232,7 +232,7 @@ def _version(slug, version_id) -> ModelVersion:
                              pk=version_id, system__slug=slug)
 
 
-@login_required
+@role_required
 def wizard_audits(request, slug, version_id):
     """Step 4: which audits to run; those the policy requires are ticked and explained."""
     version = _version(slug, version_id)
@@ -275,7 +275,7 @@ def _explained_checks(run) -> list[dict]:
     return list(groups.values())
 
 
-@login_required
+@role_required
 def wizard_results(request, slug, version_id):
     """Step 5: the audits' progress and results, every number explained."""
     version = _version(slug, version_id)
@@ -293,7 +293,7 @@ def wizard_results(request, slug, version_id):
     })
 
 
-@login_required
+@role_required
 def wizard_approval(request, slug, version_id):
     """Step 6: ask the approvers; the policy for the system's risk tier decides who signs."""
     version = _version(slug, version_id)

@@ -103,19 +103,18 @@ def test_only_risk_owners_accept(personas, inconclusive, persona):
 def test_segregation_of_duties(personas, django_user_model):
     from django.contrib.auth.models import Group
 
+    from governance.approvals.services import approval_request_create
+
     system = medium(personas)
     # A risk officer who built the version, and one who requested its approval, may not accept.
+    # rita is also an administrator, who may request approvals without owning the system.
     builder = django_user_model.objects.create_user("rita")
-    for group in ("risk_officer", "model_owner"):
+    for group in ("risk_officer", "model_owner", "admin"):
         builder.groups.add(Group.objects.get(name=group))
     version = make_version(system, creator=builder)
     run = make_run(version, outcome="inconclusive", checks=UNDECIDED)
     with pytest.raises(PermissionDeniedError, match="You created version 1.0.0"):
         risk_accept(actor=builder, run=run, environment="production", justification=WHY)
-    system.owner = builder
-    system.save()
-    from governance.approvals.services import approval_request_create
-
     other = make_version(system, "1.1.0", creator=personas["alice"])
     other_run = make_run(other, outcome="inconclusive", checks=UNDECIDED)
     request_approval(actor=builder, version=other, environment="production")
@@ -128,6 +127,18 @@ def test_segregation_of_duties(personas, django_user_model):
     with pytest.raises(PermissionDeniedError, match="You accepted a risk on this version for staging"):
         approval_request_create(actor=builder, version=third, environment="staging")
     assert request_approval(actor=builder, version=third, environment="production").pk
+    # The system's owner never accepts its risks, and neither does whoever asked for the
+    # retraining that produced the version.
+    fourth = make_version(system, "1.3.0", creator=personas["root"])
+    fourth_run = make_run(fourth, outcome="inconclusive", checks=UNDECIDED)
+    system.owner = builder
+    system.save()
+    with pytest.raises(PermissionDeniedError, match="You own Triage"):
+        risk_accept(actor=builder, run=fourth_run, environment="production", justification=WHY)
+    fourth.requested_by = personas["bob"]
+    fourth.save(update_fields=["requested_by"])
+    with pytest.raises(PermissionDeniedError, match="You requested the audit or retraining that produced"):
+        risk_accept(actor=personas["bob"], run=fourth_run, environment="production", justification=WHY)
 
 
 @pytest.mark.parametrize("kwargs,field", [

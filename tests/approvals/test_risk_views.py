@@ -221,7 +221,7 @@ def test_the_api_refuses_other_roles_and_pipeline_tokens(personas, inconclusive)
     body = {"environment": "production", "justification": WHY}
     r = api_as(personas["carla"]).post(url(run.pk), body, format="json")
     assert r.status_code == 403 and "risk.accept" in r.json()["message"]
-    _, key = pipeline_token_create(name="ci", scopes=["gate:read", "batches:write"])
+    _, key = pipeline_token_create(name="ci", scopes=["gate:read", "batches:write"], systems=[run.system])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     for response in (client.post(url(run.pk), body, format="json"), client.get(url(run.pk))):

@@ -90,7 +90,7 @@ failed = AuditRun.objects.create(system=system, version=old, kind="fairness", st
 evidence_record(system=system, kind="fairness", outcome="fail", summary="bench", audit_run=failed)
 req = approval_request_create(actor=owner, version=version, environment="production")
 approval_decide(actor=risk, request=req, decision="approve", comment="bench")
-_, key = pipeline_token_create(name="bench", scopes=["gate:read"])
+_, key = pipeline_token_create(name="bench", scopes=["gate:read"], systems=[system])
 print(key)
 """
 

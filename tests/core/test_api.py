@@ -106,8 +106,11 @@ def test_an_integer_parameter_is_checked_before_the_view_runs(api):
 
 
 def test_a_parameter_on_an_endpoint_that_takes_none_is_refused(api):
-    r = api("aude").get("/api/v1/audit-log/verify/", {"full": "1"})
+    r = api("aude").get("/api/v1/approvals/00000000-0000-0000-0000-000000000000/", {"full": "1"})
     assert (r.status_code, r.json()["message"]) == (400, "Unknown query parameter 'full'; this endpoint takes none.")
+    # ...and one that takes some names them
+    r = api("aude").get("/api/v1/audit-log/verify/", {"full": "1"})
+    assert (r.status_code, r.json()["message"]) == (400, "Unknown query parameter 'full'; accepted here: 'anchor'.")
 
 
 def test_pages_and_the_docs_are_not_api_endpoints(client):

@@ -183,7 +183,7 @@ def test_the_readme_and_the_deploy_pages_run_as_written(demo_state, live_server,
     pipeline.mkdir()
     shutil.copy(ROOT / "deploy" / "ci" / "gate_check.py", pipeline)
     shutil.copy(demo_state["public_key"], pipeline / "gate.pub.pem")
-    _, key = pipeline_token_create(name="docs-ci", scopes=["gate:read"])
+    _, key = pipeline_token_create(name="docs-ci", scopes=["gate:read"], systems=["credit-scoring"])
     ci_env = {**env, "GOV_URL": live_server.url, "GOV_GATE_TOKEN": key}
     ran, _ = _run_page("deploy/ci/README.md", cwd=pipeline, env=ci_env)
     assert len(ran) == 2

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from audits.drift.services import drift_breach_handle
 from audits.runs.models import AuditRun, RunStatus
 from governance.registry.models import Dataset
-from governance.registry.tokens import pipeline_token_create
+from tests.approval_fixtures import PipelineClient
 from tests.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +24,7 @@ def pipeline():
 
     def client_for(*scopes):
         made.append(scopes)
-        _, key = pipeline_token_create(name=f"ci-{len(made)}", scopes=list(scopes))
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        return client
+        return PipelineClient(*scopes, name=f"ci-{len(made)}")  # bound to the test's systems
 
     return client_for
 
@@ -80,6 +77,27 @@ def test_a_gate_read_token_may_not_upload_batches(credit_system, credit_frames, 
     assert r.status_code == 403
     assert r.json()["message"] == (
         "This pipeline token's scopes (gate:read) do not include batches:write, which this endpoint needs.")
+    assert not Dataset.objects.filter(role="production").exists()
+    assert _stored_files(settings) == before
+
+
+def test_a_token_bound_to_another_system_may_not_post_this_ones_batches(credit_system, credit_frames, personas,
+                                                                       settings):
+    # One system's pipeline posting a drifted batch would revoke another system's approvals.
+    from governance.registry.tokens import pipeline_token_create
+    from tests.approval_fixtures import make_system
+
+    make_system(personas["oscar"], slug="other", tier="medium")
+    _, key = pipeline_token_create(name="other-ci", scopes=["batches:write"], systems=["other"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    _, test = credit_frames
+    before = _stored_files(settings)
+    r = _upload(client, csv_bytes(test.head(10)))
+    assert r.status_code == 403
+    assert r.json()["message"] == (
+        "This pipeline token (other-ci) is not bound to the AI system 'credit'; it may act on: other. "
+        "Create a token for that system (manage.py create_pipeline_token NAME --system credit).")
     assert not Dataset.objects.filter(role="production").exists()
     assert _stored_files(settings) == before
 

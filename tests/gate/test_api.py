@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from rest_framework.test import APIClient
 
 from governance.registry.tokens import pipeline_token_create
-from tests.approval_fixtures import make_version, medium
+from tests.approval_fixtures import make_system, make_version, medium
 from tests.conftest import PERSONAS
 from tests.deploy.client import gate_check
 
@@ -33,13 +33,16 @@ def rfc_key(settings):
 def callers(personas):
     """Every persona with their token, a pipeline token of either scope, a wrong token, and nobody."""
     out = {}
+    from governance.registry.models import AISystem
+
+    systems = list(AISystem.objects.all()) or [make_system(personas["alice"], slug="triage", tier="medium")]
     for name in [*sorted(PERSONAS), "pipeline gate:read", "pipeline batches:write", "a wrong token", "nobody"]:
         client = APIClient()
         if name in PERSONAS:
             client.force_authenticate(personas[name])
         elif name.startswith("pipeline"):
             scope = name.split()[1]
-            _, secret = pipeline_token_create(name=scope.replace(":", "-"), scopes=[scope])
+            _, secret = pipeline_token_create(name=scope.replace(":", "-"), scopes=[scope], systems=systems)
             client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         elif name == "a wrong token":
             client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
@@ -101,6 +104,6 @@ def test_the_key_fetched_as_the_readme_says_verifies_the_gate_answer(live_server
     pem = tmp_path / "gate.pub.pem"
     with urllib.request.urlopen(f"{live_server.url}{URL}?format=pem", timeout=30) as response:  # no token
         pem.write_bytes(response.read())
-    _, token = pipeline_token_create(name="ci", scopes=["gate:read"])
+    _, token = pipeline_token_create(name="ci", scopes=["gate:read"], systems=["triage"])
     assert gate_check.main(["--url", live_server.url, "--system", "triage", "--version", "1.0.0",
                             "--environment", "production", "--token", token, "--public-key", str(pem)]) == 1

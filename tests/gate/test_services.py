@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from governance.gate import attestation
 from governance.approvals.services import approval_decide, approvals_revoke_for_version
@@ -256,10 +255,7 @@ def test_findings_and_risk_acceptances_read_in_constant_queries(personas, django
 
 @pytest.fixture
 def pipeline(gate_key):
-    _, key = pipeline_token_create(name="ci", scopes=["gate:read"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+    return PipelineClient("gate:read", name="ci")  # made at its first request, bound to the test's systems
 
 
 def test_the_endpoint_returns_a_signed_answer_that_verifies(personas, pipeline, gate_key):
@@ -392,7 +388,8 @@ def test_a_rollback_after_a_production_breach_says_whether_the_target_saw_that_b
     assert body["reasons"][-1].endswith("reviewed against the production batch that breached 1.1.0: drift pass.")
 
 
-def test_the_public_key_endpoint_serves_the_verifying_key(pipeline, gate_key):
+def test_the_public_key_endpoint_serves_the_verifying_key(personas, pipeline, gate_key):
+    medium(personas)  # a system for the pipeline's token to be bound to
     body = pipeline.get("/api/v1/gate/public-key/").json()
     assert body["public_key_pem"].encode() == gate_key
     assert body["keyid"] == attestation.key_id(gate_key)
@@ -410,7 +407,7 @@ def test_without_a_key_the_gate_says_how_to_configure_one(personas, pipeline, se
 @pytest.mark.django_db(transaction=True)
 def test_the_pipeline_client_exits_0_on_allow_and_1_on_deny(live_server, personas, gate_key, tmp_path, capsys):
     system, version = allowed_medium(personas)
-    _, key = pipeline_token_create(name="ci", scopes=["gate:read"])
+    _, key = pipeline_token_create(name="ci", scopes=["gate:read"], systems=[system])
     pub = tmp_path / "gate.pub.pem"
     pub.write_bytes(gate_key)
     args = ["--url", live_server.url, "--system", "triage", "--version", "1.0.0", "--environment", "production",

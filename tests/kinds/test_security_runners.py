@@ -286,7 +286,7 @@ def test_dp_retraining_registers_a_child_version_with_its_privacy_record(credit_
     run = run_through_worker(personas["sam"], version, "dp_retraining", {"target_epsilon": 2.0, "epochs": 2})
     child = ModelVersion.objects.get(pk=run.results["new_version"]["id"])
     assert child.parent == version and child.version == f"1.0.0+dp.{run.pk.hex[:8]}"
-    assert child.created_by == personas["alice"]
+    assert child.created_by == personas["alice"] and child.requested_by == personas["sam"]  # sam never approves it
     assert (child.train_dataset, child.eval_dataset, child.spec) == (version.train_dataset, version.eval_dataset,
                                                                       version.spec)
     dp = child.lineage["dp"]
@@ -412,6 +412,15 @@ def test_a_risk_officers_approval_starts_dp_retraining_and_the_new_version_close
     assert str(recommendation.new_version_id) == run.results["new_version"]["id"]
     assert run.results["recommendation"] == str(recommendation.pk)
     assert recommendation.new_version.lineage["derived_by"]["requested_by"] == "bob"
+    # the model bob's retraining produced is the owner's on paper, but bob never approves it
+    from governance.core.exceptions import PermissionDeniedError
+    from tests.approval_fixtures import decide, request_approval
+
+    child = recommendation.new_version
+    assert (child.created_by, child.requested_by) == (personas["alice"], personas["bob"])
+    req = request_approval(actor=personas["alice"], version=child, environment="production")
+    with pytest.raises(PermissionDeniedError, match="You requested the audit or retraining that produced version"):
+        decide(actor=personas["bob"], request=req)
     # redelivered after it closed the recommendation (the runner called again, as a redelivery would)
     KINDS["dp_retraining"].load_runner()(run=AuditRun.objects.get(pk=run.pk), progress=lambda *a, **k: None)
     assert recommendation.version.children.count() == 1

@@ -36,8 +36,10 @@ def tamper(sql, params=()):
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE trail_auditlogentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE trail_auditloghead DISABLE TRIGGER USER")
         else:
             cursor.execute("DROP TRIGGER IF EXISTS trail_auditlog_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS trail_head_only_advances")
         cursor.execute(sql, params)
 
 
@@ -113,7 +115,7 @@ def test_an_intact_trail_verifies_and_can_be_anchored(three, capsys):
 def test_a_consistent_cut_is_found_through_an_anchor_from_an_attestation(three, capsys):
     # Someone removes the newest row and moves the head back: chain and head agree again...
     tamper("DELETE FROM trail_auditlogentry WHERE seq = %s", [three[2].seq])
-    AuditLogHead.objects.update(seq=three[1].seq, hash=three[1].hash)
+    tamper("UPDATE trail_auditloghead SET seq = %s, hash = %s", [three[1].seq, three[1].hash])
     assert trail_verify().ok
     # ...but a gate attestation stored outside the database saw row 3.
     result = trail_verify(anchors={three[1].seq: three[1].hash, three[2].seq: three[2].hash})
@@ -125,6 +127,64 @@ def test_a_consistent_cut_is_found_through_an_anchor_from_an_attestation(three, 
     call_command("verify_audit_log", "--anchor", f"{three[1].seq}:{three[1].hash}")
     with pytest.raises(CommandError, match="expected SEQ:HASH"):
         call_command("verify_audit_log", "--anchor", "3:abc")
+
+
+def test_the_database_lets_the_head_only_advance(three):
+    # The reset that made "truncate + head reset" verify as intact is refused, whoever asks.
+    with pytest.raises(DatabaseError, match="head only advances"), transaction.atomic(), connection.cursor() as c:
+        c.execute("UPDATE trail_auditloghead SET seq = 0, hash = %s", [GENESIS_HASH])
+    with pytest.raises(DatabaseError, match="head only advances"), transaction.atomic(), connection.cursor() as c:
+        c.execute("UPDATE trail_auditloghead SET hash = %s", [three[0].hash])  # not the hash of its row
+    assert (AuditLogHead.objects.get().seq, AuditLogHead.objects.get().hash) == (three[2].seq, three[2].hash)
+    assert trail_append(actor=None, action="demo.four", obj=three[0]).seq == three[2].seq + 1  # appends still work
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE and is flushed with DELETE")
+@pytest.mark.parametrize("sql", ["TRUNCATE trail_auditlogentry", "TRUNCATE trail_auditloghead",
+                                 "DELETE FROM trail_auditloghead"])
+def test_postgresql_refuses_truncating_the_trail_or_deleting_its_head(three, sql):
+    with pytest.raises(DatabaseError, match="refused"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL governance.trail_truncate = ''")  # what the test settings allow, taken back
+        cursor.execute(sql)
+    assert AuditLogEntry.objects.count() >= 3
+
+
+def test_a_truncated_trail_is_named_as_such(three):
+    tamper("DELETE FROM trail_auditlogentry")
+    result = trail_verify()
+    assert (result.ok, result.kind, result.rows) == (False, "truncated", 0)
+    assert result.problem == f"The trail is empty but the head records row {three[2].seq}: the trail was truncated."
+    with pytest.raises(CommandError, match=r"BROKEN at row 1 \(truncated\)"):
+        call_command("verify_audit_log")
+
+
+def test_a_head_that_does_not_match_the_chain_is_named_as_such(three):
+    tamper("UPDATE trail_auditloghead SET seq = %s, hash = %s", [three[1].seq, three[1].hash])
+    result = trail_verify()
+    assert (result.ok, result.kind, result.first_broken_seq) == (False, "head", three[2].seq)
+    assert result.problem.startswith(f"The head (row {three[1].seq}, hash {three[1].hash[:16]}...) does not match "
+                                     f"the chain's last row (row {three[2].seq}")
+    with pytest.raises(CommandError, match=r"BROKEN at row \d+ \(head\)"):
+        call_command("verify_audit_log")
+
+
+def test_the_verify_api_takes_anchors_and_names_a_truncation_behind_a_reset_head(three, personas):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(personas["aude"])
+    anchor = f"{three[2].seq}:{three[2].hash}"
+    body = client.get("/api/v1/audit-log/verify/", {"anchor": [f"{three[0].seq}:{three[0].hash}", anchor]}).json()
+    assert (body["ok"], body["kind"]) == (True, None)
+    # Truncated with the head reset as well: chain and head agree on "nothing", the anchor does not.
+    tamper("DELETE FROM trail_auditlogentry")
+    tamper("UPDATE trail_auditloghead SET seq = 0, hash = %s", [GENESIS_HASH])
+    assert client.get("/api/v1/audit-log/verify/").json()["ok"] is True  # what anchors are for
+    body = client.get("/api/v1/audit-log/verify/", {"anchor": anchor}).json()
+    assert (body["ok"], body["kind"], body["first_broken_seq"]) == (False, "anchor", three[2].seq)
+    r = client.get("/api/v1/audit-log/verify/", {"anchor": "3:abc"})
+    assert r.status_code == 400 and r.json()["extra"] == {"field": "anchor"}
+    assert r.json()["message"] == "anchor '3:abc': expected SEQ:HASH (a row number and a 64-hex hash)."
 
 
 def test_the_jsonl_export_verifies_on_its_own_and_in_slices(three):

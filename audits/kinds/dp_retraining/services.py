@@ -238,6 +238,7 @@ def dp_version_register(*, run: AuditRun, module, record: dict, budget: dict, la
     return model_version_register(
         actor=actor, system=run.system, version=label, artifact=torch_artifact(module), spec=parent.spec,
         parent=parent, train_dataset=train, eval_dataset=parent.eval_dataset, notes=notes, lineage=lineage,
+        requested_by=run.created_by,
     )
 
 

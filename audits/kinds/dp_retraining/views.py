@@ -9,7 +9,6 @@ their defaults, and their results render in their folder's templates/kinds/<kind
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -28,6 +27,7 @@ from audits.kinds.dp_retraining.services import (
 from audits.runs.models import AuditRun
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can, require
@@ -47,7 +47,7 @@ def _form_params(post) -> dict:
     return form.values()
 
 
-@login_required
+@role_required
 def dp_retraining_form(request, version_id):
     """GET: the parameters, the data's privacy budget so far, and any open drift recommendation."""
     version = _version(version_id)
@@ -78,7 +78,7 @@ def dp_retraining_form(request, version_id):
     }, status=status)
 
 
-@login_required
+@role_required
 @require_POST
 def recommendation_dp_retrain(request, pk):
     rec = get_object_or_404(RetrainingRecommendation.objects.select_related("version__system"), pk=pk)
@@ -91,7 +91,7 @@ def recommendation_dp_retrain(request, pk):
     return redirect("run-detail", run_id=run.pk)
 
 
-@login_required
+@role_required
 def version_privacy(request, version_id):
     """A version's privacy record: its DP lineage, the budget of its training data, the runs about it."""
     version = _version(version_id)

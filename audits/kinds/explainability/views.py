@@ -4,20 +4,20 @@ Thin: the form checks the inputs, one service call requests the audit, the user 
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from audits.kinds.explainability.forms import CaseForm
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.services import audit_run_create
+from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 
 NOT_EXPLAINED = "Only a finished explainability audit has the inputs a case needs."
 
 
-@login_required
+@role_required
 @require_POST
 def explain_case(request, run_id):
     """POST: a new explainability audit of the run's version, with its settings, that also

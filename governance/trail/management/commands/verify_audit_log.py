@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.trail.services import trail_verify
+from governance.core.exceptions import ApplicationError
+from governance.trail.services import parse_anchors, trail_verify
 
 
 class Command(BaseCommand):
@@ -13,13 +14,11 @@ class Command(BaseCommand):
                                  "attestation; it must still be in the chain (repeatable)")
 
     def handle(self, *args, expect_head=None, anchor=(), **options):
-        anchors = {}
-        for value in anchor:
-            seq, _, digest = value.partition(":")
-            if not seq.isdigit() or len(digest) != 64:
-                raise CommandError(f"--anchor {value!r}: expected SEQ:HASH (a row number and a 64-hex hash).")
-            anchors[int(seq)] = digest.lower()
+        try:
+            anchors = parse_anchors(anchor)
+        except ApplicationError as exc:
+            raise CommandError(f"--{exc.message}") from None
         result = trail_verify(expect_head=expect_head, anchors=anchors)
         if not result.ok:
-            raise CommandError(f"audit trail BROKEN at row {result.first_broken_seq}: {result.problem}")
+            raise CommandError(f"audit trail BROKEN at row {result.first_broken_seq} ({result.kind}): {result.problem}")
         self.stdout.write(self.style.SUCCESS(f"audit trail intact: {result.rows} rows; head hash {result.last_hash}"))
