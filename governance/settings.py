@@ -11,6 +11,7 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from governance import broker
 from governance.env import envbool, envint, envlist, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "audits.exports",
     "governance.approvals",
     "governance.gate",
+    "governance.metrics",
     "governance.portfolio",
     "governance.wizard",
     "governance.demo",
@@ -251,28 +253,35 @@ SPECTACULAR_SETTINGS = {
 # Default broker: kombu's filesystem transport under var/ -- no server to install.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),  # exchange state; default is ./control
-        "store_processed": False,
-    }
-    if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# The longest an audit may run (a GPU robustness or DP retraining on a large model). Redis's
+# visibility timeout defaults to twice it; RabbitMQ's consumer_timeout must exceed it (README).
+AUDIT_MAX_RUNTIME_SECONDS = envint("AUDIT_MAX_RUNTIME_SECONDS", 6 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker.transport_options(
+    CELERY_BROKER_URL, broker_dir=BROKER_DIR, max_runtime_seconds=AUDIT_MAX_RUNTIME_SECONDS,
+    visibility_timeout=envint("CELERY_VISIBILITY_TIMEOUT", 0) or None,
 )
+# RabbitMQ: durable classic queues by default; CELERY_QUEUE_TYPE=quorum replicates them across
+# a cluster (Celery then switches to per-consumer QoS by itself: worker_detect_quorum_queues).
+CELERY_QUEUE_TYPE = envstr("CELERY_QUEUE_TYPE", "classic")
+CELERY_TASK_QUEUES = broker.task_queues(CELERY_BROKER_URL, queue_type=CELERY_QUEUE_TYPE)
+CELERY_WORKER_DETECT_QUORUM_QUEUES = True
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-audit leaves the message for another one
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds only the audit it runs: an idle GPU node takes the next
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 # A run goes to its kind's queue (apply_async(queue=run.queue)); everything else to "cpu".
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False  # never eager outside tests
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# /metrics (Prometheus): closed unless a scraper presents METRICS_TOKEN as a bearer token or
+# connects from one of METRICS_ALLOWED_NETWORKS (CIDRs, matched against the socket's address,
+# never a forwarded header). Neither set: every request is refused.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", [])
 
 AUDIT_DEVICE = envstr("AUDIT_DEVICE", "auto")
 AUDIT_STALE_QUEUED_SECONDS = envint("AUDIT_STALE_QUEUED_SECONDS", 300)

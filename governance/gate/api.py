@@ -14,6 +14,7 @@ from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
 from governance.gate import reads, services
 from governance.gate.keys import signing_key
+from governance.gate.metrics import GATE_DECISIONS, GATE_LATENCY
 from governance.policies.models import Environment
 from governance.registry.models import AISystem
 from governance.registry.tokens import (
@@ -62,8 +63,10 @@ class GateView(APIView):
             _system(slug)
             raise NotFoundError(NO_VERSION.format(version=version, system=slug), field="version")
         token_require_system(request.auth, mv.system)
-        answer = services.gate_answer(system=mv.system, version=mv, environment=environment,
-                                  actor=pipeline_actor(request) or request.user)
+        with GATE_LATENCY.time():
+            answer = services.gate_answer(system=mv.system, version=mv, environment=environment,
+                                          actor=pipeline_actor(request) or request.user)
+        GATE_DECISIONS.labels(environment=environment, decision=answer["decision"]).inc()
         return Response(answer)
 
 
