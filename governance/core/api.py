@@ -31,6 +31,10 @@ NO_PARAMETERS = "Unknown query parameter{s} {names}; this endpoint takes none."
 NOT_IN_ENUM = "{name}: {value!r} is not accepted; use one of {choices}."
 NOT_AN_INTEGER = "{name}: {value!r} is not an integer."
 NOT_A_UUID = "{name}: {value!r} is not an id (a UUID)."
+INTEGER_OUT_OF_RANGE = "{name}: {value!r} is out of range; accepted: -{maximum} to {maximum}."
+NUL_BYTE = "{name}: a NUL byte is not accepted in a query value."
+# PostgreSQL's bigint: a larger ?limit= or ?offset= reached the database and came back a 500.
+MAX_QUERY_INTEGER = 2**63 - 1
 # DRF's own format override (?format=json, ?format=pem on the gate's key): every endpoint takes it.
 ALWAYS_ACCEPTED = frozenset({settings.REST_FRAMEWORK.get("URL_FORMAT_OVERRIDE", "format")})
 
@@ -106,6 +110,8 @@ def query_problem(query, documented: dict) -> tuple[str, dict] | None:
 def _value_problem(name: str, value: str, schema: dict) -> tuple[str, dict] | None:
     if value == "":  # an empty filter means "no filter", as django-filter reads it
         return None
+    if "\x00" in value:  # PostgreSQL refuses NUL in text; it came back a 500
+        return NUL_BYTE.format(name=name), {"field": name}
     enum = schema.get("enum")
     if enum:
         choices = [str(c) for c in enum if c not in (None, "")]
@@ -115,9 +121,12 @@ def _value_problem(name: str, value: str, schema: dict) -> tuple[str, dict] | No
         return None
     if schema.get("type") == "integer":
         try:
-            int(value)
+            number = int(value)
         except ValueError:
             return NOT_AN_INTEGER.format(name=name, value=value), {"field": name}
+        if not -MAX_QUERY_INTEGER <= number <= MAX_QUERY_INTEGER:
+            return (INTEGER_OUT_OF_RANGE.format(name=name, value=value, maximum=MAX_QUERY_INTEGER),
+                    {"field": name})
     if schema.get("format") == "uuid":
         try:
             uuid.UUID(value)

@@ -156,3 +156,19 @@ def test_a_bad_file_part_names_what_is_wrong(content, message):
     s = parsed(SimpleUploadedFile("spec.json", content))
     assert not s.is_valid()
     assert [str(e) for e in s.errors["spec"]] == [message]
+
+
+@pytest.mark.parametrize("name", ["limit", "offset"])
+def test_a_paging_number_beyond_bigint_is_a_400_not_a_database_error(api, name):
+    r = api("carla").get("/api/v1/assessments/", {name: "99999999999999999999"})
+    assert r.status_code == 400
+    assert r.json()["message"] == (f"{name}: '99999999999999999999' is out of range; "
+                                   f"accepted: -{2**63 - 1} to {2**63 - 1}.")
+    assert r.json()["extra"] == {"field": name}
+
+
+def test_a_nul_byte_in_a_filter_is_a_400_that_names_the_filter(api):
+    r = api("carla").get("/api/v1/assessments/", {"framework": "nist\x00"})
+    assert r.status_code == 400
+    assert r.json() == {"message": "framework: a NUL byte is not accepted in a query value.",
+                        "extra": {"field": "framework"}}
