@@ -15,3 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; n
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+# No heartbeat threads in the unit tests' process (they would race the test's transaction);
+# the integration tests' worker subprocesses set AUDIT_HEARTBEAT_INTERVAL_SECONDS themselves.
+from governance.env import envint  # noqa: E402
+
+AUDIT_HEARTBEAT_INTERVAL_SECONDS = envint("AUDIT_HEARTBEAT_INTERVAL_SECONDS", 0)

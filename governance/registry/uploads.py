@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from governance.core.exceptions import ApplicationError
 
@@ -38,11 +39,18 @@ def validation_error(exc: ValidationError) -> ApplicationError:
 
 @contextmanager
 def stored(folder: str, sha: str, ext: str, data: bytes):
-    """Store the file under its sha256 and give its path; when the block fails (no row was
-    written), delete the file again: nothing is half-written, no orphan file is left."""
+    """Store the file under its sha256 and give its path; the block runs in a transaction.
+    When the block fails before that transaction commits (no row was written), delete the
+    file again: no orphan file. Once it has committed, never: a failure after the commit
+    (an on-commit hook, such as a broker that is down) must not take a committed row's file."""
     path = default_storage.save(f"{folder}/{sha}.{ext}", ContentFile(data))
+    committed = []
     try:
-        yield path
+        with transaction.atomic():
+            # The first hook of this transaction: it runs before any hook the block adds can fail.
+            transaction.on_commit(lambda: committed.append(True), robust=True)
+            yield path
     except BaseException:
-        default_storage.delete(path)
+        if not committed:
+            default_storage.delete(path)
         raise
