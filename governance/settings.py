@@ -214,6 +214,8 @@ SWEEP_INTERVAL_SECONDS = envint("SWEEP_INTERVAL_SECONDS", 30)
 # beaten for WORKER_MISSING_AFTER_SECONDS (each worker beats every AUDIT_HEARTBEAT_INTERVAL_SECONDS).
 BEAT_MISSING_AFTER_SECONDS = envint("BEAT_MISSING_AFTER_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
 WORKER_MISSING_AFTER_SECONDS = envint("WORKER_MISSING_AFTER_SECONDS", AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+# How long an Idempotency-Key's first answer is kept for a retry (governance/core/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = envint("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # The queues /healthz/ expects a live worker for (comma-separated).
 HEALTH_WORKER_QUEUES = envlist("HEALTH_WORKER_QUEUES", ["cpu", "gpu"])
 AUDIT_MAX_ATTEMPTS = envint("AUDIT_MAX_ATTEMPTS", 3)

@@ -7,6 +7,7 @@ from celery import shared_task
 from audits.runs.runner import TransientAuditError
 from audits.runs.services import audit_run_execute, audit_run_fail, audit_runs_sweep
 from governance.core.heartbeat import service_beat
+from governance.core.idempotency import idempotency_keys_prune
 from governance.core.retry import MAX_RETRIES, retry_or_give_up
 
 
@@ -22,4 +23,4 @@ def run_audit(self, run_id: str) -> str:
 def sweep_stale_runs() -> dict:
     # Only beat sends this task: its running is beat's (and a worker's) sign of life for /healthz/.
     service_beat(name="beat", detail={"task": "audits.sweep_stale_runs"})
-    return audit_runs_sweep()
+    return {**audit_runs_sweep(), "idempotency_keys_pruned": idempotency_keys_prune()}

@@ -9,6 +9,9 @@ pipeline token, on the same method and path, gets that answer again (marked
 is a 422 that says so: a new request needs a new key. A request that failed (4xx/5xx) stores
 nothing, so it may be retried with its key once it is fixed.
 
+Keys are kept IDEMPOTENCY_KEY_TTL_HOURS (24) and then pruned by the sweep: a retry comes
+within minutes, and the table does not grow without end.
+
 Two requests with one key at the same time: both run, the second to commit hits the key's
 unique constraint, its work is rolled back, and it answers with the first one's answer.
 """
@@ -18,9 +21,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
@@ -115,3 +121,10 @@ def idempotent(view_method):
         return response
 
     return wrapper
+
+
+def idempotency_keys_prune(*, now=None) -> int:
+    """Forget the answers older than IDEMPOTENCY_KEY_TTL_HOURS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

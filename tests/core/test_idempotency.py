@@ -99,3 +99,19 @@ def test_the_schema_documents_the_header_on_the_writes_that_create_work(client):
     for path in ["/api/v1/audit-runs/", "/api/v1/batches/", "/api/v1/reports/", "/api/v1/approvals/",
                  "/api/v1/approvals/{id}/decisions/", "/api/v1/retraining-recommendations/{id}/dp-retrain/"]:
         assert "Idempotency-Key" in headers(path), path
+
+
+def test_answers_older_than_the_ttl_are_pruned_and_newer_ones_kept(credit_system, api, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.core.idempotency import idempotency_keys_prune
+
+    settings.IDEMPOTENCY_KEY_TTL_HOURS = 24
+    _, version = credit_system
+    _run(api("alice"), version, "old")
+    _run(api("alice"), version, "new")
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    assert idempotency_keys_prune() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
