@@ -84,30 +84,28 @@ class PrivateRedis:
             self.proc = None
 
 
-def _use_broker(url):
-    """Point this process's Celery app at `url` (its pools are made again on next use)."""
+def _fresh_pools():
+    """Make this process's Celery app connect anew (to the broker the environment now names)."""
     from governance.celery import app
 
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = {"visibility_timeout": 3600}
     app._pool = None
     app.amqp._producer_pool = None
 
 
 @pytest.fixture
-def private_broker(tmp_path):
-    if not subprocess.run(["which", "redis-server"], capture_output=True).returncode == 0:
+def private_broker(tmp_path, monkeypatch):
+    if subprocess.run(["which", "redis-server"], capture_output=True).returncode != 0:
         pytest.skip("redis-server is not installed")
-    from governance.celery import app
-
-    before = (app.conf.broker_url, app.conf.broker_transport_options)
     redis = PrivateRedis(tmp_path)
     redis.start()
-    _use_broker(redis.url)
+    # Celery reads CELERY_BROKER_WRITE_URL before its configuration (and CELERY_BROKER_URL, which
+    # CI sets, before app.conf): this process publishes to the private broker only.
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", redis.url)
+    _fresh_pools()
     yield redis
     redis.stop()
-    _use_broker(before[0])
-    app.conf.broker_transport_options = before[1]
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL")
+    _fresh_pools()
 
 
 @pytest.fixture
