@@ -284,8 +284,29 @@ METRICS_TOKEN = envsecret("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", [])
 
 AUDIT_DEVICE = envstr("AUDIT_DEVICE", "auto")
+# Liveness (audits/runs/services.py, audits/reports/service.py): while a run or a report is
+# built, a thread of the worker writes its heartbeat every AUDIT_HEARTBEAT_INTERVAL_SECONDS,
+# whatever step it is in; one older than AUDIT_HEARTBEAT_TIMEOUT_SECONDS means the worker died,
+# and the sweeper (beat, every SWEEP_INTERVAL_SECONDS) takes the work back. Defaults: a dead
+# worker's run is running again within timeout + one sweep, 45 + 30 s.
+AUDIT_HEARTBEAT_INTERVAL_SECONDS = envint("AUDIT_HEARTBEAT_INTERVAL_SECONDS", 5)
+AUDIT_HEARTBEAT_TIMEOUT_SECONDS = envint("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", 45)
+if AUDIT_HEARTBEAT_INTERVAL_SECONDS > 0 and AUDIT_HEARTBEAT_TIMEOUT_SECONDS < 3 * AUDIT_HEARTBEAT_INTERVAL_SECONDS:
+    raise ImproperlyConfigured("AUDIT_HEARTBEAT_TIMEOUT_SECONDS must be at least 3 x AUDIT_HEARTBEAT_INTERVAL_SECONDS, "
+                               "or a busy database would make a live worker look dead.")
+# Work whose message could not be sent (the broker was down at commit) is sent by the sweeper
+# once it is this old; work sent but never claimed is sent again after AUDIT_STALE_QUEUED_SECONDS.
+AUDIT_UNSENT_GRACE_SECONDS = envint("AUDIT_UNSENT_GRACE_SECONDS", 10)
 AUDIT_STALE_QUEUED_SECONDS = envint("AUDIT_STALE_QUEUED_SECONDS", 300)
-AUDIT_HEARTBEAT_TIMEOUT_SECONDS = envint("AUDIT_HEARTBEAT_TIMEOUT_SECONDS", 600)
+SWEEP_INTERVAL_SECONDS = envint("SWEEP_INTERVAL_SECONDS", 30)
+# /healthz/ calls beat missing when no sweep ran for this long, a worker missing when it has not
+# beaten for WORKER_MISSING_AFTER_SECONDS (each worker beats every AUDIT_HEARTBEAT_INTERVAL_SECONDS).
+BEAT_MISSING_AFTER_SECONDS = envint("BEAT_MISSING_AFTER_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
+WORKER_MISSING_AFTER_SECONDS = envint("WORKER_MISSING_AFTER_SECONDS", AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+# How long an Idempotency-Key's first answer is kept for a retry (governance/core/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = envint("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# The queues /healthz/ expects a live worker for (comma-separated).
+HEALTH_WORKER_QUEUES = envlist("HEALTH_WORKER_QUEUES", ["cpu", "gpu"])
 AUDIT_MAX_ATTEMPTS = envint("AUDIT_MAX_ATTEMPTS", 3)
 # DP retraining (audits/kinds/dp_retraining/): the total epsilon one AI system may spend on one training
 # dataset across DP retrainings, added up (basic composition). Past it a retraining still runs,

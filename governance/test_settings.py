@@ -31,3 +31,9 @@ def _allow_test_flushes(sender, connection, **kwargs):
 
 
 connection_created.connect(_allow_test_flushes, dispatch_uid="allow-test-flushes")
+
+# No heartbeat threads in the unit tests' process (they would race the test's transaction);
+# the integration tests' worker subprocesses set AUDIT_HEARTBEAT_INTERVAL_SECONDS themselves.
+from governance.env import envint  # noqa: E402
+
+AUDIT_HEARTBEAT_INTERVAL_SECONDS = envint("AUDIT_HEARTBEAT_INTERVAL_SECONDS", 0)

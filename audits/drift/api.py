@@ -27,6 +27,7 @@ from audits.drift.selectors import (
     retraining_recommendation_get,
     retraining_recommendations,
 )
+from governance.core import idempotency
 from governance.core.exceptions import NotFoundError
 from governance.registry.models import (
     AISystem,
@@ -103,8 +104,9 @@ class BatchView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(request={"multipart/form-data": BatchIn},
-                   parameters=[OpenApiParameter("review", bool, required=False)],
+                   parameters=[OpenApiParameter("review", bool, required=False), idempotency.PARAMETER],
                    responses={201: BatchOut})
+    @idempotency.idempotent
     def post(self, request):
         data = BatchIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -199,7 +199,7 @@ def _review_create(*, version: ModelVersion, batch: Dataset, created_by) -> Audi
             system=version.system, version=version, kind="drift", queue=spec.queue,
             params={**spec.defaults, "batch": str(batch.pk)}, created_by=created_by,
         )
-        transaction.on_commit(lambda: audit_services.audit_run_enqueue(run_id=run.pk))
+        transaction.on_commit(lambda: audit_services.audit_run_enqueue(run_id=run.pk), robust=True)
     return run
 
 
@@ -328,7 +328,8 @@ def drift_breach_handle(*, run: AuditRun, review: dict) -> RetrainingRecommendat
             "system": version.system.slug, "version": version.version, "run": str(run.pk),
             "breaches": breaches, "approvals_revoked": revoked,
         })
-        transaction.on_commit(lambda: drift_alert_send(recommendation_id=rec.pk, approvals_revoked=revoked))
+        transaction.on_commit(lambda: drift_alert_send(recommendation_id=rec.pk, approvals_revoked=revoked),
+                              robust=True)
     return rec
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from audits.reports.models import Report, ReportStatus
 from audits.reports.selectors import report_list
 from audits.reports.service import report_generate, report_verify
+from governance.core import idempotency
 from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
 from governance.registry.filters import SYSTEM_HELP, VERSION_HELP, system_lookup, versions_matching
@@ -78,7 +79,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=ReportIn, responses={201: ReportOut})
+    @extend_schema(request=ReportIn, responses={201: ReportOut}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def create(self, request):
         data = ReportIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Case, F, Q, When
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,6 +36,7 @@ from audits.reports.signing import DEV_LABEL, create_dev_pki, is_development_sig
 from audits.reports.verify import verify_pdf
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError, ConflictError
+from governance.core.heartbeat import Heartbeat
 from governance.core.roles import require
 from governance.core.storage import object_create, object_delete
 from governance.registry.models import ModelVersion
@@ -57,6 +59,7 @@ PASSPHRASE_WITHOUT_FILE = "REPORT_SIGNING_P12 ({path}) needs REPORT_SIGNING_PASS
 ALREADY_GENERATING = "Report {number} for this version is being generated; wait for it to finish."
 SELF_CHECK_FAILED = "The signed report does not verify against REPORT_TRUST_ROOTS ({status}: {message})"
 ABANDONED = "Abandoned: the build did not finish within {minutes} minutes."
+WORKER_LOST = "Abandoned: the worker building this report stopped answering, {times} times."
 VERIFY_NO_FILE = "Upload the PDF file to verify."
 VERIFY_TOO_LARGE = "The file is {size:,} bytes; reports are verified up to {limit:,} bytes."
 MSG_VALID_UNRECORDED = (
@@ -166,8 +169,11 @@ def _next_number(now) -> str:
 
 
 def _abandon_stale(version) -> None:
-    cutoff = timezone.now() - STALE_AFTER
-    Report.objects.filter(version=version, status=ReportStatus.GENERATING, created_at__lt=cutoff).update(
+    now = timezone.now()
+    # A backstop for an installation without beat; a build whose worker still beats is not abandoned.
+    alive = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    Report.objects.filter(version=version, status=ReportStatus.GENERATING, created_at__lt=now - STALE_AFTER).exclude(
+        heartbeat_at__gte=alive).update(
         status=ReportStatus.FAILED, error=ABANDONED.format(minutes=int(STALE_AFTER.total_seconds() // 60)))
 
 
@@ -188,17 +194,57 @@ def report_generate(*, actor, version: ModelVersion) -> Report:
                                 report_number=_next_number(timezone.now()))
                 report.full_clean(exclude=["file"])
                 report.save()
-                transaction.on_commit(lambda: report_enqueue(report_id=report.pk))
+                transaction.on_commit(lambda: report_enqueue(report_id=report.pk), robust=True)
             return report
         except IntegrityError:  # two requests took the same number: take the next one
             continue
     raise ConflictError("Could not allocate a report number; try again.")
 
 
-def report_enqueue(*, report_id) -> None:
+def report_enqueue(*, report_id) -> bool:
+    """Send the build's message. A broker that is down is logged, not raised: the row is
+    committed, and the sweeper sends a report that has no `enqueued_at`."""
     from audits.reports.tasks import build_report  # the task module imports this one
 
-    build_report.apply_async(args=[str(report_id)], queue="cpu")
+    try:
+        build_report.apply_async(args=[str(report_id)], queue="cpu")
+    except Exception:  # noqa: BLE001 - any broker failure: the sweeper delivers later
+        log.warning("could not enqueue report %s; the sweeper will send it", report_id, exc_info=True)
+        return False
+    Report.objects.filter(pk=report_id).update(enqueued_at=timezone.now())
+    return True
+
+
+def reports_sweep(*, now=None) -> dict:
+    """Deliver what the broker did not take, and take back builds whose worker died.
+
+    Same rules as the audit runs' sweeper (audits/runs/services.py): a report never sent is sent
+    after AUDIT_UNSENT_GRACE_SECONDS, one sent but not started after AUDIT_STALE_QUEUED_SECONDS;
+    a build whose heartbeat is older than AUDIT_HEARTBEAT_TIMEOUT_SECONDS is released and sent
+    again, or failed after AUDIT_MAX_ATTEMPTS (which frees its version for a new report)."""
+    now = now or timezone.now()
+    dead = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    generating = Report.objects.filter(status=ReportStatus.GENERATING)
+    resend, failed = [], []
+    for report in generating.filter(started_at__isnull=False, heartbeat_at__lt=dead):
+        if report.attempts + 1 >= settings.AUDIT_MAX_ATTEMPTS:
+            report_fail(report_id=report.pk, message=WORKER_LOST.format(times=report.attempts + 1))
+            failed.append(report.pk)
+        elif generating.filter(pk=report.pk, heartbeat_at__lt=dead).update(
+                started_at=None, heartbeat_at=None, attempts=report.attempts + 1):
+            resend.append(report.pk)
+    unsent = now - timedelta(seconds=settings.AUDIT_UNSENT_GRACE_SECONDS)
+    lost = now - timedelta(seconds=settings.AUDIT_STALE_QUEUED_SECONDS)
+    resend += list(generating.filter(started_at__isnull=True).exclude(pk__in=resend).filter(
+        Q(enqueued_at__isnull=True, created_at__lt=unsent) | Q(enqueued_at__lt=lost)).values_list("pk", flat=True))
+    sent = [pk for pk in resend if report_enqueue(report_id=pk)]
+    return {"requeued": [str(pk) for pk in resend], "sent": len(sent), "failed": [str(pk) for pk in failed]}
+
+
+def report_beat(*, report_id, started_at) -> bool:
+    """The building worker's heartbeat: only the build that started at `started_at` beats."""
+    return bool(Report.objects.filter(pk=report_id, status=ReportStatus.GENERATING, started_at=started_at).update(
+        heartbeat_at=timezone.now()))
 
 
 # ---------------------------------------------------------------- build
@@ -248,15 +294,21 @@ def _page_count(pdf: bytes) -> int | None:
 def report_build(*, report_id) -> str:
     """Render, sign and store one report. Returns its final status, or "skipped"."""
     now = timezone.now()
-    if not Report.objects.filter(pk=report_id, status=ReportStatus.GENERATING, started_at__isnull=True).update(
-            started_at=now):
+    # A redelivered message for a build whose worker died (no heartbeat) takes it back.
+    dead = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    claimable = Q(started_at__isnull=True) | Q(heartbeat_at__lt=dead, attempts__lt=settings.AUDIT_MAX_ATTEMPTS - 1)
+    if not Report.objects.filter(claimable, pk=report_id, status=ReportStatus.GENERATING).update(
+            started_at=now, heartbeat_at=now,
+            attempts=Case(When(started_at__isnull=True, then=F("attempts")), default=F("attempts") + 1)):
         return "skipped"
     report = Report.objects.select_related(
         "system__owner", "version__parent", "version__train_dataset", "version__eval_dataset", "created_by",
     ).get(pk=report_id)
     try:
         config = signing_config()
-        signed = report_sign(report=report, pdf=report_render(report=report, generated_at=now), config=config)
+        with Heartbeat(lambda: report_beat(report_id=report_id, started_at=now),
+                       interval=settings.AUDIT_HEARTBEAT_INTERVAL_SECONDS, name=f"heartbeat-{report_id}"):
+            signed = report_sign(report=report, pdf=report_render(report=report, generated_at=now), config=config)
         check = _verify(signed)
         if check.status != "valid":
             raise ApplicationError(SELF_CHECK_FAILED.format(status=check.status, message=check.message))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from audits.reports.service import TransientReportError, report_build, report_fail
+from audits.reports.service import TransientReportError, report_build, report_fail, reports_sweep
 from governance.core.retry import MAX_RETRIES, retry_or_give_up
 
 
@@ -14,3 +14,8 @@ def build_report(self, report_id: str) -> str:
         return report_build(report_id=report_id)
     except TransientReportError as exc:
         return retry_or_give_up(self, exc, give_up=lambda message: report_fail(report_id=report_id, message=message))
+
+
+@shared_task(name="audits.sweep_stale_reports")
+def sweep_stale_reports() -> dict:
+    return reports_sweep()

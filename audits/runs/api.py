@@ -13,6 +13,7 @@ from audits.runs import serializers as s
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
+from governance.core import idempotency
 from governance.core.exceptions import ApplicationError
 from governance.registry.filters import SystemFilter, VersionFilter
 from governance.registry.models import ModelVersion
@@ -44,7 +45,8 @@ class AuditRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def get_serializer_class(self):
         return s.AuditRunListOut if self.action == "list" else s.AuditRunOut
 
-    @extend_schema(request=s.AuditRunIn, responses={201: s.AuditRunOut})
+    @extend_schema(request=s.AuditRunIn, responses={201: s.AuditRunOut}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def create(self, request):
         data = s.AuditRunIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,7 +1,12 @@
 """Audit-run lifecycle: create -> enqueue (on commit) -> claim -> execute -> finish.
 
 The database row is the truth. A message delivered twice finds the run already claimed
-(the conditional UPDATE changes no row) and does nothing.
+(the conditional UPDATE changes no row) and does nothing. A broker that is down when the
+row commits fails nothing: the run stays queued with no `enqueued_at`, and the sweeper
+sends it once the broker is back. While a run executes, a thread of the worker beats its
+`heartbeat_at` every AUDIT_HEARTBEAT_INTERVAL_SECONDS, whatever step it is in; a run whose
+heartbeat is older than AUDIT_HEARTBEAT_TIMEOUT_SECONDS has lost its worker, and the sweeper
+(or a redelivered message) takes it back.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audits.runs.models import AuditRun, RunStatus
@@ -21,6 +27,7 @@ from audits.runs.runner import AuditInputError, RunOutcome, TransientAuditError
 from audits.runs.signals import audit_finished
 from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError
+from governance.core.heartbeat import Heartbeat
 from governance.core.roles import require
 from governance.policies.services import policy_for
 from governance.registry.models import ModelVersion
@@ -54,35 +61,61 @@ def audit_run_create(*, actor, version: ModelVersion, kind: str, params: dict | 
             system=version.system, version=version, kind=kind, queue=spec.queue,
             params={**spec.defaults, **(params or {})}, created_by=actor,
         )
-        transaction.on_commit(lambda: audit_run_enqueue(run_id=run.pk))
+        transaction.on_commit(lambda: audit_run_enqueue(run_id=run.pk), robust=True)
     return run
 
 
-def audit_run_enqueue(*, run_id) -> None:
+def audit_run_enqueue(*, run_id) -> bool:
+    """Send the run's message. A broker that is down is logged, not raised: the row is
+    committed already, and the sweeper sends what has no `enqueued_at` yet."""
     from audits.runs.tasks import run_audit  # the task module imports these services
 
-    run = AuditRun.objects.get(pk=run_id)
-    run_audit.apply_async(args=[str(run.pk)], queue=run.queue)
+    run = AuditRun.objects.filter(pk=run_id).only("pk", "queue").first()
+    if run is None:
+        return False
+    try:
+        run_audit.apply_async(args=[str(run.pk)], queue=run.queue)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweeper delivers later
+        log.warning("could not enqueue audit run %s; the sweeper will send it", run_id, exc_info=True)
+        return False
     AuditRun.objects.filter(pk=run_id).update(enqueued_at=timezone.now())
+    return True
 
 
-def audit_run_claim(*, run_id, worker_host: str) -> bool:
-    now = timezone.now()
+def _dead_before(now):
+    return now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+
+
+def audit_run_claim(*, run_id, worker_host: str, now=None) -> bool:
+    """Take the run: a queued one, or a running one whose worker stopped heartbeating (its
+    message came back: redelivered after the worker died). Exactly one claimer wins."""
+    now = now or timezone.now()
+    fields = dict(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host, progress=0,
+                  stage="starting", error="")
     with transaction.atomic():
-        claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, worker_host=worker_host, progress=0,
-            stage="starting", error="",
-        )
+        claimed = AuditRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(**fields)
+        if not claimed:
+            claimed = AuditRun.objects.filter(
+                pk=run_id, status=RunStatus.RUNNING, heartbeat_at__lt=_dead_before(now),
+                attempts__lt=settings.AUDIT_MAX_ATTEMPTS - 1,
+            ).update(**fields, attempts=F("attempts") + 1)
         if claimed == 1:
             trail_append(actor=f"worker:{worker_host}", action="audit.started", obj=AuditRun(pk=run_id))
     return claimed == 1
 
 
-def audit_run_progress(*, run_id, progress: int, stage: str = "") -> None:
-    """Cheap single UPDATE; doubles as the worker's heartbeat for the sweeper."""
-    AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        progress=max(0, min(100, int(progress))), stage=stage[:200], heartbeat_at=timezone.now()
-    )
+def audit_run_beat(*, run_id, started_at, now=None) -> bool:
+    """The worker's heartbeat: only the claim that started at `started_at` may beat."""
+    return bool(AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, started_at=started_at).update(
+        heartbeat_at=now or timezone.now()))
+
+
+def audit_run_progress(*, run_id, progress: int, stage: str = "", started_at=None) -> None:
+    """Cheap single UPDATE of what the run is doing; also a heartbeat."""
+    rows = AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING)
+    if started_at is not None:
+        rows = rows.filter(started_at=started_at)
+    rows.update(progress=max(0, min(100, int(progress))), stage=stage[:200], heartbeat_at=timezone.now())
 
 
 def _package_versions() -> dict:
@@ -103,12 +136,15 @@ def audit_run_execute(*, run_id) -> str:
         return "skipped"
     run = AuditRun.objects.select_related("version__system", "version__eval_dataset", "version__train_dataset").get(pk=run_id)
     runner = KINDS[run.kind].load_runner()
+    claim = run.started_at
 
     def progress(pct: int, stage: str = "") -> None:
-        audit_run_progress(run_id=run_id, progress=pct, stage=stage)
+        audit_run_progress(run_id=run_id, progress=pct, stage=stage, started_at=claim)
 
     try:
-        outcome: RunOutcome = runner(run=run, progress=progress)
+        with Heartbeat(lambda: audit_run_beat(run_id=run_id, started_at=claim),
+                       interval=settings.AUDIT_HEARTBEAT_INTERVAL_SECONDS, name=f"heartbeat-{run_id}"):
+            outcome: RunOutcome = runner(run=run, progress=progress)
     except (AuditInputError, ArtifactError, ApplicationError, ValueError, KeyError) as exc:
         audit_run_fail(run_id=run_id, message=str(exc) or exc.__class__.__name__)
         return RunStatus.FAILED
@@ -132,8 +168,9 @@ def _release(run_id) -> None:
 
 @transaction.atomic
 def _finish(run: AuditRun, outcome: RunOutcome) -> None:
+    # Only the claim that ran it finishes it: a worker that was given up for dead changes nothing.
     finished_at = timezone.now()
-    updated = AuditRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+    updated = AuditRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at).update(
         status=RunStatus.SUCCEEDED, progress=100, stage="done", finished_at=finished_at, outcome=outcome.outcome,
         results=outcome.results, checks=outcome.checks, seeds=outcome.seeds, device=outcome.device,
         package_versions=_package_versions(), log=outcome.summary,
@@ -174,13 +211,17 @@ def audit_run_fail(*, run_id, message: str, log_text: str = "") -> None:
 
 
 def audit_runs_sweep(*, now=None) -> dict:
-    """Re-enqueue runs left queued too long and runs whose worker stopped heartbeating."""
+    """Deliver what the broker did not take, and take back runs whose worker died.
+
+    * queued, never sent (the broker was down at commit): sent once AUDIT_UNSENT_GRACE_SECONDS passed;
+    * queued, sent but not claimed for AUDIT_STALE_QUEUED_SECONDS (a lost message): sent again;
+    * running with a heartbeat older than AUDIT_HEARTBEAT_TIMEOUT_SECONDS: queued again and sent,
+      or failed after AUDIT_MAX_ATTEMPTS.
+    A run sent twice is still claimed once."""
     now = now or timezone.now()
-    stale_queued = now - timedelta(seconds=settings.AUDIT_STALE_QUEUED_SECONDS)
-    dead = now - timedelta(seconds=settings.AUDIT_HEARTBEAT_TIMEOUT_SECONDS)
+    dead = _dead_before(now)
     requeued, failed = [], []
-    abandoned = AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=dead)
-    for run in abandoned:
+    for run in AuditRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=dead):
         if run.attempts + 1 >= settings.AUDIT_MAX_ATTEMPTS:
             audit_run_fail(run_id=run.pk, message=f"Abandoned by worker {run.worker_host} {run.attempts + 1} times.")
             failed.append(run.pk)
@@ -189,10 +230,10 @@ def audit_runs_sweep(*, now=None) -> dict:
             status=RunStatus.QUEUED, attempts=run.attempts + 1, stage="re-queued: worker stopped heartbeating"
         ):
             requeued.append(run.pk)
+    unsent = now - timedelta(seconds=settings.AUDIT_UNSENT_GRACE_SECONDS)
+    lost = now - timedelta(seconds=settings.AUDIT_STALE_QUEUED_SECONDS)
     waiting = AuditRun.objects.filter(status=RunStatus.QUEUED).exclude(pk__in=requeued).filter(
-        enqueued_at__lt=stale_queued
-    ) | AuditRun.objects.filter(status=RunStatus.QUEUED, enqueued_at__isnull=True, created_at__lt=stale_queued)
-    requeued += [run.pk for run in waiting]
-    for run_id in requeued:
-        audit_run_enqueue(run_id=run_id)
-    return {"requeued": [str(r) for r in requeued], "failed": [str(r) for r in failed]}
+        Q(enqueued_at__isnull=True, created_at__lt=unsent) | Q(enqueued_at__lt=lost))
+    requeued += list(waiting.values_list("pk", flat=True))
+    sent = [run_id for run_id in requeued if audit_run_enqueue(run_id=run_id)]
+    return {"requeued": [str(r) for r in requeued], "sent": len(sent), "failed": [str(r) for r in failed]}

@@ -6,6 +6,8 @@ from celery import shared_task
 
 from audits.runs.runner import TransientAuditError
 from audits.runs.services import audit_run_execute, audit_run_fail, audit_runs_sweep
+from governance.core.heartbeat import service_beat
+from governance.core.idempotency import idempotency_keys_prune
 from governance.core.retry import MAX_RETRIES, retry_or_give_up
 
 
@@ -19,4 +21,6 @@ def run_audit(self, run_id: str) -> str:
 
 @shared_task(name="audits.sweep_stale_runs")
 def sweep_stale_runs() -> dict:
-    return audit_runs_sweep()
+    # Only beat sends this task: its running is beat's (and a worker's) sign of life for /healthz/.
+    service_beat(name="beat", detail={"task": "audits.sweep_stale_runs"})
+    return {**audit_runs_sweep(), "idempotency_keys_pruned": idempotency_keys_prune()}

@@ -19,6 +19,7 @@ from governance.approvals.models import (
     Decision,
     RiskAcceptance,
 )
+from governance.core import idempotency
 from governance.core.access import RoleRequired
 from governance.core.exceptions import ApplicationError, NotFoundError
 from governance.core.roles import require
@@ -103,7 +104,8 @@ class ApprovalListView(APIView):
             rows = rows.filter(version__in=versions_matching(q["version"], system=system))
         return Response(ApprovalOut(rows[:200], many=True).data)
 
-    @extend_schema(request=ApprovalIn, responses={201: ApprovalOut})
+    @extend_schema(request=ApprovalIn, responses={201: ApprovalOut}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def post(self, request):
         data = ApprovalIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -134,7 +136,8 @@ class ApprovalSubmitView(APIView):
 class ApprovalDecisionView(APIView):
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=DecisionIn, responses={201: ApprovalOut})
+    @extend_schema(request=DecisionIn, responses={201: ApprovalOut}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def post(self, request, pk):
         data = DecisionIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -74,4 +74,5 @@ def approval_notify(*, event: str, request, extra: dict | None = None) -> None:
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
     request_id = request.pk
-    transaction.on_commit(lambda: _send(event, request_id, extra))
+    # robust: a message that cannot be built or sent is logged; the decision it tells of stays committed.
+    transaction.on_commit(lambda: _send(event, request_id, extra), robust=True)

@@ -1,17 +1,20 @@
-"""Webhook delivery runs in the worker, with retries for a receiver that is down."""
+"""Webhook delivery runs in the worker; the outbox row says what to post and how it went."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from governance.notifications.webhooks import WebhookError, webhook_post
-
-WEBHOOK_RETRIES = 6
+from governance.notifications.services import webhook_deliver, webhooks_sweep
 
 
-@shared_task(bind=True, name="governance.deliver_webhook", max_retries=WEBHOOK_RETRIES, acks_late=True)
-def deliver_webhook(self, url: str, event: str, payload: str) -> int:
-    try:
-        return webhook_post(url=url, event=event, payload=payload)
-    except WebhookError as exc:
-        raise self.retry(exc=exc, countdown=min(10 * 2**self.request.retries, 3600)) from exc
+@shared_task(bind=True, name="governance.deliver_webhook", acks_late=True)
+def deliver_webhook(self, delivery_id: str) -> str:
+    attempt = webhook_deliver(delivery_id=delivery_id)
+    if attempt.retry_in is not None:  # the service counts the attempts and gives up; a lost retry is swept
+        raise self.retry(countdown=attempt.retry_in, max_retries=None)
+    return attempt.status
+
+
+@shared_task(name="governance.sweep_webhooks")
+def sweep_webhooks() -> dict:
+    return webhooks_sweep()

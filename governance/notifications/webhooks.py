@@ -3,6 +3,7 @@
   X-Governance-Event:      the event name
   X-Governance-Timestamp:  Unix seconds
   X-Governance-Signature:  sha256=<hex HMAC-SHA256(APPROVAL_WEBHOOK_SECRET, "<timestamp>.<body>")>
+  X-Governance-Delivery:   the outbox row's id, the same on every retry of one delivery
 
 A receiver recomputes the HMAC over the raw body (with `webhook_signature`), compares in
 constant time, and refuses old timestamps so a captured request cannot be replayed.
@@ -31,7 +32,7 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def webhook_post(*, url: str, event: str, payload: str, timeout: float | None = None) -> int:
+def webhook_post(*, url: str, event: str, payload: str, timeout: float | None = None, delivery_id: str = "") -> int:
     """POST one signed event; raise WebhookError when a retry may help. Returns the HTTP status."""
     body = payload.encode("utf-8")
     timestamp = str(int(time.time()))
@@ -39,6 +40,8 @@ def webhook_post(*, url: str, event: str, payload: str, timeout: float | None = 
         "Content-Type": "application/json", "User-Agent": "ai-governance-webhook/1",
         "X-Governance-Event": event, "X-Governance-Timestamp": timestamp,
     }
+    if delivery_id:  # a receiver drops a delivery it has seen: a retry after a lost answer posts again
+        headers["X-Governance-Delivery"] = delivery_id
     if settings.APPROVAL_WEBHOOK_SECRET:
         headers["X-Governance-Signature"] = webhook_signature(settings.APPROVAL_WEBHOOK_SECRET, timestamp, body)
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")

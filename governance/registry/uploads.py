@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from governance.core.exceptions import ApplicationError
 from governance.core.storage import object_delete, object_put
@@ -38,14 +39,20 @@ def validation_error(exc: ValidationError) -> ApplicationError:
 
 @contextmanager
 def stored(folder: str, sha: str, ext: str, data: bytes):
-    """Store the file under its sha256 and give its key; when the block fails (no row was
-    written), delete the object again if this call wrote it: nothing is half-written, no orphan
-    is left, and an object an earlier row already points to (the same bytes) stays."""
+    """Store the file under its sha256 and give its key; the block runs in a transaction. When
+    the block fails before that transaction commits (no row was written), delete the object
+    again if this call wrote it: no orphan, and an object an earlier row already points to (the
+    same bytes) stays. Once it has committed, never: a failure after the commit (an on-commit
+    hook, such as a broker that is down) must not take a committed row's file."""
     path = f"{folder}/{sha}.{ext}"
     created = object_put(name=path, content=io.BytesIO(data))
+    committed = []
     try:
-        yield path
+        with transaction.atomic():
+            # The first hook of this transaction: it runs before any hook the block adds can fail.
+            transaction.on_commit(lambda: committed.append(True), robust=True)
+            yield path
     except BaseException:
-        if created:
+        if created and not committed:
             object_delete(path)
         raise

@@ -271,14 +271,17 @@ def test_events_go_to_webhooks_on_commit_only(credit, personas, settings, monkey
                                               django_capture_on_commit_callbacks):
     _, version = credit
     settings.APPROVAL_WEBHOOK_URLS = ["http://127.0.0.1:9/hook"]
+    from governance.notifications.models import WebhookDelivery
+
     sent = []
-    monkeypatch.setattr("governance.notifications.tasks.deliver_webhook.delay", lambda url, event, payload: sent.append((url, event)))
+    monkeypatch.setattr("governance.notifications.tasks.deliver_webhook.apply_async",
+                        lambda args: sent.append(WebhookDelivery.objects.get(pk=args[0])))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         approval_request_create(actor=personas["alice"], version=version, environment="production")
-    assert sent == []  # nothing leaves before the commit
+    assert sent == [] and not WebhookDelivery.objects.exists()  # nothing leaves before the commit
     for callback in callbacks:
         callback()
-    assert sent == [("http://127.0.0.1:9/hook", "approval.requested")]
+    assert [(d.url, d.event, d.status) for d in sent] == [("http://127.0.0.1:9/hook", "approval.requested", "pending")]
 
 
 def test_a_webhook_is_signed_with_hmac_over_timestamp_and_body(settings):

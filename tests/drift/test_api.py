@@ -263,3 +263,24 @@ def test_the_page_of_a_batch_too_small_to_decide_says_insufficient_data_not_pass
     assert "Insufficient data: the batch is smaller than the review needs to decide" in page
     assert "even allowing for uncertainty" not in page
     assert "insufficient data</span>" in client.get("/systems/credit/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_with_review_uploaded_while_the_broker_is_down_is_201_and_keeps_its_file(
+        credit_system, credit_frames, pipeline, monkeypatch, settings):
+    from audits.runs.tasks import run_audit
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(run_audit, "apply_async", broker_down)
+    _, test = credit_frames
+    r = pipeline("batches:write").post(
+        "/api/v1/batches/?review=1",
+        {"system": "credit", "version": "1.0.0", "file": SimpleUploadedFile("d.csv", csv_bytes(test.head(30)))},
+        format="multipart")
+    assert r.status_code == 201, r.json()
+    batch = Dataset.objects.get(pk=r.json()["id"])
+    assert batch.file.storage.exists(batch.file.name)  # committed: its file is never deleted
+    run = AuditRun.objects.get(pk=r.json()["review"]["id"])
+    assert run.status == RunStatus.QUEUED and run.enqueued_at is None  # the sweeper sends it later

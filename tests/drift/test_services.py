@@ -78,7 +78,7 @@ def webhooks(settings, monkeypatch, receiver):
     url, received = receiver
     settings.DRIFT_WEBHOOK_URLS = [url]
     settings.APPROVAL_WEBHOOK_SECRET = SECRET
-    monkeypatch.setattr(deliver_webhook, "delay", lambda *args: deliver_webhook.apply(args=args).get())
+    monkeypatch.setattr(deliver_webhook, "apply_async", lambda args: deliver_webhook.apply(args=args).get())
     return received
 
 

@@ -19,6 +19,7 @@ from audits.kinds.dp_retraining.services import (
     retraining_from_recommendation,
 )
 from audits.runs.serializers import AuditRunOut
+from governance.core import idempotency
 from governance.core.exceptions import NotFoundError
 from governance.core.roles import require
 from governance.registry.models import AISystem
@@ -52,7 +53,8 @@ class BudgetOut(serializers.Serializer):
 class RecommendationDpRetrainView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=DpRetrainIn, responses={201: AuditRunOut})
+    @extend_schema(request=DpRetrainIn, responses={201: AuditRunOut}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def post(self, request, pk):
         rec = retraining_recommendation_get(pk=pk, user=request.user)
         data = DpRetrainIn(data=request.data)
