@@ -20,7 +20,8 @@ from tests.approval_fixtures import gate_key, make_version, medium  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"home", "login", "logout", "healthz", "api-gate-public-key", "schema", "swagger-ui", "redoc", "redoc-bundle"}
+PUBLIC = {"home", "login", "logout", "healthz", "api-gate-public-key", "schema", "swagger-ui", "redoc", "redoc-bundle",
+          "metrics"}  # /metrics: no role, its own gate (a scraper's token or network), closed by default
 EVERYONE = {"alice", "oscar", "bob", "sam", "carla", "erik", "aude", "root"}
 READS = {
     # pages

@@ -75,8 +75,9 @@ def test_a_pipeline_retrying_a_batch_upload_with_its_key_stores_one_batch_and_on
         credit_system, credit_frames):
     from rest_framework.test import APIClient
 
+    system, _ = credit_system
     _, test = credit_frames
-    _, key = pipeline_token_create(name="ci", scopes=["batches:write"])
+    _, key = pipeline_token_create(name="ci", scopes=["batches:write"], systems=[system])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 

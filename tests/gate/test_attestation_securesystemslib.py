@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def answer(personas, gate_key):  # noqa: F811
-    allowed_medium(personas)
-    _, token = pipeline_token_create(name="ci", scopes=["gate:read"])
+    system, _ = allowed_medium(personas)
+    _, token = pipeline_token_create(name="ci", scopes=["gate:read"], systems=[system])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     r = client.get("/api/v1/gate/triage/1.0.0/?environment=production")

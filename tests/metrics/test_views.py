@@ -134,7 +134,7 @@ def test_sweeper_recoveries_add_up_the_times_a_run_was_handed_back(scraper, vers
 
 
 def test_every_gate_answer_is_counted_with_its_decision_and_timed(scraper, version, gate_key):  # noqa: F811
-    _, key = pipeline_token_create(name="ci", scopes=["gate:read"])
+    _, key = pipeline_token_create(name="ci", scopes=["gate:read"], systems=[version.system])
     pipeline = APIClient()
     pipeline.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     before = samples(scraper)

@@ -224,6 +224,7 @@ def test_registration_audits_and_control_changes_are_logged(personas):
     version = make_version(system)
     run = AuditRun.objects.create(system=system, version=version, kind="fairness")
     assert audit_run_claim(run_id=run.pk, worker_host="gpu-1")
+    run.refresh_from_db()  # as the worker holds it: only the claim that ran it may finish it
     _finish(run, RunOutcome(outcome="pass", summary="3 of 3 checks passed", results={}))
     other = AuditRun.objects.create(system=system, version=version, kind="fairness")
     audit_run_fail(run_id=other.pk, message="bad artifact")
