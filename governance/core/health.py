@@ -1,4 +1,4 @@
-"""What /healthz/ reports: the database, the broker, beat and the workers of each queue.
+"""What /healthz/ reports: the database, the broker, the object store, beat and the workers of each queue.
 
 Beat's sign of life is the stale-run sweep it sends every SWEEP_INTERVAL_SECONDS (the task
 writes the "beat" heartbeat); each worker beats "worker:<name>" with its queues every
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from celery import current_app
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 
 from governance.core.heartbeat import service_heartbeats
@@ -34,6 +35,15 @@ def _broker() -> dict:
     return {"ok": True}
 
 
+def _object_store() -> dict:
+    """A metadata read of one key (absent or not): reachable and allowed, without reading data."""
+    try:
+        default_storage.exists("healthz-probe")
+    except Exception as exc:  # noqa: BLE001 - any failure means the store does not answer
+        return {"ok": False, "backend": settings.STORAGE_BACKEND, "error": str(exc)[:300]}
+    return {"ok": True, "backend": settings.STORAGE_BACKEND}
+
+
 def health_report(*, now=None) -> tuple[dict, int]:
     """(the JSON body, its HTTP status)."""
     database = _database()
@@ -43,6 +53,9 @@ def health_report(*, now=None) -> tuple[dict, int]:
     broker = _broker()
     if not broker["ok"]:
         problems.append("the broker is unreachable: new work waits in the database until it is back")
+    store = _object_store()
+    if not store["ok"]:
+        problems.append("the object store does not answer: audits and reports cannot read or write their files")
     beat_alive, beat_silent = service_heartbeats(prefix="beat", alive_within=settings.BEAT_MISSING_AFTER_SECONDS,
                                                  now=now)
     if not beat_alive:
@@ -59,6 +72,7 @@ def health_report(*, now=None) -> tuple[dict, int]:
         "problems": problems,
         "database": database,
         "broker": broker,
+        "object_store": store,
         "beat": {"ok": bool(beat_alive), "last": (beat_alive or beat_silent or [None])[0]},
         "workers": {"ok": not missing, "alive": workers, "missing_queues": missing,
                     "silent": [w["name"] for w in silent][:20]},

@@ -20,7 +20,7 @@ def test_with_beat_and_a_worker_per_queue_alive_the_check_is_ok(client, settings
     r = client.get("/healthz/")
     body = r.json()
     assert r.status_code == 200 and body["status"] == "ok", body
-    assert body["problems"] == [] and body["database"]["ok"] and body["broker"]["ok"]
+    assert body["problems"] == [] and body["database"]["ok"] and body["broker"]["ok"] and body["object_store"]["ok"]
     assert [w["name"] for w in body["workers"]["alive"]] == ["worker:cpu@h", "worker:gpu0@h"]
 
 
@@ -63,3 +63,18 @@ def test_the_sweep_task_is_beats_sign_of_life(settings):
 
     sweep_stale_runs()
     assert ServiceHeartbeat.objects.get(name="beat").detail == {"task": "audits.sweep_stale_runs"}
+
+
+def test_an_object_store_that_does_not_answer_makes_it_degraded_and_says_so(settings, monkeypatch):
+    settings.HEALTH_WORKER_QUEUES = []
+    service_beat(name="beat")
+
+    def unreachable(name):
+        raise ConnectionError("Could not connect to the endpoint URL")
+
+    monkeypatch.setattr("governance.core.health.default_storage.exists", unreachable)
+    body, status = health_report()
+    assert status == 200 and body["status"] == "degraded"
+    assert body["problems"] == ["the object store does not answer: audits and reports cannot read or write their files"]
+    assert body["object_store"] == {"ok": False, "backend": settings.STORAGE_BACKEND,
+                                    "error": "Could not connect to the endpoint URL"}
