@@ -1,23 +1,37 @@
-"""The catalog's API: controls (filtered, searched) and assessments (read, updated by compliance)."""
+"""The catalog's API: controls (filtered, searched), assessments (read, updated by compliance),
+and documentary evidence (attached, listed, downloaded)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.catalog import serializers as s
 from governance.catalog import services
+from governance.catalog.documents import document_attach
 from governance.catalog.models import (
     AssessmentStatus,
     Control,
     ControlAssessment,
+    DocumentKind,
+    EvidenceDocument,
     Framework,
 )
+from governance.catalog.selectors import documents_annotated, partner_assessments
+from governance.catalog.views import download_response
+from governance.core.exceptions import ApplicationError
+from governance.core.roles import can
 from governance.registry.filters import SystemFilter
+from governance.registry.models import AISystem
+
+UNKNOWN_SYSTEM = "system: no system has the slug {slug!r}."
+UNKNOWN_CONTROLS = "controls: {system} has no control {refs}."
+UNKNOWN_DOCUMENT = "replaces: {system} has no document {pk}."
 
 
 class ControlFilter(django_filters.FilterSet):
@@ -64,3 +78,84 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         services.assessment_update(actor=request.user, assessment=assessment, **data.validated_data)
         return Response(s.AssessmentOut(self.get_object()).data)
+
+
+class DocumentFilter(django_filters.FilterSet):
+    system = SystemFilter()
+    kind = django_filters.ChoiceFilter(choices=DocumentKind.choices)
+    control = django_filters.CharFilter(field_name="evidence__assessment__control__ref", distinct=True,
+                                        label="A control it was attached to, e.g. GOVERN 1.1")
+    current = django_filters.BooleanFilter(method="filter_current",
+                                           label="true: only documents that no newer version replaced")
+
+    class Meta:
+        model = EvidenceDocument
+        fields = ["system", "kind", "control", "current"]
+
+    def filter_current(self, queryset, name, value):
+        replaced = EvidenceDocument.objects.filter(supersedes__isnull=False).values("supersedes")
+        return queryset.exclude(pk__in=replaced) if value else queryset.filter(pk__in=replaced)
+
+
+class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      viewsets.GenericViewSet):
+    """Policies, procedures, records and written attestations as evidence on a system's
+    controls, each current until its review-by date (catalog/documents.py)."""
+
+    queryset = EvidenceDocument.objects.select_related("system", "owner").order_by("-created_at")
+    serializer_class = s.DocumentOut
+    filterset_class = DocumentFilter
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.DocumentOut(documents_annotated(page), many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.DocumentOut(documents_annotated([self.get_object()])[0]).data)
+
+    @extend_schema(request=s.DocumentIn, responses={201: s.DocumentOut})
+    def create(self, request):
+        data = s.DocumentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        system = AISystem.objects.filter(slug=v["system"]).first()
+        if system is None:
+            raise ApplicationError(UNKNOWN_SYSTEM.format(slug=v["system"]), field="system")
+        assessments = _assessments(system, v["controls"], with_partners=v["with_partners"], actor=request.user)
+        replaces = None
+        if v["replaces"] is not None:
+            replaces = EvidenceDocument.objects.filter(pk=v["replaces"], system=system).first()
+            if replaces is None:
+                raise ApplicationError(UNKNOWN_DOCUMENT.format(system=system.name, pk=v["replaces"]), field="replaces")
+        upload = v.get("file")
+        doc = document_attach(actor=request.user, system=system, assessments=assessments, kind=v["kind"],
+                              title=v["title"], effective_on=v["effective_on"], review_by=v["review_by"],
+                              owner=v["owner"], upload=upload, filename=getattr(upload, "name", ""), text=v["text"],
+                              replaces=replaces)
+        return Response(s.DocumentOut(documents_annotated([doc])[0]).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The document's bytes, as an attachment: never rendered."""
+        return download_response(self.get_object())
+
+
+def _assessments(system, refs, *, with_partners: bool, actor) -> list[ControlAssessment]:
+    """The system's assessments of these control references (either framework), and with
+    `with_partners` the crosswalk partners the actor may attach to (the proposal, accepted)."""
+    refs = list(dict.fromkeys(r.strip() for r in refs))
+    found = list(ControlAssessment.objects.select_related("control", "system")
+                 .filter(system=system, control__ref__in=refs))
+    missing = sorted(set(refs) - {a.control.ref for a in found})
+    if missing:
+        raise ApplicationError(UNKNOWN_CONTROLS.format(system=system.name, refs=", ".join(missing)), field="controls")
+    if with_partners:
+        have = {a.pk for a in found}
+        for a in list(found):
+            for p in partner_assessments(system=system, control=a.control):
+                if p.pk not in have and can(actor, "document.attach", system, assessment=p):
+                    found.append(p)
+                    have.add(p.pk)
+    return found

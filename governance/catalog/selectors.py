@@ -142,9 +142,13 @@ def current_documents(system_ids):
 
 
 def system_documents(*, system: AISystem) -> list[EvidenceDocument]:
-    """The system's current documents, each with `refs` (the controls it covers now, by
-    framework order) and `expired`: two queries."""
-    docs = list(current_documents([system.pk]))
+    """The system's current documents, each with `refs` and `expired` (documents_annotated)."""
+    return documents_annotated(list(current_documents([system.pk])))
+
+
+def documents_annotated(docs: list[EvidenceDocument]) -> list[EvidenceDocument]:
+    """Give each document `refs` (the controls it covers now, by framework order; none for a
+    replaced one) and `expired` (past its review-by day): one query for any number."""
     refs: dict = defaultdict(list)
     rows = (Evidence.objects.filter(document__in=docs)
             .exclude(pk__in=Evidence.objects.filter(supersedes__isnull=False).values("supersedes"))

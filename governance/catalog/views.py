@@ -141,6 +141,11 @@ def document_download(request, pk):
     doc = get_object_or_404(EvidenceDocument.objects.select_related("system"), pk=pk)
     if not can(request.user, "system.view", doc.system):
         raise PermissionDenied("Your role does not allow this (system.view).")
+    return download_response(doc)
+
+
+def download_response(doc: EvidenceDocument):
+    """The document's bytes as an attachment (the page and the API alike)."""
     if doc.file:
         response = FileResponse(default_storage.open(doc.file.name, "rb"), as_attachment=True,
                                 filename=doc.filename or f"document-{doc.pk}", content_type=doc.content_type)
