@@ -14,13 +14,14 @@ CNN), the benchmark
    everything a run does except reading the stored files and writing its results) with its
    default parameters;
 2. in a fresh process that only loads the model (the state a worker's audit starts in; see
-   `compare_in_fresh_process` for why the state matters), measures the same batches (the same
-   tensors, device and thread count) with the audit's own harness and with
-   `torch.utils.benchmark.Timer`, an independent harness, in turns per batch size: as single
-   calls (timeit(number=1), like the audit) and in a short and a long block window
-   (blocked_autorange, WINDOWS), and says for each batch size where Timer's median
-   falls: inside the audit's 95% interval of its median ("CI"), its interquartile range
-   ("IQR"), its min-p95 range (the spread of single calls), or outside; and their ratio.
+   `compare_in_fresh_process` for why the state matters), takes turns between
+   `torch.utils.benchmark.Timer`, an independent harness, on the same batches (the same
+   tensors, device and thread count) and the audit's own measurement: Timer, audit, Timer,
+   audit, Timer, audit, Timer (AUDITS audits). Timer measures single calls (timeit(number=1),
+   like the audit) and a short and a long block window (blocked_autorange, WINDOWS). For each
+   audit it says where Timer's median over its sweeps falls in that audit's figures: inside
+   the 95% interval of its median ("CI"), its interquartile range ("IQR"), its min-p95 range
+   (the spread of single calls), or outside; and their ratio.
 
 Prints every figure and a markdown table ready for BENCHMARKS.md.
 """
@@ -103,32 +104,59 @@ def timer_median(module, batch, threads: int, window: float) -> tuple[float, flo
     return m.median * 1000, m.iqr * 1000, len(m.times)
 
 
+# The machine is shared: a neighbour on the other hyperthread slows a stretch of calls by up to
+# 2x for a second or so. The audit takes its calls in turns over the batch sizes for that reason
+# (runner.TURNS); here the audit and Timer take turns as well (Timer, audit, Timer, ... Timer),
+# so that each audit is judged against Timer measured around it.
+AUDITS = 3
+
+
+def where(value: float, stats: dict) -> str:
+    lo, hi = stats["p50_ci"] or (float("nan"), float("nan"))
+    return ("CI" if lo <= value <= hi else "IQR" if stats["p25"] <= value <= stats["p75"]
+            else "min–p95" if stats["min"] <= value <= stats["p95"] else "outside")
+
+
 def compare(model, test, label, *, params: dict) -> dict:
-    """The audit's latency figures (its own harness, the outlook off) and Timer's on the same batches,
-    in one process, in turns per batch size; then the audit's harness once more."""
-    load_s = 0.0
-    result = measure_model(model, test, label, params={**params, "outlook": False, "distillation": False},
-                           prices=PRICE_TABLE, artifact_bytes=0, load_s=load_s)
-    main = result["devices"][0]
+    """The audit's latency figures (the audit's own measurement, the outlook off) AUDITS times,
+    with Timer on the same batches before, between and after; each audit's figures against
+    Timer's medians over all its sweeps."""
+    def audit():
+        return measure_model(model, test, label, params={**params, "outlook": False, "distillation": False},
+                             prices=PRICE_TABLE, artifact_bytes=0, load_s=0.0)
+
+    first = audit()  # also the warm-up of the process
+    main = first["devices"][0]
     device = torch.device("cuda" if main["device"] == "cuda" else "cpu")
     x = model.encode(test.drop(columns=[label]))
     batch_of = probe.torch_batches(x, device)
     module = model.module.to(device).eval()
+    sizes = [b["batch_size"] for b in main["batches"]]
+    sweeps = {(size, str(w)): [] for size in sizes for w in WINDOWS}
+
+    def sweep():
+        for size in sizes:
+            for window in WINDOWS:
+                median, _, _ = timer_median(module, batch_of(size), first["torch_threads"], window)
+                sweeps[size, str(window)].append(median)
+
+    audits = []
+    for _ in range(AUDITS):
+        sweep()
+        audits.append({b["batch_size"]: b for b in audit()["devices"][0]["batches"]})
+    sweep()
     rows = []
-    for b in main["batches"]:
-        stats, row = b["per_batch_ms"], dict(b)
+    for size in sizes:
+        row = {"batch_size": size, "audits": [a[size] for a in audits], "timer": {}}
         for window in WINDOWS:
-            t_med, t_iqr, t_n = timer_median(module, batch_of(b["batch_size"]), result["torch_threads"], window)
-            lo, hi = stats["p50_ci"] or (float("nan"), float("nan"))
-            row[str(window)] = {"median": t_med, "iqr": t_iqr, "n": t_n, "ratio": t_med / stats["p50"],
-                           "where": "CI" if lo <= t_med <= hi else "IQR" if stats["p25"] <= t_med <= stats["p75"]
-                           else "min–p95" if stats["min"] <= t_med <= stats["p95"] else "outside"}
-        predict, sync = probe.torch_predictor(module, device)
-        again = probe.measure_batches(predict, batch_of, batch_sizes=[b["batch_size"]], **{
-            k: params[k] for k in ("warmup", "warmup_seconds", "min_repeats", "repeats", "max_seconds")}, sync=sync)[0]
-        row["again_p50"] = again["per_batch_ms"]["p50"]
+            medians = sweeps[size, str(window)]
+            median = float(np.median(medians))
+            row["timer"][str(window)] = {
+                "median": median, "low": min(medians), "high": max(medians),
+                "where": [where(median, a[size]["per_batch_ms"]) for a in audits],
+                "ratio": [median / a[size]["per_batch_ms"]["p50"] for a in audits]}
         rows.append(row)
-    return {"rows": rows, "torch_threads": result["torch_threads"]}
+    return {"rows": rows, "torch_threads": first["torch_threads"], "turns": first["turns"]}
 
 
 def compare_in_fresh_process(artifact: bytes, spec: dict, test, label: str, threads: int) -> dict:
@@ -170,7 +198,10 @@ def bench(name: str, threads: int) -> dict:
     in_audit = {b["batch_size"]: b["per_batch_ms"]["p50"] for b in result["devices"][0]["batches"]}
     for row in fresh["rows"]:
         row["whole_audit_p50"] = in_audit.get(row["batch_size"])
-    return {"name": name, "result": result, "whole_s": whole, "rows": fresh["rows"]}
+    return {"name": name, "result": result, "whole_s": whole, "rows": fresh["rows"], "turns": fresh["turns"]}
+
+
+
 
 
 def report(out: dict) -> None:
@@ -181,20 +212,28 @@ def report(out: dict) -> None:
     print(f"whole audit measurement: **{out['whole_s']:.1f} s**; load {r['load_s'] * 1000:.1f} ms, ready "
           f"{r['ready_s'] * 1000:.1f} ms; memory: {main['memory_method']}; energy: {main['energy_method']}"
           + (f" ({main['energy_reason']})" if main["energy_reason"] else "") + "\n")
-    heads = " | ".join(f"Timer {w if w == SINGLE else f'{w:g} s'}: median ms (IQR, n) | ratio | within audit's"
-                       for w in WINDOWS)
-    print("The audit's harness and Timer in turns, in a fresh process that only loaded the model; the last "
-          "column: the whole audit's own p50, in this process (after training the model).\n")
-    print(f"| batch | calls | audit p50 ms (95% CI) | p95 ms | p99 ms | rows/s | peak RSS MiB | USD / million | {heads} "
-          "| audit again p50 ms | whole audit p50 ms |")
-    print("|---" * (10 + 3 * len(WINDOWS)) + "|")
+    print(f"In a fresh process that only loaded the model: Timer, then the audit's own measurement "
+          f"({out['turns']} turns over the batch sizes), {AUDITS} times, then Timer once more. For each audit: its "
+          "p50 and 95% CI, and where Timer's median over its sweeps falls in that audit's figures (its median's 95% "
+          "CI, its IQR, its min–p95 range, or outside) with the ratio Timer / audit. The last column: the whole "
+          "audit's p50 in this process (after training the model).\n")
+    audit_heads = " | ".join(f"audit {i + 1}: p50 ms (95% CI) | Timer single: within, ratio" for i in range(AUDITS))
+    print(f"| batch | {audit_heads} | Timer single: median ms (sweeps) | Timer 0.02 s: median (within audits) | "
+          "Timer 0.5 s: median (within audits) | p95 ms | p99 ms | rows/s | peak RSS MiB | USD / million | "
+          "whole audit p50 ms |")
+    print("|---" * (2 * AUDITS + 10) + "|")
     for b in out["rows"]:
-        ci = b["per_batch_ms"]["p50_ci"]
-        timers = " | ".join(f"{t['median']:.4f} ({t['iqr']:.4f}, {t['n']}) | {t['ratio']:.2f} | {t['where']}"
-                            for t in (b[str(w)] for w in WINDOWS))
-        print(f"| {b['batch_size']} | {b['repeats']} | {b['per_batch_ms']['p50']:.4f} ({ci[0]:.4f}–{ci[1]:.4f}) | "
-              f"{b['per_batch_ms']['p95']:.4f} | {b['per_batch_ms']['p99']:.4f} | {b['rows_per_s']:,.0f} | "
-              f"{b['peak_memory_mib']:.1f} | {b['cost_per_million']:.3g} | {timers} | {b['again_p50']:.4f} | "
+        single = b["timer"][SINGLE]
+        cells = " | ".join(
+            f"{a['per_batch_ms']['p50']:.4f} ({a['per_batch_ms']['p50_ci'][0]:.4f}–"
+            f"{a['per_batch_ms']['p50_ci'][1]:.4f}) | {w}, {r:.2f}"
+            for a, w, r in zip(b["audits"], single["where"], single["ratio"]))
+        blocks = " | ".join(f"{t['median']:.4f} ({', '.join(t['where'])})" for t in (b["timer"][str(w)]
+                                                                                    for w in WINDOWS[1:]))
+        last = b["audits"][-1]
+        print(f"| {b['batch_size']} | {cells} | {single['median']:.4f} ({single['low']:.4f}–{single['high']:.4f}) | "
+              f"{blocks} | {last['per_batch_ms']['p95']:.4f} | {last['per_batch_ms']['p99']:.4f} | "
+              f"{last['rows_per_s']:,.0f} | {last['peak_memory_mib']:.1f} | {last['cost_per_million']:.3g} | "
               f"{b['whole_audit_p50']:.4f} |")
     for key, base, variant in (("outlook", "float32", "int8_dynamic"), ("distillation", "teacher", "student")):
         o = r.get(key) or {}

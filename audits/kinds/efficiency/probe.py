@@ -5,10 +5,11 @@ Pure functions, no Django. The clock, the memory reader and the energy reader ar
 so tests drive them with fakes and check the arithmetic against hand-computed values.
 
 Latency: every batch size gets at least `warmup` untimed calls, and more until
-`warmup_seconds` have passed, then timed calls (at least
-`min_repeats`, at most `repeats`, stopping early once the timed calls add up to
-`max_seconds`). Percentiles are numpy's default ("linear", Hyndman & Fan 1996 definition 7:
-the p-th percentile of n sorted values sits at rank 1 + p/100 * (n - 1), interpolated).
+`warmup_seconds` have passed, then timed calls (at least `min_repeats`, at most `repeats`,
+stopping early once the timed calls add up to `max_seconds`), taken in `turns` rounds over the
+batch sizes (`measure_batches`). Percentiles are numpy's default ("linear", Hyndman & Fan
+1996 definition 7: the p-th percentile of n sorted values sits at rank 1 + p/100 * (n - 1),
+interpolated).
 The median's 95% interval is distribution-free, from order statistics: [x_(l), x_(n+1-l)] with
 l the 2.5% quantile of Binomial(n, 1/2), whose coverage is 1 - 2 P(B <= l - 1) >= 95%
 (Conover 1999, Practical Nonparametric Statistics, 3rd ed., section 3.2). It is the
@@ -52,6 +53,8 @@ ERR_REPEATS = (f"warmup must be an integer between 0 and {MAX_REPEATS}, min_repe
                f"integer between min_repeats and {MAX_REPEATS}")
 ERR_MAX_SECONDS = f"max_seconds must be a number > 0 and <= {MAX_SECONDS:g}"
 MAX_WARMUP_SECONDS = 10.0
+MAX_TURNS = 100
+ERR_TURNS = f"turns must be an integer between 1 and {MAX_TURNS}"
 ERR_WARMUP_SECONDS = f"warmup_seconds must be a number >= 0 and <= {MAX_WARMUP_SECONDS:g}"
 ERR_OUTLOOK_BATCH = f"outlook_batch_size must be an integer between 1 and {MAX_BATCH_SIZE}"
 MAX_EPOCHS = 1000
@@ -360,35 +363,60 @@ def measure_batches(predict: Callable[[object], object], batch_of: Callable[[int
                     warmup: int = 3, min_repeats: int = 10, repeats: int = 50, max_seconds: float = 1.0,
                     clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] | None = None,
                     memory=None, energy=None, progress: Callable[[int], None] | None = None,
-                    warmup_seconds: float = 0.0) -> list[dict]:
+                    warmup_seconds: float = 0.0, turns: int = 1) -> list[dict]:
     """Latency, throughput, peak memory and energy for each batch size.
 
     `predict(batch)` answers one batch; `batch_of(size)` builds it (outside the timed calls).
     `memory` has reset() and peak() in bytes; `energy` has read() in cumulative joules.
+
+    `turns` (at most `min_repeats`): the batch sizes take turns, each turn timing every size in
+    order with its share of the calls and of the time budget (`min_repeats` divided by `turns`
+    rounded up, `repeats` rounded down, `max_seconds`); a size's figures pool its calls from all
+    turns, and say how many turns they took. On a shared worker a
+    neighbour slows a stretch of a second or so: in one burst per size that stretch lands on
+    one size and doubles its median; in turns it is spread thin over all of them. The time-based
+    warm-up runs in the first turn; later turns repeat the `warmup` calls only.
     """
     sizes = check_batch_sizes(batch_sizes)
     _check_counts(warmup, min_repeats, repeats, max_seconds, warmup_seconds)
+    if isinstance(turns, bool) or not isinstance(turns, numbers.Integral) or not 1 <= turns <= MAX_TURNS:
+        raise ValueError(ERR_TURNS)
+    turns = min(turns, min_repeats)  # every turn times each size at least once
+    least = -(-min_repeats // turns)
+    share = {"min_repeats": least, "repeats": max(least, repeats // turns), "max_seconds": max_seconds / turns}
+    batches = {size: batch_of(size) for size in sizes}
+    seen = {size: {"times": [], "joules": 0.0, "held": None, "peak": None} for size in sizes}
+    for turn in range(turns):
+        for i, size in enumerate(sizes):
+            batch, acc = batches[size], seen[size]
+            warm_up(lambda: predict(batch), warmup=warmup, warmup_seconds=warmup_seconds if turn == 0 else 0.0,
+                    clock=clock)
+            if memory is not None:
+                memory.reset()
+                # Right after a reset the peak is what the process holds now: the batches' own share is the difference.
+                held = memory.peak()
+                acc["held"] = held if acc["held"] is None else min(acc["held"], held)
+            before = energy.read() if energy is not None else None
+            acc["times"] += time_calls(lambda: predict(batch), warmup=0, clock=clock, sync=sync, **share)
+            if energy is not None:
+                acc["joules"] += energy.read() - before
+            if memory is not None:
+                peak = memory.peak()
+                acc["peak"] = peak if acc["peak"] is None else max(acc["peak"], peak)
+            if progress is not None:
+                progress(int(100 * (turn * len(sizes) + i + 1) / (turns * len(sizes))))
     out = []
-    for i, size in enumerate(sizes):
-        batch = batch_of(size)
-        warm_up(lambda: predict(batch), warmup=warmup, warmup_seconds=warmup_seconds, clock=clock)
-        if memory is not None:
-            memory.reset()
-        # Right after a reset the peak is what the process holds now: the batches' own share is the difference.
-        held = memory.peak() if memory is not None else None
-        before = energy.read() if energy is not None else None
-        times = time_calls(lambda: predict(batch), warmup=0, min_repeats=min_repeats, repeats=repeats,
-                           max_seconds=max_seconds, clock=clock, sync=sync)
-        joules = energy.read() - before if energy is not None else None
-        stats = latency_stats(times, batch_size=size)
-        rows = size * len(times)  # the energy window holds the timed calls only
-        stats["peak_memory_bytes"] = memory.peak() if memory is not None else None
-        stats["memory_before_bytes"] = held
-        stats["peak_memory_mib"] = None if stats["peak_memory_bytes"] is None else stats["peak_memory_bytes"] / 2**20
-        stats["energy_j_per_1000"] = energy_per_1000(joules, rows)
+    for size in sizes:
+        acc = seen[size]
+        stats = latency_stats(acc["times"], batch_size=size)
+        stats["turns"] = turns
+        stats["peak_memory_bytes"] = acc["peak"]
+        stats["memory_before_bytes"] = acc["held"]
+        stats["peak_memory_mib"] = None if acc["peak"] is None else acc["peak"] / 2**20
+        # The energy window holds the timed calls only.
+        stats["energy_j_per_1000"] = energy_per_1000(acc["joules"] if energy is not None else None,
+                                                     size * len(acc["times"]))
         out.append(stats)
-        if progress is not None:
-            progress(int(100 * (i + 1) / len(sizes)))
     return out
 
 

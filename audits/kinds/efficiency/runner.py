@@ -146,6 +146,12 @@ def fairness_judge(frame, label, sensitive, classes, *, min_slice_count: int = 2
     return judge, None
 
 
+# The batch sizes take turns (probe.measure_batches), so that a neighbour slowing the worker for
+# a second lands thinly on all of them instead of doubling one; five turns kept the audit's medians
+# within Timer's on a loaded 2-core machine (BENCHMARKS.md, efficiency).
+TURNS = 5
+
+
 def _timing(params: dict) -> dict:
     return {k: params[k] for k in ("warmup", "min_repeats", "repeats", "max_seconds", "warmup_seconds")}
 
@@ -161,7 +167,8 @@ def _measure_on(predict, sync, batch_of, device, *, params, prices, progress, cl
     memory = probe.memory_reader(device)
     energy, reason = probe.energy_reader(device)
     batches = probe.measure_batches(predict, batch_of, batch_sizes=params["batch_sizes"], **_timing(params),
-                                    clock=clock, sync=sync, memory=memory, energy=energy, progress=progress)
+                                    clock=clock, sync=sync, memory=memory, energy=energy, progress=progress,
+                                    turns=TURNS)
     return _device_block(device.type, batches, reader_memory=memory, energy_reason=None if energy else reason,
                          energy_method=energy.method if energy else probe.NOT_MEASURABLE, prices=prices)
 
@@ -234,9 +241,10 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
     return {"format": model.format, "device": name, "torch_threads": threads, "load_average": load,
             "cpu_count": os.cpu_count(), "parameters": parameters,
             "artifact_bytes": artifact_bytes, "load_s": load_s, "ready_s": load_s + first_s,
-            "n_eval_rows": len(frame), "params": {**params, "batch_sizes": probe.check_batch_sizes(
-                params["batch_sizes"])}, "price_table": prices, "devices": devices, "comparison": comparison,
-            "outlook": outlook, "distillation": distilled}
+            "n_eval_rows": len(frame), "turns": devices[0]["batches"][0]["turns"],
+            "params": {**params, "batch_sizes": probe.check_batch_sizes(params["batch_sizes"])},
+            "price_table": prices, "devices": devices, "comparison": comparison, "outlook": outlook,
+            "distillation": distilled}
 
 
 def _ratio_at_largest(gpu: list[dict], cpu: list[dict]) -> dict | None:

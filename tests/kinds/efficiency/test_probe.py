@@ -314,3 +314,32 @@ def test_distillation_epochs_are_bounded():
     with pytest.raises(ValueError) as err:
         probe.check_params({**params, "distillation_epochs": probe.MAX_EPOCHS + 1})
     assert str(err.value) == probe.ERR_EPOCHS
+
+
+def test_in_turns_every_size_gets_its_share_of_the_calls_and_its_figures_pool_all_turns():
+    seen = []
+    # 2 turns: each size gets ceil(4 / 2) = 2 timed calls per turn after 1 warm-up call.
+    # Size 2 answers in 2 ms in the first turn and 6 ms in the second (a busy moment), size 8 in 4 ms.
+    clock = FakeClock([0.002] * 2 + [0.004] * 2 + [0.006] * 2 + [0.004] * 2)  # the timed calls only
+    memory = FakeMemory([100, 150, 100, 300, 90, 170, 100, 250])
+    energy = FakeEnergy([0.0, 4.0, 4.0, 12.0, 12.0, 16.0, 16.0, 24.0])
+    progress = []
+    batches = probe.measure_batches(lambda b: seen.append(b), lambda size: size, batch_sizes=[8, 2], warmup=1,
+                                    min_repeats=4, repeats=4, max_seconds=60.0, clock=clock, memory=memory,
+                                    energy=energy, turns=2, progress=progress.append)
+    assert seen == [2] * 3 + [8] * 3 + [2] * 3 + [8] * 3
+    two, eight = batches
+    assert two["repeats"] == 4 and two["per_batch_ms"]["p50"] == pytest.approx(4.0)  # median of 2, 2, 6, 6
+    assert eight["per_batch_ms"]["p50"] == pytest.approx(4.0)
+    # held: the least after any reset; peak: the most in any turn
+    assert (two["memory_before_bytes"], two["peak_memory_bytes"]) == (90, 170)
+    assert (eight["memory_before_bytes"], eight["peak_memory_bytes"]) == (100, 300)
+    # energy pooled over the turns: 4 + 4 J over 2 rows x 4 calls -> 1,000 J per 1,000; 8 + 8 J over 32 -> 500.
+    assert two["energy_j_per_1000"] == pytest.approx(1000.0) and eight["energy_j_per_1000"] == pytest.approx(500.0)
+    assert progress == [25, 50, 75, 100]
+
+
+@pytest.mark.parametrize("turns", [0, -1, 1.5, True, probe.MAX_TURNS + 1])
+def test_turns_outside_their_bounds_are_refused(turns):
+    with pytest.raises(ValueError, match=probe.ERR_TURNS):
+        probe.measure_batches(lambda b: None, lambda size: size, batch_sizes=[1], turns=turns)
