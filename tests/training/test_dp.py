@@ -1,5 +1,7 @@
 """Differentially private retraining (training/dp.py): accounting checked against published values."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,6 +163,106 @@ def test_an_unreachable_epsilon_is_an_error():
     # RDP at orders <= 63 cannot certify epsilon < log(1/delta)/62 = 0.22 at delta 1e-6.
     with pytest.raises(ValueError, match="No noise multiplier"):
         noise_multiplier_for(target_epsilon=0.1, delta=1e-6, sample_rate=0.01, steps=100, accountant="rdp")
+
+
+# --- the calibration cache --------------------------------------------------------------
+
+CALIBRATION = {"target_epsilon": 3.0, "delta": 1e-4, "sample_rate": 1 / 23, "steps": 15 * 23, "accountant": "prv"}
+
+
+@pytest.fixture
+def accountant_calls(monkeypatch):
+    calls = []
+    monkeypatch.setattr(dp, "epsilon_for", lambda *a, real=dp.epsilon_for: calls.append(a) or real(*a))
+    return calls
+
+
+def test_a_calibration_is_searched_once_then_read_back_with_a_single_accountant_call(tmp_path, accountant_calls):
+    sigma, eps, source = dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    searched = len(accountant_calls)
+    assert source == "searched" and searched >= 2
+    assert dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path) == (sigma, eps, "cached")
+    assert len(accountant_calls) == searched + 1  # the cached sigma's epsilon, checked once
+
+
+def test_the_cached_sigma_is_the_searched_one_and_its_epsilon_is_the_accountant_s(tmp_path):
+    dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    sigma, eps, _ = dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    assert sigma == noise_multiplier_for(**CALIBRATION)
+    assert eps == epsilon_for(sigma, 1 / 23, 15 * 23, 1e-4, "prv")
+    assert 3.0 - 0.01 <= eps <= 3.0
+
+
+@pytest.mark.parametrize("change", [{"delta": 2e-4}, {"steps": 15 * 23 + 1}, {"accountant": "rdp"},
+                                    {"target_epsilon": 2.0}, {"tolerance": 0.05}])
+def test_any_other_input_is_a_miss(tmp_path, change):
+    dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    assert dp.calibrate_noise(**{**CALIBRATION, **change}, cache_dir=tmp_path)[2] == "searched"
+
+
+@pytest.mark.parametrize("stored", [
+    '{"truncated',
+    '{"key": {}, "value": {"noise_multiplier": 1.0}}',
+    None,  # the right key, with a sigma far too small: epsilon above the target
+    "right key, sigma not a number",
+])
+def test_a_corrupted_or_wrong_cache_file_is_never_trusted_and_is_repaired(tmp_path, stored):
+    dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    [path] = tmp_path.iterdir()
+    entry = json.loads(path.read_text())
+    if stored is None:
+        entry["value"]["noise_multiplier"] = 0.3
+        stored = json.dumps(entry)
+    elif stored.startswith("right key"):
+        entry["value"]["noise_multiplier"] = "1.0"
+        stored = json.dumps(entry)
+    path.write_text(stored)
+    sigma, eps, source = dp.calibrate_noise(**CALIBRATION, cache_dir=tmp_path)
+    assert source == "searched" and sigma == noise_multiplier_for(**CALIBRATION)
+    assert eps == epsilon_for(sigma, 1 / 23, 15 * 23, 1e-4, "prv") <= 3.0
+    assert json.loads(path.read_text())["value"]["noise_multiplier"] == sigma  # repaired in place
+
+
+def test_a_cached_retraining_books_the_accountant_s_epsilon_and_trains_the_same_model(credit, tmp_path):
+    spec, frame = credit
+    options = {"label_column": "risk", "target_epsilon": 3.0, "device": "cpu", "cache_dir": tmp_path}
+    first_module, first = dp_retrain(spec, frame, **options)
+    again_module, again = dp_retrain(spec, frame, **options)
+    assert (first["noise_calibration"], again["noise_calibration"]) == ("searched", "cached")
+    assert (first["grad_sample_mode_source"], again["grad_sample_mode_source"]) == ("measured", "cached")
+    assert again["grad_sample_mode"] == first["grad_sample_mode"] in dp.GRAD_SAMPLE_MODES
+    for record in (first, again):
+        assert record["epsilon_spent"] == epsilon_for(record["noise_multiplier"], record["sample_rate"],
+                                                      record["steps"], record["delta"], "prv") <= 3.0
+    assert again["noise_multiplier"] == first["noise_multiplier"]
+    for a, b in zip(first_module.state_dict().values(), again_module.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_an_explicit_grad_sample_mode_wins_over_the_measured_one(credit, tmp_path):
+    spec, frame = credit
+    for mode in ("hooks", "ghost"):
+        _, record = dp_retrain(spec, frame, label_column="risk", target_epsilon=3.0, device="cpu", cache_dir=tmp_path,
+                               grad_sample_mode=mode, accountant="rdp")
+        assert (record["grad_sample_mode"], record["grad_sample_mode_source"]) == (mode, "requested")
+
+
+def test_without_a_cache_directory_the_default_mode_trains_and_nothing_is_measured(credit, monkeypatch):
+    spec, frame = credit
+    monkeypatch.setattr(dp.grad_modes, "measure_modes", lambda *a, **k: pytest.fail("measured without a cache"))
+    _, record = dp_retrain(spec, frame, label_column="risk", target_epsilon=3.0, device="cpu", accountant="rdp")
+    assert (record["grad_sample_mode"], record["grad_sample_mode_source"]) == (dp.DEFAULT_GRAD_SAMPLE_MODE, "default")
+    assert record["noise_calibration"] == "searched"
+
+
+def test_the_run_books_the_planned_epsilon_only_when_it_took_the_planned_steps():
+    sigma, q = 2.0, 1 / 93
+    planned = epsilon_for(sigma, q, 186, 1e-4, "rdp")
+    assert dp.booked_epsilon([(sigma, q, 186)], noise_multiplier=sigma, sample_rate=q, steps=186, planned_steps=186,
+                             delta=1e-4, target_epsilon=2.0, accountant="rdp", planned_epsilon=planned) == planned
+    with pytest.raises(ValueError, match="184 steps ran, 186 were planned"):
+        dp.booked_epsilon([(sigma, q, 184)], noise_multiplier=sigma, sample_rate=q, steps=184, planned_steps=186,
+                          delta=1e-4, target_epsilon=2.0, accountant="rdp", planned_epsilon=planned)
 
 
 def test_the_default_delta_is_a_tenth_of_one_over_n():

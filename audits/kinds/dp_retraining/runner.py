@@ -27,6 +27,8 @@ training: under a minute for the demo models); on a GPU the same settings simply
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from audits.drift.models import RecommendationStatus
 from audits.kinds.common import (
     check,
@@ -80,7 +82,7 @@ def run(*, run, progress) -> RunOutcome:
             spec, train, label_column=label, target_epsilon=params["target_epsilon"], delta=params["delta"],
             max_grad_norm=params["max_grad_norm"], epochs=params["epochs"], batch_size=params["batch_size"],
             accountant=params["accountant"], seed=seed, device=device, grad_sample_mode=params["grad_sample_mode"],
-            progress=scaled(progress, 5, 60, "DP-SGD retraining"),
+            progress=scaled(progress, 5, 60, "DP-SGD retraining"), cache_dir=settings.DP_CACHE_DIR,
         )
     else:  # redelivered after registering: measure the registered model again, never retrain twice
         module, record = version_model(existing).module, existing.lineage["dp"]
