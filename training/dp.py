@@ -147,9 +147,10 @@ class _RowTensors(Dataset):
     already live there. An empty index list gives correctly shaped empty tensors.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device):
+    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device, channels_last: bool = False):
         self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
         self.y = torch.as_tensor(y, dtype=torch.long, device=device)
+        self.channels_last = channels_last and self.X.dim() == 4
 
     def __len__(self) -> int:
         return len(self.y)
@@ -159,7 +160,8 @@ class _RowTensors(Dataset):
 
     def __getitems__(self, indices: list[int]):
         index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
-        return self.X[index], self.y[index]
+        X = self.X[index]
+        return (X.contiguous(memory_format=torch.channels_last) if self.channels_last else X), self.y[index]
 
 
 def _whole_batch(batch):
@@ -178,11 +180,11 @@ def poisson_schedule(n_rows: int, batch_size: int) -> tuple[float, int]:
 
 
 def _poisson_loader(X: np.ndarray, y: np.ndarray, *, sample_rate: float, steps: int, seed: int,
-                    device: torch.device) -> DataLoader:
+                    device: torch.device, channels_last: bool = False) -> DataLoader:
     """Opacus's own Poisson sampler, run for exactly `steps` batches of rate `sample_rate`."""
     sampler = UniformWithReplacementSampler(num_samples=len(y), sample_rate=sample_rate, steps=steps,
                                             generator=torch.Generator().manual_seed(seed))
-    return DataLoader(_RowTensors(X, y, device), batch_sampler=sampler, collate_fn=_whole_batch)
+    return DataLoader(_RowTensors(X, y, device, channels_last), batch_sampler=sampler, collate_fn=_whole_batch)
 
 
 def _row_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, device: torch.device) -> DataLoader:
@@ -363,16 +365,48 @@ def _mode_key(spec: dict, X: np.ndarray, batch_size: int, device: torch.device) 
             "threads": torch.get_num_threads(), "torch": torch.__version__, "opacus": opacus.__version__}
 
 
+CHANNELS_LAST = "+channels_last"
+# Opacus 1.6's hooks and ghost clipping read conv activations as if NCHW: with channels_last
+# their clipped step is off by ~8% (one bias by 100%), measured against expanded weights;
+# expanded weights and functorch take the same step in both layouts (tests/training/test_dp.py).
+CHANNELS_LAST_MODES = ("functorch", "ew")
+
+
+def _split_candidate(candidate: str) -> tuple[str, bool]:
+    """"ew+channels_last" -> ("ew", True): a grad-sample mode and whether images are NHWC in memory."""
+    return candidate.removesuffix(CHANNELS_LAST), candidate.endswith(CHANNELS_LAST)
+
+
+def mode_candidates(X: np.ndarray) -> tuple[str, ...]:
+    """Every mode, and for image input the modes of CHANNELS_LAST_MODES with channels_last too.
+
+    channels_last (NHWC) is the same convolution in another memory layout: on this CPU it
+    halves max-pooling's time (oneDNN's NHWC kernels), on GPUs it feeds tensor cores; whether
+    it pays with each per-sample-gradient mode is measured, not assumed. Results differ from
+    NCHW only by float rounding (tests/training/test_dp.py checks one step of every mode).
+    """
+    if X.ndim != 4:
+        return GRAD_SAMPLE_MODES
+    return GRAD_SAMPLE_MODES + tuple(m + CHANNELS_LAST for m in CHANNELS_LAST_MODES)
+
+
+def _private_model(spec, *, device, channels_last: bool) -> nn.Module:
+    model = build_model(spec).to(device).train()
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
 def _trial_step(spec, X, y, *, batch_size, max_grad_norm, lr, device):
-    """make_step(mode) for grad_modes: one DP-SGD step of the real model at the real batch size."""
+    """make_step(candidate) for grad_modes: one DP-SGD step of the real model at the real batch size."""
     rows = min(len(y), max(int(batch_size), 1))
-    def make_step(mode):
-        model = build_model(spec).to(device).train()
-        loader = _poisson_loader(X[:rows], y[:rows], sample_rate=1.0, steps=1, seed=0, device=device)
+    def make_step(candidate):
+        mode, channels_last = _split_candidate(candidate)
+        model = _private_model(spec, device=device, channels_last=channels_last)
+        loader = _poisson_loader(X[:rows], y[:rows], sample_rate=1.0, steps=1, seed=0, device=device,
+                                 channels_last=channels_last)
         gsm, optimizer, criterion, _ = _make_private(
             PrivacyEngine(accountant="rdp"), model, torch.optim.Adam(model.parameters(), lr=lr), loader,
             noise_multiplier=1.0, max_grad_norm=max_grad_norm, mode=mode)
-        xb, yb = loader.dataset.X, loader.dataset.y
+        xb, yb = loader.dataset.__getitems__(list(range(rows)))
         def step():
             optimizer.zero_grad(set_to_none=True)
             criterion(gsm(xb), yb).backward()
@@ -382,8 +416,8 @@ def _trial_step(spec, X, y, *, batch_size, max_grad_norm, lr, device):
 
 
 def choose_grad_sample_mode(spec: dict, X: np.ndarray, y: np.ndarray, *, batch_size: int, max_grad_norm: float,
-                            lr: float, device: torch.device, cache_dir) -> tuple[str, str]:
-    """(mode, how it was chosen: "measured", "cached" or "default"); see training/grad_modes.py.
+                            lr: float, device: torch.device, cache_dir) -> tuple[str, bool, str]:
+    """(mode, channels_last, how it was chosen: "measured", "cached" or "default"); see training/grad_modes.py.
 
     Without a cache directory nothing is measured: the measurement would be repeated on every
     run, and two runs with the same seed could then pick different modes (the modes round
@@ -391,11 +425,12 @@ def choose_grad_sample_mode(spec: dict, X: np.ndarray, y: np.ndarray, *, batch_s
     key and every later run, including a re-run for the same seed, trains with the same mode.
     """
     if cache_dir is None:
-        return DEFAULT_GRAD_SAMPLE_MODE, "default"
+        return DEFAULT_GRAD_SAMPLE_MODE, False, "default"
     make_step = _trial_step(spec, X, y, batch_size=batch_size, max_grad_norm=max_grad_norm, lr=lr, device=device)
-    mode, source, _ = grad_modes.fastest_mode(GRAD_SAMPLE_MODES, make_step, key=_mode_key(spec, X, batch_size, device),
-                                              cache_dir=cache_dir, clock=grad_modes.clock_for(device))
-    return mode, source
+    candidate, source, _ = grad_modes.fastest_mode(mode_candidates(X), make_step, cache_dir=cache_dir,
+                                                   key=_mode_key(spec, X, batch_size, device),
+                                                   clock=grad_modes.clock_for(device))
+    return (*_split_candidate(candidate), source)
 
 
 def dp_retrain(
@@ -443,15 +478,16 @@ def dp_retrain(
     except ValueError as exc:
         message = EPSILON_UNREACHABLE.format(epsilon=target_epsilon, epochs=epochs, batch_size=batch_size)
         raise ValueError(message) from exc
+    channels_last, mode_source = False, "requested"  # an explicit mode trains as before this cache existed
     if grad_sample_mode is None:
-        mode, mode_source = choose_grad_sample_mode(spec, X, y, batch_size=batch_size, max_grad_norm=max_grad_norm,
-                                                    lr=settings["lr"], device=device, cache_dir=cache_dir)
-    else:
-        mode_source = "requested"
+        mode, channels_last, mode_source = choose_grad_sample_mode(
+            spec, X, y, batch_size=batch_size, max_grad_norm=max_grad_norm, lr=settings["lr"], device=device,
+            cache_dir=cache_dir)
 
     set_seed(seed)  # initial weights, Poisson batches and noise all follow from the seed (after any measurement)
-    model = build_model(spec).to(device).train()
-    loader = _poisson_loader(X, y, sample_rate=sample_rate, steps=steps_per_epoch, seed=seed, device=device)
+    model = _private_model(spec, device=device, channels_last=channels_last)
+    loader = _poisson_loader(X, y, sample_rate=sample_rate, steps=steps_per_epoch, seed=seed, device=device,
+                             channels_last=channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     engine = PrivacyEngine(accountant=accountant)
     gsm, dp_optimizer, criterion, dp_loader = _make_private(
@@ -481,6 +517,7 @@ def dp_retrain(
         "accountant": accountant,
         "grad_sample_mode": mode,
         "grad_sample_mode_source": mode_source,
+        "memory_format": "channels_last" if channels_last else "contiguous",
         "noise_calibration": calibration,
         "opacus_version": opacus.__version__,
         "secure_rng": False,
