@@ -58,7 +58,7 @@ def measure_modes(candidates, make_step: Callable[[str], Callable[[], None]], *,
 
 
 def fastest_mode(candidates, make_step, *, key: dict, cache_dir, clock, rounds: int = 3,
-                 steps: int = 2) -> tuple[str, str, dict[str, float]]:
+                 steps: int = 1) -> tuple[str, str, dict[str, float]]:
     """(mode, "cached" or "measured", seconds per step of each candidate measured now)."""
     cached = cache_get(cache_dir, NAMESPACE, key)
     if cached and cached.get("mode") in candidates:

@@ -149,7 +149,8 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
                 continue
             times[name] = _clock(device) - start
         rounds.append(times)
-    chosen = results["**new dp_retrain, warm cache**"][1]["grad_sample_mode"]
+    warm = results["**new dp_retrain, warm cache**"][1]
+    chosen = f"{warm['grad_sample_mode']}, {warm['memory_format']}"
     rows = []
     for name, result in results.items():
         if isinstance(result, Exception):
