@@ -21,8 +21,10 @@ membership attack's AUC after retraining, and the growth of the accuracy gap bet
 These judge the new version: a missed threshold fails the run, and the run names the new
 version as the one judged (RunOutcome.judged_version), so the failed evidence is the new
 version's and only the new version's approvals are revoked, never the audited parent's.
-CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
-training: under a minute for the demo models); on a GPU the same settings simply run faster.
+CPU defaults retrain with the version's own epochs and batch size (about 1.3-1.5x a normal
+training once the worker's cache is warm, BENCHMARKS.md: under a minute for the demo models);
+on a GPU the same settings simply run faster. settings.DP_CACHE_DIR keeps the noise calibration
+and the measured grad-sample mode between runs (training/cache.py).
 """
 
 from __future__ import annotations
