@@ -19,6 +19,11 @@ Everything but the optimiser's privacy wrapper is the version's own recipe (arch
 encoding, Adam, learning rate, seed), so the retrained model differs from the registered
 one only by DP-SGD.
 
+What is pure is remembered: with a `cache_dir`, the noise multiplier (calibrate_noise; checked
+again by one accountant call before use, so the booked epsilon is always the accountant's) and
+the fastest per-sample-gradient mode and memory layout for the model's shape
+(choose_grad_sample_mode, training/grad_modes.py) are kept for the next run (training/cache.py).
+
 The noise and the Poisson batches come from torch's seeded generator (Opacus's secure_mode
 off), so an audit re-runs bit for bit; Opacus advises secure_mode (an unseeded
 cryptographic generator) for a final model that will be released, and the record says
