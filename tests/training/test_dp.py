@@ -391,6 +391,20 @@ def test_dp_retrain_on_cuda_returns_a_cpu_module_that_loads(credit):
     assert load_model(torch_artifact(module), spec=spec).predict_proba(frame).shape == (len(frame), 2)
 
 
+@pytest.mark.gpu
+def test_a_cuda_retraining_measures_its_mode_on_the_card_and_reuses_it(digits, tmp_path):
+    spec, frame = digits
+    options = {"label_column": "label", "target_epsilon": 5.0, "accountant": "rdp", "device": "cuda",
+               "cache_dir": tmp_path}
+    _, first = dp_retrain(spec, frame, **options)
+    module, again = dp_retrain(spec, frame, **options)
+    assert (first["grad_sample_mode_source"], again["grad_sample_mode_source"]) == ("measured", "cached")
+    assert (again["grad_sample_mode"], again["memory_format"]) == (first["grad_sample_mode"], first["memory_format"])
+    assert again["epsilon_spent"] == epsilon_for(again["noise_multiplier"], again["sample_rate"], again["steps"],
+                                                 again["delta"], "rdp") <= 5.0
+    assert all(p.device.type == "cpu" for p in module.parameters())
+
+
 def dp_step_gradient(spec, X, y, mode, max_grad_norm, channels_last=False):
     """The gradient one DP-SGD step hands to Adam (noise off, so only clipping and scaling)."""
     torch.manual_seed(0)
