@@ -130,6 +130,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# DP retraining's cache of noise calibrations and measured grad-sample modes (training/cache.py).
+DP_CACHE_DIR = Path(envstr("DP_CACHE_DIR", str(VAR_DIR / "cache" / "dp")))
 
 # Artifacts, datasets and signed reports live in one object store that the web server and every
 # worker reach: the local filesystem under MEDIA_ROOT (the default; every process must share the

@@ -19,6 +19,11 @@ Everything but the optimiser's privacy wrapper is the version's own recipe (arch
 encoding, Adam, learning rate, seed), so the retrained model differs from the registered
 one only by DP-SGD.
 
+What is pure is remembered: with a `cache_dir`, the noise multiplier (calibrate_noise; checked
+again by one accountant call before use, so the booked epsilon is always the accountant's) and
+the fastest per-sample-gradient mode and memory layout for the model's shape
+(choose_grad_sample_mode, training/grad_modes.py) are kept for the next run (training/cache.py).
+
 The noise and the Poisson batches come from torch's seeded generator (Opacus's secure_mode
 off), so an audit re-runs bit for bit; Opacus advises secure_mode (an unseeded
 cryptographic generator) for a final model that will be released, and the record says
@@ -39,17 +44,22 @@ from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from training import grad_modes
 from training.architectures import build_model
+from training.cache import cache_get, cache_put
 from training.encoding import encode
 from training.recipes import labels_to_index, training_settings
 from training.train import resolve_device, set_seed
 
 ACCOUNTANTS = ("prv", "rdp")
 GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew", "ghost")
-# Chosen by tests/benchmarks/bench_dp.py: of the modes that train both allowlisted
-# architectures (MLP and SmallCNN), expanded weights was the fastest on CPU (~1.8x the
-# non-private loop vs 2.3x "hooks", 2.6x "ghost"); GPU not measured yet (--device cuda).
+# Without a cache directory (so without a measurement that later runs would reuse): chosen by
+# tests/benchmarks/bench_dp.py, of the modes that train both allowlisted architectures (MLP
+# and SmallCNN), expanded weights was the fastest on CPU (~1.8x the non-private loop vs 2.3x
+# "hooks", 2.6x "ghost"). With one, dp_retrain measures the modes once per shape (grad_modes).
 DEFAULT_GRAD_SAMPLE_MODE = "ew"
+CALIBRATION_NAMESPACE = "noise-multiplier"
+CALIBRATION_TOLERANCE = 0.01  # Opacus's epsilon_tolerance in get_noise_multiplier
 MAX_NOISE_MULTIPLIER = 1e6  # as Opacus: a target that needs more noise is unreachable
 
 BAD_EPSILON = "target_epsilon must be a positive number, not {value!r}."
@@ -142,9 +152,10 @@ class _RowTensors(Dataset):
     already live there. An empty index list gives correctly shaped empty tensors.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device):
+    def __init__(self, X: np.ndarray, y: np.ndarray, device: torch.device, channels_last: bool = False):
         self.X = torch.as_tensor(X, dtype=torch.float32, device=device)
         self.y = torch.as_tensor(y, dtype=torch.long, device=device)
+        self.channels_last = channels_last and self.X.dim() == 4
 
     def __len__(self) -> int:
         return len(self.y)
@@ -154,7 +165,8 @@ class _RowTensors(Dataset):
 
     def __getitems__(self, indices: list[int]):
         index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
-        return self.X[index], self.y[index]
+        X = self.X[index]
+        return (X.contiguous(memory_format=torch.channels_last) if self.channels_last else X), self.y[index]
 
 
 def _whole_batch(batch):
@@ -173,11 +185,11 @@ def poisson_schedule(n_rows: int, batch_size: int) -> tuple[float, int]:
 
 
 def _poisson_loader(X: np.ndarray, y: np.ndarray, *, sample_rate: float, steps: int, seed: int,
-                    device: torch.device) -> DataLoader:
+                    device: torch.device, channels_last: bool = False) -> DataLoader:
     """Opacus's own Poisson sampler, run for exactly `steps` batches of rate `sample_rate`."""
     sampler = UniformWithReplacementSampler(num_samples=len(y), sample_rate=sample_rate, steps=steps,
                                             generator=torch.Generator().manual_seed(seed))
-    return DataLoader(_RowTensors(X, y, device), batch_sampler=sampler, collate_fn=_whole_batch)
+    return DataLoader(_RowTensors(X, y, device, channels_last), batch_sampler=sampler, collate_fn=_whole_batch)
 
 
 def _row_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, device: torch.device) -> DataLoader:
@@ -187,7 +199,7 @@ def _row_loader(X: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int, dev
 
 
 def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: float, steps: int,
-                         accountant: str = "prv", tolerance: float = 0.01) -> float:
+                         accountant: str = "prv", tolerance: float = CALIBRATION_TOLERANCE) -> float:
     """A noise multiplier whose epsilon after `steps` is <= target and within `tolerance` of it.
 
     The same contract as Opacus's get_noise_multiplier (opacus/accountants/utils.py, what
@@ -202,6 +214,12 @@ def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: fl
     both on a grid. The returned sigma always satisfies
     epsilon <= target; raises ValueError when no sigma up to MAX_NOISE_MULTIPLIER does.
     """
+    return _noise_search(target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate, steps=steps,
+                         accountant=accountant, tolerance=tolerance)[0]
+
+
+def _noise_search(*, target_epsilon, delta, sample_rate, steps, accountant, tolerance) -> tuple[float, float]:
+    """(sigma, the accountant's epsilon for it): noise_multiplier_for's search, keeping the last epsilon."""
     eps_of = lambda sigma: epsilon_for(sigma, sample_rate, steps, delta, accountant)  # noqa: E731
     lo = hi = None  # (sigma, epsilon): lo misses the target (too little noise), hi meets it
     sigma = 1.0
@@ -210,7 +228,7 @@ def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: fl
         if eps <= target_epsilon:
             hi = (sigma, eps)
             if target_epsilon - eps <= tolerance:
-                return float(sigma)
+                return float(sigma), float(eps)
         else:
             lo = (sigma, eps)
         sigma = _next_sigma(lo, hi, target_epsilon)
@@ -218,7 +236,33 @@ def noise_multiplier_for(*, target_epsilon: float, delta: float, sample_rate: fl
             break
     if hi is None:
         raise ValueError(NO_NOISE_MULTIPLIER.format(limit=MAX_NOISE_MULTIPLIER, epsilon=target_epsilon))
-    return float(hi[0])  # meets the target, only more noise than needed
+    return float(hi[0]), float(hi[1])  # meets the target, only more noise than needed
+
+
+def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str = "prv",
+                    tolerance: float = CALIBRATION_TOLERANCE, cache_dir=None) -> tuple[float, float, str]:
+    """(sigma, epsilon of sigma, "cached" or "searched"): noise_multiplier_for, remembered in `cache_dir`.
+
+    The search is a pure function of its inputs and Opacus's accountant, so its answer is cached
+    under all of them (training/cache.py). A cached sigma is never trusted blindly: the
+    accountant computes its epsilon once more (one call where the search takes 3-5, or Opacus's
+    own 10-17), and only a sigma whose epsilon lies in [target - tolerance, target] is used;
+    anything else (a corrupted or foreign file) is searched again and overwritten. Either way the
+    epsilon returned is the accountant's own for the exact (sigma, sample_rate, steps, delta).
+    """
+    key = {"accountant": accountant, "sample_rate": round(float(sample_rate), 12), "steps": int(steps),
+           "epsilon": float(target_epsilon), "delta": float(delta), "tolerance": float(tolerance),
+           "opacus": opacus.__version__}
+    cached = cache_get(cache_dir, CALIBRATION_NAMESPACE, key)
+    sigma = cached.get("noise_multiplier") if cached else None
+    if isinstance(sigma, (int, float)) and not isinstance(sigma, bool) and 0 < sigma <= MAX_NOISE_MULTIPLIER:
+        eps = epsilon_for(float(sigma), sample_rate, steps, delta, accountant)
+        if target_epsilon - tolerance <= eps <= target_epsilon:
+            return float(sigma), eps, "cached"
+    sigma, eps = _noise_search(target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate, steps=steps,
+                               accountant=accountant, tolerance=tolerance)
+    cache_put(cache_dir, CALIBRATION_NAMESPACE, key, {"noise_multiplier": sigma, "epsilon": eps})
+    return sigma, eps, "searched"
 
 
 def _next_sigma(lo, hi, target: float) -> float:
@@ -290,10 +334,21 @@ def _noise_only_step(optimizer) -> None:
 
 
 def _train_epoch(gsm, optimizer, criterion, loader, mode) -> tuple[float, int]:
-    """One pass of Poisson batches; returns (the mean training loss per row, the steps taken)."""
-    total, count, steps = 0.0, 0, 0
-    for xb, yb in loader:
-        optimizer.zero_grad()
+    """One pass of Poisson batches; returns (the mean training loss per row, the steps taken).
+
+    Per-step overhead kept out (cProfile on the digits CNN, BENCHMARKS.md): the batches come
+    straight from the Poisson sampler and one indexing of the row tensors (the DataLoader's
+    iterator and fetcher only repeat that), and the loss is summed on the device, read once per
+    epoch instead of one float() (a device sync on a GPU) per step. The batches are the same as
+    through the DataLoader; the noise differs from before this change only because the
+    DataLoader's iterator drew one number from torch's global generator per epoch (its base
+    seed, unused with a batch sampler and no workers), shifting the noise stream.
+    """
+    dataset = loader.dataset
+    total, count, steps = torch.zeros((), device=dataset.X.device), 0, 0
+    for indices in loader.batch_sampler:
+        xb, yb = dataset.__getitems__(indices)
+        optimizer.zero_grad(set_to_none=True)
         steps += 1
         if len(yb) == 0 and mode != "ghost":
             _noise_only_step(optimizer)
@@ -302,9 +357,85 @@ def _train_epoch(gsm, optimizer, criterion, loader, mode) -> tuple[float, int]:
         loss.backward()
         optimizer.step()
         if len(yb):
-            total += float(loss.detach()) * (1 if mode in SUMMED_LOSS_MODES else len(yb))
+            total += loss.detach() * (1 if mode in SUMMED_LOSS_MODES else len(yb))
             count += len(yb)
-    return total / max(count, 1), steps
+    return float(total) / max(count, 1), steps
+
+
+def _mode_key(spec: dict, X: np.ndarray, batch_size: int, device: torch.device) -> dict:
+    """What the fastest mode depends on: architecture and shape, batch size class, device, versions."""
+    return {"architecture": spec["architecture"], "params": spec.get("params", {}), "input_shape": list(X.shape[1:]),
+            "batch_class": 1 << max(int(batch_size) - 1, 0).bit_length(),  # the power of two at or above
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            "threads": torch.get_num_threads(), "torch": torch.__version__, "opacus": opacus.__version__}
+
+
+CHANNELS_LAST = "+channels_last"
+# Opacus 1.6's hooks and ghost clipping read conv activations as if NCHW: with channels_last
+# their clipped step is off by ~8% (one bias by 100%), measured against expanded weights;
+# expanded weights and functorch take the same step in both layouts (tests/training/test_dp.py).
+CHANNELS_LAST_MODES = ("functorch", "ew")
+
+
+def _split_candidate(candidate: str) -> tuple[str, bool]:
+    """"ew+channels_last" -> ("ew", True): a grad-sample mode and whether images are NHWC in memory."""
+    return candidate.removesuffix(CHANNELS_LAST), candidate.endswith(CHANNELS_LAST)
+
+
+def mode_candidates(X: np.ndarray) -> tuple[str, ...]:
+    """Every mode, and for image input the modes of CHANNELS_LAST_MODES with channels_last too.
+
+    channels_last (NHWC) is the same convolution in another memory layout: on this CPU it
+    halves max-pooling's time (oneDNN's NHWC kernels), on GPUs it feeds tensor cores; whether
+    it pays with each per-sample-gradient mode is measured, not assumed. Results differ from
+    NCHW only by float rounding (tests/training/test_dp.py checks one step of every mode).
+    """
+    if X.ndim != 4:
+        return GRAD_SAMPLE_MODES
+    return GRAD_SAMPLE_MODES + tuple(m + CHANNELS_LAST for m in CHANNELS_LAST_MODES)
+
+
+def _private_model(spec, *, device, channels_last: bool) -> nn.Module:
+    model = build_model(spec).to(device).train()
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+def _trial_step(spec, X, y, *, batch_size, max_grad_norm, lr, device):
+    """make_step(candidate) for grad_modes: one DP-SGD step of the real model at the real batch size."""
+    rows = min(len(y), max(int(batch_size), 1))
+    def make_step(candidate):
+        mode, channels_last = _split_candidate(candidate)
+        model = _private_model(spec, device=device, channels_last=channels_last)
+        loader = _poisson_loader(X[:rows], y[:rows], sample_rate=1.0, steps=1, seed=0, device=device,
+                                 channels_last=channels_last)
+        gsm, optimizer, criterion, _ = _make_private(
+            PrivacyEngine(accountant="rdp"), model, torch.optim.Adam(model.parameters(), lr=lr), loader,
+            noise_multiplier=1.0, max_grad_norm=max_grad_norm, mode=mode)
+        xb, yb = loader.dataset.__getitems__(list(range(rows)))
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            criterion(gsm(xb), yb).backward()
+            optimizer.step()
+        return step
+    return make_step
+
+
+def choose_grad_sample_mode(spec: dict, X: np.ndarray, y: np.ndarray, *, batch_size: int, max_grad_norm: float,
+                            lr: float, device: torch.device, cache_dir) -> tuple[str, bool, str]:
+    """(mode, channels_last, how it was chosen: "measured", "cached" or "default"); see training/grad_modes.py.
+
+    Without a cache directory nothing is measured: the measurement would be repeated on every
+    run, and two runs with the same seed could then pick different modes (the modes round
+    differently, so their models differ in the last bits). With one, the choice is made once per
+    key and every later run, including a re-run for the same seed, trains with the same mode.
+    """
+    if cache_dir is None:
+        return DEFAULT_GRAD_SAMPLE_MODE, False, "default"
+    make_step = _trial_step(spec, X, y, batch_size=batch_size, max_grad_norm=max_grad_norm, lr=lr, device=device)
+    candidate, source, _ = grad_modes.fastest_mode(mode_candidates(X), make_step, cache_dir=cache_dir,
+                                                   key=_mode_key(spec, X, batch_size, device),
+                                                   clock=grad_modes.clock_for(device))
+    return (*_split_candidate(candidate), source)
 
 
 def dp_retrain(
@@ -322,34 +453,46 @@ def dp_retrain(
     device=None,
     grad_sample_mode: str | None = None,
     progress: Callable[[int], None] | None = None,
+    cache_dir=None,
 ) -> tuple[nn.Module, dict]:
     """Retrain the spec's architecture with DP-SGD to (target_epsilon, delta); returns (module, record).
 
     The module is a plain allowlisted architecture (state_dict keys as build_model(spec)), so
-    it serialises with torch_artifact and loads with load_model.
+    it serialises with torch_artifact and loads with load_model. `cache_dir` (a directory, or
+    None for no cache) keeps the noise calibration (calibrate_noise) and, when
+    grad_sample_mode is None, the measured fastest mode (choose_grad_sample_mode) for later runs;
+    an explicit grad_sample_mode always wins.
     """
     settings = training_settings(spec)
     epochs = settings["epochs"] if epochs is None else epochs
     batch_size = settings["batch_size"] if batch_size is None else batch_size
     delta = default_delta(len(train_frame)) if delta is None and len(train_frame) else delta
-    mode = grad_sample_mode or DEFAULT_GRAD_SAMPLE_MODE
+    mode = grad_sample_mode or DEFAULT_GRAD_SAMPLE_MODE  # validated now; the measured choice comes later
     _validate(spec, train_frame, label_column=label_column, target_epsilon=target_epsilon, delta=delta,
               max_grad_norm=max_grad_norm, epochs=epochs, batch_size=batch_size, accountant=accountant, mode=mode)
     device = _as_device(device)
 
-    set_seed(seed)  # initial weights, Poisson batches and noise all follow from the seed
-    model = build_model(spec).to(device).train()
     X = encode(train_frame, spec["input"])
     y = labels_to_index(train_frame[label_column], spec["classes"])
     sample_rate, steps_per_epoch = poisson_schedule(len(y), batch_size)
-    loader = _poisson_loader(X, y, sample_rate=sample_rate, steps=steps_per_epoch, seed=seed, device=device)
     planned_steps = epochs * steps_per_epoch
     try:
-        sigma = noise_multiplier_for(target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate,
-                                     steps=planned_steps, accountant=accountant)
+        sigma, planned_epsilon, calibration = calibrate_noise(
+            target_epsilon=target_epsilon, delta=delta, sample_rate=sample_rate, steps=planned_steps,
+            accountant=accountant, cache_dir=cache_dir)
     except ValueError as exc:
         message = EPSILON_UNREACHABLE.format(epsilon=target_epsilon, epochs=epochs, batch_size=batch_size)
         raise ValueError(message) from exc
+    channels_last, mode_source = False, "requested"  # an explicit mode trains as before this cache existed
+    if grad_sample_mode is None:
+        mode, channels_last, mode_source = choose_grad_sample_mode(
+            spec, X, y, batch_size=batch_size, max_grad_norm=max_grad_norm, lr=settings["lr"], device=device,
+            cache_dir=cache_dir)
+
+    set_seed(seed)  # initial weights, Poisson batches and noise all follow from the seed (after any measurement)
+    model = _private_model(spec, device=device, channels_last=channels_last)
+    loader = _poisson_loader(X, y, sample_rate=sample_rate, steps=steps_per_epoch, seed=seed, device=device,
+                             channels_last=channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     engine = PrivacyEngine(accountant=accountant)
     gsm, dp_optimizer, criterion, dp_loader = _make_private(
@@ -364,7 +507,8 @@ def dp_retrain(
 
     epsilon_spent = booked_epsilon(engine.accountant.history, noise_multiplier=sigma, sample_rate=sample_rate,
                                    steps=steps_taken, planned_steps=planned_steps, delta=delta,
-                                   target_epsilon=target_epsilon, accountant=accountant)
+                                   target_epsilon=target_epsilon, accountant=accountant,
+                                   planned_epsilon=planned_epsilon)
     record = {
         "epsilon_target": float(target_epsilon),
         "epsilon_spent": epsilon_spent,
@@ -377,6 +521,9 @@ def dp_retrain(
         "max_grad_norm": float(max_grad_norm),
         "accountant": accountant,
         "grad_sample_mode": mode,
+        "grad_sample_mode_source": mode_source,
+        "memory_format": "channels_last" if channels_last else "contiguous",
+        "noise_calibration": calibration,
         "opacus_version": opacus.__version__,
         "secure_rng": False,
         "train_rows": int(len(train_frame)),
@@ -388,11 +535,14 @@ def dp_retrain(
 
 
 def booked_epsilon(history, *, noise_multiplier: float, sample_rate: float, steps: int, planned_steps: int,
-                   delta: float, target_epsilon: float, accountant: str) -> float:
+                   delta: float, target_epsilon: float, accountant: str, planned_epsilon: float | None = None) -> float:
     """The epsilon of what ran, once the run is shown to add up; else ValueError(RECORD_MISMATCH).
 
     It adds up when the steps taken are the steps planned, Opacus's accountant booked exactly
     those steps at our (sigma, q), and the epsilon of that is within the target.
+    `planned_epsilon` is the accountant's epsilon for (sigma, q, planned_steps, delta), which
+    calibrate_noise has just computed: when the run took exactly those steps it is the epsilon
+    of what ran (the same pure function of the same numbers), so it is not computed twice.
     """
     problems = []
     if steps != planned_steps:
@@ -401,7 +551,10 @@ def booked_epsilon(history, *, noise_multiplier: float, sample_rate: float, step
     if booked != [(float(noise_multiplier), float(sample_rate), int(steps))]:
         problems.append(f"the accountant booked {booked}, not {steps} steps at sigma {noise_multiplier!r} "
                         f"and sample rate {sample_rate!r}")
-    epsilon = epsilon_for(noise_multiplier, sample_rate, steps, delta, accountant)
+    if planned_epsilon is not None and steps == planned_steps:
+        epsilon = float(planned_epsilon)
+    else:
+        epsilon = epsilon_for(noise_multiplier, sample_rate, steps, delta, accountant)
     if epsilon > target_epsilon:
         problems.append(f"epsilon {epsilon:.4f} is above the target {target_epsilon:g}")
     if problems:

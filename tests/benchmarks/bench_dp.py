@@ -6,35 +6,44 @@ Not collected by pytest (the name does not start with test_). From the repositor
     .venv/bin/python tests/benchmarks/bench_dp.py --device cuda    # on a GPU machine
 
 Every variant trains the digits SmallCNN recipe (digits_cnn_spec: Adam, lr 1e-3, batch 64,
-15 epochs, seed 0) on the same 80% split. "non-private" is train_from_spec; "Opacus
-defaults" is the textbook Opacus loop (TensorDataset loader, make_private_with_epsilon,
-grad_sample_mode "hooks"); the rest are training.dp.dp_retrain with each grad_sample_mode.
-Variants run interleaved, --repeats rounds, best round kept, so a burst of load from other
-processes hits all of them alike. On CPU the clock is this process's CPU time (wall time
-on a 2-core machine shared with other jobs mostly measures the other jobs); on CUDA it
-is wall time after torch.cuda.synchronize(). "calibration" is the noise-multiplier search
-(training.dp.noise_multiplier_for), a fixed cost included in each DP total.
-Prints a markdown section ready for BENCHMARKS.md.
+15 epochs, seed 0) on the same 80% split, end to end (noise calibration, mode choice and the
+final accounting included). "non-private" is train_from_spec; "Opacus defaults" is the
+textbook Opacus loop (TensorDataset loader, make_private_with_epsilon, grad_sample_mode
+"hooks"); "old dp_retrain" is training/dp.py as it is at --old-rev (read with `git show`,
+skipped where there is no git, e.g. on a device machine); the rest are today's dp_retrain:
+"cold cache" gets a new empty cache directory every time (calibration searched, modes
+measured), "warm cache" one filled by an earlier run (what a repeated or scheduled
+retraining sees), and one row per explicit grad_sample_mode with a warm calibration.
+Variants run interleaved, --repeats rounds, so a burst of load from other processes hits all
+of them alike; the table gives the best round and the spread (best..worst) of each ratio to
+the non-private run of the same round. On CPU the clock is this process's CPU time (wall time
+on a 2-core machine shared with other jobs mostly measures the other jobs); on CUDA it is wall
+time after torch.cuda.synchronize(). Prints a markdown section ready for BENCHMARKS.md, or
+JSON with --json.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from opacus import PrivacyEngine  # noqa: E402
 from torch import nn  # noqa: E402
 
 from training.architectures import build_model  # noqa: E402
-from training.dp import GRAD_SAMPLE_MODES, default_delta, dp_retrain, noise_multiplier_for  # noqa: E402
+from training.dp import GRAD_SAMPLE_MODES, default_delta, dp_retrain  # noqa: E402
 from training.encoding import encode  # noqa: E402
 from training.recipes import digits_cnn_spec, digits_frame, labels_to_index, train_from_spec  # noqa: E402
 from training.train import make_loader, predict_proba, resolve_device, set_seed  # noqa: E402
@@ -73,20 +82,46 @@ def _accuracy(module, spec, frame) -> float:
     return float((proba.argmax(axis=1) == labels_to_index(frame["label"], spec["classes"])).mean())
 
 
-def variants(spec, train, *, epsilon, device, modes):
-    dp = lambda **kw: lambda: dp_retrain(spec, train, label_column="label", target_epsilon=epsilon,  # noqa: E731
-                                         device=device, **kw)
+def old_dp_module(rev: str):
+    """training/dp.py as it was at `rev`, imported under another name; None without git or that rev."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=root, check=True, capture_output=True,
+                                text=True).stdout.strip()
+        source = subprocess.run(["git", "show", f"{commit}:training/dp.py"], cwd=root, check=True,
+                                capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="bench-dp-old-"))
+    (folder / "dp_old.py").write_text(source)
+    spec = importlib.util.spec_from_file_location("dp_old", folder / "dp_old.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.COMMIT = commit
+    return module
+
+
+def variants(spec, train, *, epsilon, device, modes, old, warm_dir):
+    def dp(fn=dp_retrain, **kw):
+        return lambda: fn(spec, train, label_column="label", target_epsilon=epsilon, device=device, **kw)
+
     out = {"non-private": lambda: (train_from_spec(spec, train, label_column="label", device=device), None),
            "Opacus defaults (hooks, make_private_with_epsilon)": lambda: opacus_defaults(
                spec, train, epsilon=epsilon, device=device)}
+    if old is not None:
+        out["old dp_retrain (`ew`, calibration searched every run)"] = dp(old.dp_retrain, grad_sample_mode="ew")
+    out["**new dp_retrain, cold cache** (search + mode measurement)"] = lambda: dp(
+        cache_dir=tempfile.mkdtemp(prefix="bench-dp-cold-"))()
+    out["**new dp_retrain, warm cache**"] = dp(cache_dir=warm_dir)
+    out["new dp_retrain, no cache (default `ew`, search every run)"] = dp()
     for mode in modes:
-        out[f"dp_retrain `{mode}`"] = dp(grad_sample_mode=mode)
-    out[f"dp_retrain `{modes[0]}`, accountant rdp"] = dp(grad_sample_mode=modes[0], accountant="rdp")
-    out[f"dp_retrain `{modes[0]}`, batch 256 (other recipe)"] = dp(grad_sample_mode=modes[0], batch_size=256)
+        out[f"new dp_retrain `{mode}` (warm calibration)"] = dp(grad_sample_mode=mode, cache_dir=warm_dir)
+    out["new dp_retrain, warm cache, accountant rdp"] = dp(cache_dir=warm_dir, accountant="rdp")
     return out
 
 
-def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list[str], threads: int | None) -> str:
+def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list[str], threads: int | None,
+        old_rev: str) -> dict:
     warnings.filterwarnings("ignore")
     if threads:
         torch.set_num_threads(threads)
@@ -95,18 +130,16 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
     cut = int(0.8 * len(frame))
     train, test = frame.iloc[:cut], frame.iloc[cut:]
     spec = digits_cnn_spec(training={"epochs": epochs})
-    batch = spec["training"]["batch_size"]
-    steps = epochs * int(np.ceil(len(train) / batch))
-    calibrate = lambda: noise_multiplier_for(target_epsilon=epsilon, delta=default_delta(len(train)),  # noqa: E731
-                                             sample_rate=1 / int(np.ceil(len(train) / batch)), steps=steps)
-
-    todo = {"calibration (prv)": lambda: (calibrate(), None), **variants(spec, train, epsilon=epsilon, device=device,
-                                                                       modes=modes)}
-    if device.type == "cuda":  # warm up kernels and the allocator before timing anything
-        for fn in list(todo.values())[1:]:
+    warm_dir = tempfile.mkdtemp(prefix="bench-dp-warm-")
+    old = old_dp_module(old_rev)
+    todo = variants(spec, train, epsilon=epsilon, device=device, modes=modes, old=old, warm_dir=warm_dir)
+    # Fill the warm cache (both accountants) and, on CUDA, warm up kernels and the allocator.
+    for name, fn in todo.items():
+        if "warm" in name or device.type == "cuda":
             fn()
-    best, results = {}, {}
+    rounds, results, chosen = [], {}, None
     for _ in range(repeats):
+        times = {}
         for name, fn in todo.items():
             start = _clock(device)
             try:
@@ -114,39 +147,49 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
             except Exception as exc:  # a mode that cannot train this architecture is a result
                 results[name] = exc
                 continue
-            best[name] = min(best.get(name, float("inf")), _clock(device) - start)
-    return _markdown(best, results, spec, train, test, device=device, epochs=epochs, epsilon=epsilon,
-                     repeats=repeats, batch=batch)
-
-
-def _markdown(best, results, spec, train, test, *, device, epochs, epsilon, repeats, batch) -> str:
-    base = best["non-private"]
+            times[name] = _clock(device) - start
+        rounds.append(times)
+    warm = results["**new dp_retrain, warm cache**"][1]
+    chosen = f"{warm['grad_sample_mode']}, {warm['memory_format']}"
+    rows = []
+    for name, result in results.items():
+        if isinstance(result, Exception):
+            rows.append({"variant": name, "error": f"{type(result).__name__}: {str(result).splitlines()[0][:80]}"})
+            continue
+        ratios = [r[name] / r["non-private"] for r in rounds if name in r]
+        model, record = result
+        rows.append({"variant": name, "seconds": min(r[name] for r in rounds if name in r),
+                     "ratio_best": min(ratios), "ratio_worst": max(ratios),
+                     "test_accuracy": _accuracy(model, spec, test),
+                     "epsilon_spent": None if record is None else record["epsilon_spent"],
+                     "grad_sample_mode": None if record is None else record.get("grad_sample_mode")})
     name = torch.cuda.get_device_name() if device.type == "cuda" else (platform.processor() or platform.machine())
+    return {"benchmark": "dp", "device": device.type, "device_name": name, "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "epochs": epochs, "epsilon": epsilon, "rows_train": len(train),
+            "batch_size": spec["training"]["batch_size"], "repeats": repeats, "old_rev": old.COMMIT if old else None,
+            "mode_chosen": chosen, "load_average": list(os.getloadavg()), "rows": rows}
+
+
+def markdown(result: dict) -> str:
     lines = [
-        f"## DP-SGD overhead (digits SmallCNN, {len(train)} rows, {epochs} epochs, batch {batch}, epsilon {epsilon})",
+        f"## DP-SGD overhead (digits SmallCNN, {result['rows_train']} rows, {result['epochs']} epochs, batch "
+        f"{result['batch_size']}, epsilon {result['epsilon']})",
         "",
-        f"Device: {device.type} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"{'wall' if device.type == 'cuda' else 'process CPU'} time, best of {repeats} interleaved rounds. "
-        f"Noise calibration (PRV): {best['calibration (prv)']:.2f} s, included in the DP totals.",
+        f"Device: {result['device']} ({result['device_name']}), torch {result['torch']}, {result['threads']} threads, "
+        f"{'wall' if result['device'] == 'cuda' else 'process CPU'} time, {result['repeats']} interleaved rounds, "
+        f"load average {', '.join(f'{v:.2f}' for v in result['load_average'])}. Mode chosen by measurement: "
+        f"`{result['mode_chosen']}`.",
         "",
-        "| variant | seconds | x non-private | x non-private without calibration | test accuracy | epsilon spent |",
+        "| variant | s (best) | x non-private, best round | worst round | test accuracy | epsilon spent |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    calibration = best["calibration (prv)"]
-    for key, result in results.items():
-        if key.startswith("calibration"):
+    for row in result["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['variant']} | failed: {row['error']} | - | - | - | - |")
             continue
-        if isinstance(result, Exception):
-            reason = f"{type(result).__name__}: {str(result).splitlines()[0][:80]}"
-            lines.append(f"| {key} | failed: {reason} | - | - | - | - |")
-            continue
-        model, record = result
-        eps = "-" if record is None else f"{record['epsilon_spent']:.3f}"
-        # Only the PRV variants of dp_retrain run this exact calibration; others show "-".
-        loop = f"{(best[key] - calibration) / base:.2f}" if key.startswith("dp_retrain") and "rdp" not in key \
-            and "batch" not in key else "-"
-        lines.append(f"| {key} | {best[key]:.2f} | {best[key] / base:.2f} | {loop} | "
-                     f"{_accuracy(model, spec, test):.3f} | {eps} |")
+        eps = "-" if row["epsilon_spent"] is None else f"{row['epsilon_spent']:.3f}"
+        lines.append(f"| {row['variant']} | {row['seconds']:.2f} | {row['ratio_best']:.2f} | {row['ratio_worst']:.2f} | "
+                     f"{row['test_accuracy']:.3f} | {eps} |")
     return "\n".join(lines)
 
 
@@ -157,10 +200,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    parser.add_argument("--modes", nargs="+", default=["ew", "hooks", "ghost", "functorch"],
-                        choices=list(GRAD_SAMPLE_MODES), help="the first one also runs the rdp and batch-256 variants")
+    parser.add_argument("--modes", nargs="*", default=["ew", "hooks", "ghost", "functorch"],
+                        choices=list(GRAD_SAMPLE_MODES), help="explicit grad_sample_mode rows")
+    parser.add_argument("--old-rev", default="main", help="the git revision whose training/dp.py is 'old'")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args()
-    print(run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads))
+    result = run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads, args.old_rev)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    print(markdown(result))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,14 @@ ProjectedGradientDescentPyTorch: same classifier wrapper, same L-inf eps, step
 (2.5 * eps / steps), steps, batch size, no random start. A run is "generate the
 adversarial examples, then predict them", i.e. one point of the probe's curve.
 
+Part 1b (every device): a whole robustness curve (PGD at EPSILONS) with raw ART
+ProjectedGradientDescentPyTorch, one epsilon at a time as the probe runs it, against
+training/attacks.py's pgd_linf, every (row, epsilon) pair in one batch on the device, in
+float32, float32 + channels_last, and autocast (bfloat16 on CPU, float16 and bfloat16 on
+CUDA): throughput and robust accuracy per epsilon, and the largest difference from ART's in
+points (AMP is only usable where it stays within 0.5 point). On CUDA the same is run on the
+TinyResNet of part 2 as well.
+
 Part 2 (--device cuda only): the full robustness_probe (FGSM and PGD over a 5-point
 epsilon grid) on a small ResNet-like model (defined here, not in the allowlist) for
 32x32 RGB synthetic images, on the CPU and on CUDA, and the speed-up.
@@ -23,6 +31,7 @@ section ready for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -38,6 +47,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from audits.kinds.robustness.probe import PGD_STEP_FACTOR, art_classifier, robustness_probe  # noqa: E402
+from training.attacks import pgd_linf  # noqa: E402
 from training.encoding import encode  # noqa: E402
 from training.recipes import digits_cnn_spec, digits_frame, labels_to_index, train_from_spec  # noqa: E402
 from training.train import resolve_device, set_seed, train_classifier  # noqa: E402
@@ -108,6 +118,111 @@ def pgd_throughput(device: torch.device, *, eps: float, steps: int, batch_size: 
         lines.append(f"| {name} | {best[name]:.3f} | {len(x) / best[name]:.0f} | {accuracy[name]:.3f} |")
     lines += ["", f"PyTorch PGD is {best[numpy_name] / best[torch_name]:.2f}x the throughput of NumPy PGD."]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Part 1b: a whole curve, raw ART PGD (one epsilon at a time) against batched native PGD
+# ---------------------------------------------------------------------------
+
+EPSILONS = [0.02, 0.05, 0.1, 0.2, 0.3]
+
+
+def native_variants(device: torch.device) -> dict:
+    amp = {"bfloat16 autocast": torch.bfloat16} if device.type == "cpu" else {
+        "float16 autocast": torch.float16, "bfloat16 autocast": torch.bfloat16}
+    out = {"float32": {}, "float32, channels_last": {"channels_last": True}}
+    for name, dtype in amp.items():
+        out[name] = {"amp_dtype": dtype}
+        out[f"{name}, channels_last"] = {"amp_dtype": dtype, "channels_last": True}
+    return out
+
+
+def curve_comparison(module, x, y, *, device, low, high, steps, batch_size, repeats, label) -> dict:
+    """Seconds and robust accuracy per epsilon: raw ART PGD (per epsilon) vs pgd_linf's variants."""
+    from art.attacks.evasion import ProjectedGradientDescentPyTorch
+
+    module = module.to(device).eval()
+    xt, yt = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
+    onehot = np.eye(int(y.max()) + 1, dtype=np.float32)[y]
+
+    def art_curve(classifier):
+        accs = []
+        for eps in EPSILONS:
+            attack = ProjectedGradientDescentPyTorch(classifier, norm=np.inf, eps=eps,
+                                                     eps_step=PGD_STEP_FACTOR * eps / steps, max_iter=steps,
+                                                     num_random_init=0, batch_size=batch_size, verbose=False)
+            adv = attack.generate(x=x, y=onehot)
+            accs.append(float((classifier.predict(adv, batch_size=batch_size).argmax(axis=1) == y).mean()))
+        return accs
+
+    from art.estimators.classification import PyTorchClassifier
+    classifier = PyTorchClassifier(model=module, loss=nn.CrossEntropyLoss(), input_shape=x.shape[1:],
+                                   nb_classes=int(y.max()) + 1, clip_values=(float(low), float(high)),
+                                   device_type="gpu" if device.type == "cuda" else "cpu")
+    todo = {"raw ART ProjectedGradientDescentPyTorch": lambda: art_curve(classifier)}
+    for name, options in native_variants(device).items():
+        todo[f"pgd_linf, {name}"] = lambda options=options: pgd_linf(
+            module, xt, yt, epsilons=EPSILONS, steps=steps, step_factor=PGD_STEP_FACTOR, low=low, high=high,
+            **options).tolist()
+    for fn in todo.values():  # warm-up
+        fn()
+    best, accuracy = {}, {}
+    for _ in range(repeats):
+        for name, fn in todo.items():
+            seconds, accuracy[name] = _timed(fn, device)
+            best[name] = min(best.get(name, float("inf")), seconds)
+    art = "raw ART ProjectedGradientDescentPyTorch"
+    rows = [{"variant": name, "seconds": best[name], "pairs_per_s": len(x) * len(EPSILONS) / best[name],
+             "speedup_vs_art": best[art] / best[name], "robust_accuracy": accuracy[name],
+             "max_points_from_art": 100 * max(abs(a - b) for a, b in zip(accuracy[name], accuracy[art]))}
+            for name in todo]
+    module.cpu()
+    return {"model": label, "device": device.type, "device_name": _device_name(device), "rows": len(x),
+            "epsilons": EPSILONS, "steps": steps, "batch_size": batch_size, "repeats": repeats,
+            "load_average": list(os.getloadavg()), "variants": rows}
+
+
+def curve_markdown(result: dict) -> str:
+    lines = [
+        f"## Robustness curve, raw ART PGD vs batched native PGD ({result['model']}, {result['rows']} rows, "
+        f"{result['device']} {result['device_name']})",
+        "",
+        f"PGD, {result['steps']} steps, L-inf epsilons {result['epsilons']}, ART batch {result['batch_size']}; "
+        f"wall time, best of {result['repeats']} interleaved rounds after a warm-up; load average "
+        f"{', '.join(f'{v:.2f}' for v in result['load_average'])}.",
+        "",
+        "| variant | seconds | (row, eps) pairs/s | x raw ART | robust accuracy per epsilon | max points from ART |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in result["variants"]:
+        accs = ", ".join(f"{a:.3f}" for a in r["robust_accuracy"])
+        lines.append(f"| {r['variant']} | {r['seconds']:.3f} | {r['pairs_per_s']:.0f} | {r['speedup_vs_art']:.2f} | "
+                     f"{accs} | {r['max_points_from_art']:.2f} |")
+    return "\n".join(lines)
+
+
+def digits_curve(device: torch.device, *, steps: int, batch_size: int, repeats: int) -> dict:
+    frame = digits_frame().sample(frac=1.0, random_state=0).reset_index(drop=True)
+    cut = int(0.8 * len(frame))
+    spec = digits_cnn_spec()
+    module = train_from_spec(spec, frame.iloc[:cut], label_column="label", device=device)
+    x = encode(frame.iloc[cut:], spec["input"])
+    y = labels_to_index(frame.iloc[cut:]["label"], spec["classes"])
+    return curve_comparison(module, x, y, device=device, low=0.0, high=1.0, steps=steps, batch_size=batch_size,
+                            repeats=repeats, label="digits SmallCNN")
+
+
+def resnet_curve(device: torch.device, *, rows: int, epochs: int, samples: int, steps: int, batch_size: int,
+                 repeats: int) -> dict:
+    frame, spec = synthetic_images(rows)
+    set_seed(0)
+    module = TinyResNet()
+    train_classifier(module, encode(frame, spec["input"]), frame["label"].to_numpy(), epochs=epochs, batch_size=128,
+                     device=device)
+    test, _ = synthetic_images(samples, seed=1)
+    x = encode(test, spec["input"])
+    return curve_comparison(module, x, test["label"].to_numpy(), device=device, low=0.0, high=1.0, steps=steps,
+                            batch_size=batch_size, repeats=repeats, label="TinyResNet, 32x32 synthetic")
 
 
 # ---------------------------------------------------------------------------
@@ -213,13 +328,25 @@ def main() -> None:
     parser.add_argument("--resnet-rows", type=int, default=4000, help="part 2: synthetic training rows")
     parser.add_argument("--resnet-epochs", type=int, default=3)
     parser.add_argument("--resnet-samples", type=int, default=1000, help="part 2: rows the probe attacks")
+    parser.add_argument("--json", type=Path, default=None, help="also write part 1b's results as JSON here")
+    parser.add_argument("--curve-only", action="store_true", help="only part 1b (the curve comparison)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(pgd_throughput(device, eps=args.eps, steps=args.steps, batch_size=args.batch_size, repeats=args.repeats))
+    if not args.curve_only:
+        print(pgd_throughput(device, eps=args.eps, steps=args.steps, batch_size=args.batch_size, repeats=args.repeats))
+        print()
+    curves = [digits_curve(device, steps=args.steps, batch_size=args.batch_size, repeats=args.repeats)]
     if device.type == "cuda":
+        curves.append(resnet_curve(device, rows=args.resnet_rows, epochs=args.resnet_epochs,
+                                   samples=args.resnet_samples, steps=args.steps, batch_size=args.batch_size,
+                                   repeats=args.repeats))
+    print("\n\n".join(curve_markdown(c) for c in curves))
+    if args.json:
+        args.json.write_text(json.dumps({"benchmark": "robustness", "curves": curves}, indent=2))
+    if device.type == "cuda" and not args.curve_only:
         print()
         print(probe_speedup([torch.device("cpu"), device], rows=args.resnet_rows, epochs=args.resnet_epochs,
                             max_samples=args.resnet_samples, pgd_steps=args.steps, repeats=args.repeats))

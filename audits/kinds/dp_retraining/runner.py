@@ -21,11 +21,15 @@ membership attack's AUC after retraining, and the growth of the accuracy gap bet
 These judge the new version: a missed threshold fails the run, and the run names the new
 version as the one judged (RunOutcome.judged_version), so the failed evidence is the new
 version's and only the new version's approvals are revoked, never the audited parent's.
-CPU defaults retrain with the version's own epochs and batch size (about 2x a normal
-training: under a minute for the demo models); on a GPU the same settings simply run faster.
+CPU defaults retrain with the version's own epochs and batch size (about 1.3-1.5x a normal
+training once the worker's cache is warm, BENCHMARKS.md: under a minute for the demo models);
+on a GPU the same settings simply run faster. settings.DP_CACHE_DIR keeps the noise calibration
+and the measured grad-sample mode between runs (training/cache.py).
 """
 
 from __future__ import annotations
+
+from django.conf import settings
 
 from audits.drift.models import RecommendationStatus
 from audits.kinds.common import (
@@ -80,7 +84,7 @@ def run(*, run, progress) -> RunOutcome:
             spec, train, label_column=label, target_epsilon=params["target_epsilon"], delta=params["delta"],
             max_grad_norm=params["max_grad_norm"], epochs=params["epochs"], batch_size=params["batch_size"],
             accountant=params["accountant"], seed=seed, device=device, grad_sample_mode=params["grad_sample_mode"],
-            progress=scaled(progress, 5, 60, "DP-SGD retraining"),
+            progress=scaled(progress, 5, 60, "DP-SGD retraining"), cache_dir=settings.DP_CACHE_DIR,
         )
     else:  # redelivered after registering: measure the registered model again, never retrain twice
         module, record = version_model(existing).module, existing.lineage["dp"]
