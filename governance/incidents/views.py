@@ -26,7 +26,7 @@ from governance.incidents.forms import (
     TransitionForm,
 )
 from governance.incidents.intake import body_bound, stamp_issue
-from governance.incidents.models import TRANSITIONS, PublicReport, ReportingDeadline
+from governance.incidents.models import TRANSITIONS, IncidentStatus, PublicReport, ReportingDeadline
 from governance.incidents.throttles import TOO_FREQUENT, PublicReportThrottle, PublicStatusThrottle, wait_seconds
 from governance.registry.models import AISystem
 
@@ -165,7 +165,7 @@ def incident_detail(request, number):
     return render(request, "incidents/incident_detail.html", {
         "incident": incident, "system": incident.system, "can_manage": manage and incident.is_open,
         "can_export": can(request.user, "incident.export", incident.system),
-        "next_statuses": sorted(TRANSITIONS[incident.status]), "events": incident.events.all(),
+        "next_statuses": [(s, IncidentStatus(s).label) for s in sorted(TRANSITIONS[incident.status])], "events": incident.events.all(),
         "deadlines": incident.deadlines.all(), "now": timezone.now(),
         "details_form": DetailsForm(initial={"owner": incident.owner_id, "severity": incident.severity,
                                              "root_cause": incident.root_cause,
