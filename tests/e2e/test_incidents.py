@@ -53,6 +53,9 @@ def test_an_outsiders_appeal_and_the_incident_of_a_drift_breach(page, personas, 
     page.submit("form.answer-form button[type=submit]")
     page.wait_for(lambda: "Answered" in page.text(".messages"), what="the answer")
     assert PublicReport.objects.get().outcome == "upheld"  # the first choice of the outcome list
+    page.go(f"/systems/{system.slug}/")
+    page.wait_for(lambda: "Appeals per version" in page.text("section.incidents-panel"), what="the system page's panel")
+    _scan(page, "system-incidents-panel", problems)
 
     # The incident its drift breach opened: one step on its timeline.
     page.go(f"/incidents/{incident.pk}/")

@@ -107,3 +107,35 @@ def test_the_system_page_and_the_signed_report_show_the_appeal_figures(personas,
     assert section["template"] == "incidents/report_section.html"
     assert section["context"]["figures"]["by_version"][0]["overturned"] == 1
     assert [i.reference for i in section["context"]["incidents"]] == [incident.reference]
+
+
+def test_an_incident_opened_by_hand_on_its_page(personas):
+    system = medium(personas)
+    page = client(personas, "bob")
+    assert client(personas, "aude").get("/systems/triage/incidents/new/").status_code == 403
+    refused = page.post("/systems/triage/incidents/new/", {"title": "", "description": "d", "severity": "low"})
+    assert refused.status_code == 400 and not Incident.objects.exists()
+    done = page.post("/systems/triage/incidents/new/", {
+        "title": "Scores missing", "description": "The scoring job stopped at 03:00.", "severity": "high",
+        "environments": ["production"], "serious": "on", "serious_category": "widespread"})
+    incident = Incident.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/incidents/{incident.pk}/"
+    assert (incident.system, incident.serious, incident.deadlines.get().days) == (system, True, 2)
+
+
+def test_a_report_from_outside_becomes_an_incident(personas):
+    from governance.incidents.models import PublicReport
+    from governance.incidents.services import public_report_escalate
+
+    system = medium(personas)
+    report = PublicReport.objects.create(system=system, kind="problem", text="The page scored me twice.",
+                                         reference_hash="d" * 64)
+    from governance.core.exceptions import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):  # auditors read only
+        public_report_escalate(actor=personas["aude"], report=report)
+    incident = public_report_escalate(actor=personas["carla"], report=report)
+    assert (incident.source, incident.description) == ("report", "The page scored me twice.")
+    report.refresh_from_db()
+    assert (report.incident, report.status) == (incident, "in_review")
+    assert public_report_escalate(actor=personas["carla"], report=report) == incident  # once
