@@ -57,8 +57,11 @@ INSTALLED_APPS = [
     "audits.kinds",
     "audits.reports",
     "audits.exports",
-    "governance.incidents",
     "governance.approvals",
+    # After approvals, so that its receivers of a breach or a failed audit run after the approvals'
+    # revocation (lock order: approval requests before the trail head, governance/trail/services.py);
+    # before the gate, which reads its open serious incidents. It imports neither.
+    "governance.incidents",
     "governance.gate",
     "governance.metrics",
     "governance.portfolio",

@@ -55,7 +55,9 @@ def test_a_drift_breach_of_a_production_version_opens_an_incident_once(personas,
     assert incident.title == "Drift breach on 1.0.0 in production"
     assert list(incident.versions.all()) == [version] and incident.environments == ["production"]
     assert incident.owner == system.owner and not incident.serious  # medium risk: a person decides
-    assert AuditLogEntry.objects.filter(action="incident.opened", object_id=str(incident.pk)).count() == 1
+    opened = AuditLogEntry.objects.get(action="incident.opened", object_id=str(incident.pk))
+    # After the approvals' revocation in the same transaction: approval requests lock before the trail head.
+    assert AuditLogEntry.objects.get(action="approval.revoked").seq < opened.seq
     # The same run again (a redelivery), and the same run's audit_finished: still one incident.
     drift_breach_handle(run=run, review=BREACH)
     audit_finished.send(sender=AuditRun, run=run, outcome="fail", version=version)
