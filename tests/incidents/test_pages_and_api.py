@@ -139,3 +139,15 @@ def test_a_report_from_outside_becomes_an_incident(personas):
     report.refresh_from_db()
     assert (report.incident, report.status) == (incident, "in_review")
     assert public_report_escalate(actor=personas["carla"], report=report) == incident  # once
+
+
+def test_the_reports_section_renders_its_tables(personas, incident):
+    from django.template.loader import render_to_string
+
+    from governance.incidents.feedback import Appeal, appeal_figures
+
+    figures = appeal_figures([Appeal("1.0.0", "sex", "female", "overturned")], decisions={"1.0.0": 200})
+    html = render_to_string("incidents/report_section.html", {"section": {
+        "figures": figures, "incidents": [incident], "version": "1.0.0"}})
+    assert "0.0050 [0.0001, 0.0275]" in html  # 1 appeal of 200 decisions, exact interval
+    assert incident.reference in html and "Another serious incident (Art. 73(2))" in html

@@ -175,3 +175,12 @@ def test_what_an_outsider_wrote_is_rendered_escaped_inside(credit, personas):
     html = page.get("/systems/credit/incidents/").content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+def test_a_refused_page_post_says_why_and_keeps_what_was_typed_with_a_fresh_stamp(credit):
+    response = Client().post("/report/credit/", appeal(text="too short"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "text: write between 20 and 4000 characters (you wrote 9)." in html and "too short" in html
+    stamp = response.context["form"].data["stamp"]
+    assert stamp and stamp != appeal()["stamp"]
