@@ -151,3 +151,13 @@ def test_the_reports_section_renders_its_tables(personas, incident):
         "figures": figures, "incidents": [incident], "version": "1.0.0"}})
     assert "0.0050 [0.0001, 0.0275]" in html  # 1 appeal of 200 decisions, exact interval
     assert incident.reference in html and "Another serious incident (Art. 73(2))" in html
+
+
+def test_an_owner_lists_only_their_own_systems_incidents(personas, incident):
+    from tests.approval_fixtures import make_system
+
+    other = make_system(personas["oscar"], slug="other", tier="low")
+    incident_open(actor=personas["oscar"], system=other, title="Oscar's", description="d")
+    titles = {name: {row["title"] for row in client(personas, name, api=True).get("/api/v1/incidents/").json()}
+              for name in ("alice", "oscar", "aude")}
+    assert titles == {"alice": {"Stale features"}, "oscar": {"Oscar's"}, "aude": {"Stale features", "Oscar's"}}
