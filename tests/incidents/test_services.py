@@ -253,3 +253,16 @@ def test_the_regulator_export_has_the_facts_the_form_asks_for(personas, settings
     assert facts["deadlines"][0]["due_at"] == occurred + timedelta(days=16)
     assert facts["corrective_action"]["action"] == "retraining"
     assert facts["incident"]["category_label"] == "Another serious incident (Art. 73(2))"
+
+
+def test_beat_sends_the_reminders_every_quarter_hour_at_the_time_it_runs(personas, monkeypatch):
+    from django_celery_beat.models import PeriodicTask
+
+    from governance.incidents.tasks import incidents_remind
+
+    task = PeriodicTask.objects.get(task="governance.incidents_remind")
+    assert (task.enabled, task.interval.every, task.interval.period) == (True, 15, "minutes")
+    incident = manual(personas, medium(personas), serious=True, serious_category="other")
+    due = incident.deadlines.get().due_at
+    monkeypatch.setattr("django.utils.timezone.now", lambda: due - timedelta(hours=30))
+    assert incidents_remind() == 1  # the 48 h reminder; the 24 h one is not due yet
