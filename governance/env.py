@@ -46,3 +46,22 @@ def envsecret(name: str, default: str = "") -> str:
         with open(path, encoding="utf-8") as fh:
             return fh.read().strip()
     return os.environ.get(name) or default
+
+
+def envtable(name: str, default: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """`key:name=number,name=number;key:...` (e.g. reporting periods per jurisdiction) -> {key: {name: number}}."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    table: dict[str, dict[str, int]] = {}
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        key, sep, pairs = part.partition(":")
+        if not sep or not key.strip():
+            raise ImproperlyConfigured(f"{name}: expected key:name=number,... not {part!r}")
+        row = table.setdefault(key.strip(), {})
+        for pair in filter(None, (p.strip() for p in pairs.split(","))):
+            item, eq, number = pair.partition("=")
+            if not eq or not number.strip().isdigit():
+                raise ImproperlyConfigured(f"{name}: expected name=number in {part!r}, not {pair!r}")
+            row[item.strip()] = int(number)
+    return table

@@ -12,7 +12,7 @@ from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from governance import broker
-from governance.env import envbool, envint, envlist, envsecret, envstr
+from governance.env import envbool, envint, envlist, envsecret, envstr, envtable
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "audits.reports",
     "audits.exports",
     "governance.approvals",
+    # After approvals, so that its receivers of a breach or a failed audit run after the approvals'
+    # revocation (lock order: approval requests before the trail head, governance/trail/services.py);
+    # before the gate, which reads its open serious incidents. It imports neither.
+    "governance.incidents",
     "governance.gate",
     "governance.metrics",
     "governance.portfolio",
@@ -238,6 +242,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.core.errors.exception_handler",
+    # Only the public intake (governance/incidents/api.py) is throttled, per client address.
+    "DEFAULT_THROTTLE_RATES": {
+        "public_reports": envstr("PUBLIC_REPORT_RATE", "5/hour"),
+        "public_report_status": envstr("PUBLIC_REPORT_STATUS_RATE", "60/hour"),
+    },
+    # Behind a proxy, the number of proxies whose X-Forwarded-For the throttle trusts (0: the socket's address).
+    "NUM_PROXIES": envint("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Governance API",
@@ -349,6 +360,25 @@ REPORT_TRUST_ROOTS = envlist("REPORT_TRUST_ROOTS", [str(REPORT_DEV_PKI_DIR / "de
 # the PEM file(s) of the root(s) its timestamp certificates chain to.
 REPORT_TSA_URL = envstr("REPORT_TSA_URL", "")
 REPORT_TSA_TRUST_ROOTS = envlist("REPORT_TSA_TRUST_ROOTS", [])
+
+# Incidents (governance/incidents/). Reporting periods of a serious incident, in days from the
+# moment the provider became aware, per jurisdiction and category (death / widespread / other).
+# Default: Regulation (EU) 2024/1689 (the EU AI Act), Article 73: 15 days (73(2)); 10 days where
+# a person died (73(4)); 2 days for a widespread infringement or a serious disruption of critical
+# infrastructure (73(3)). INCIDENT_DEADLINES="eu:other=15,death=10,widespread=2;uk:other=30" adds or changes them.
+INCIDENT_DEADLINES = envtable("INCIDENT_DEADLINES", {"eu": {"other": 15, "death": 10, "widespread": 2}})
+# Hours before each deadline when the incident's owner and the compliance officers are reminded.
+INCIDENT_REMINDER_HOURS = [int(h) for h in envlist("INCIDENT_REMINDER_HOURS", ["48", "24"])]
+# An incident opened automatically (drift breach, failed audit of a version allowed in production)
+# on a system of these tiers starts as serious ("other"), so its clock runs until a person decides.
+INCIDENT_AUTO_SERIOUS_TIERS = envlist("INCIDENT_AUTO_SERIOUS_TIERS", ["high"])
+# The public intake (/report/<system>/): the largest request body, and how soon and how late after
+# the form was served a submission is taken (a bot posts at once; a stale form is a replay).
+PUBLIC_REPORT_MAX_BODY_BYTES = envint("PUBLIC_REPORT_MAX_BODY_BYTES", 16 * 1024)
+PUBLIC_REPORT_MIN_SECONDS = envint("PUBLIC_REPORT_MIN_SECONDS", 3)
+PUBLIC_REPORT_MAX_AGE_SECONDS = envint("PUBLIC_REPORT_MAX_AGE_SECONDS", 2 * 3600)
+# Where an outside report is sent for an answer (the compliance officers always are).
+REPORT_CONTACT = envstr("REPORT_CONTACT", "")
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("audits.kinds.api_urls")),
     path("", include("audits.reports.api_urls")),
     path("", include("audits.exports.api_urls")),
+    path("", include("governance.incidents.api_urls")),
     path("", include("governance.approvals.api_urls")),
     path("", include("governance.gate.api_urls")),
 ]
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("audits.drift.urls")),
     path("", include("audits.kinds.urls")),
     path("", include("audits.reports.urls")),
+    path("", include("governance.incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -18,6 +18,7 @@ from importlib.metadata import version as package_version
 from django.conf import settings
 
 from audits.exports.model_card import headline_metrics
+from audits.reports.sections import report_sections
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.registry import KINDS
 from governance.approvals.models import (
@@ -396,4 +397,5 @@ def report_context(*, report, generated_at) -> dict:
                    for s in sections],
         "limitations": LIMITATIONS,
         "glossary": _glossary(),
+        "sections": report_sections(report),  # registered by the apps above (audits/reports/sections.py)
     }

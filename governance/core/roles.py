@@ -48,6 +48,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "risk.accept": {R.RISK_OFFICER, R.EXECUTIVE_APPROVER},
     "policy.edit": {R.COMPLIANCE_OFFICER, R.ADMIN},
     "gate.read": {r.value for r in Role},
+    # Incidents, outside reports and appeals (governance/incidents/): auditors read, never manage;
+    # the regulator's export is for whoever files it (compliance) and whoever checks it (auditors).
+    "incident.view": {"owner", R.RISK_OFFICER, R.COMPLIANCE_OFFICER, R.AUDITOR, R.ADMIN},
+    "incident.manage": {"owner", R.RISK_OFFICER, R.COMPLIANCE_OFFICER, R.ADMIN},
+    "incident.export": {R.COMPLIANCE_OFFICER, R.AUDITOR, R.ADMIN},
     "trail.view": {R.AUDITOR, R.COMPLIANCE_OFFICER, R.RISK_OFFICER, R.ADMIN},
     "trail.export": {R.AUDITOR, R.COMPLIANCE_OFFICER, R.ADMIN},
 }

@@ -12,8 +12,11 @@ pages and the API call, with the deploy gate asked over HTTP by the pipeline cli
    1.1.0 went through the same steps just before.
 3. The pipeline posts a production batch for 1.2.0 that has drifted (larger, longer loans to
    younger people; governance/demo/drift.py). The worker's drift review breaches, which revokes
-   1.2.0's approval: the gate denies it again and names 1.1.0, the last version still
+   1.2.0's approval and opens an incident (serious: a high-risk system, so its Article 73 clock
+   runs): the gate denies it again and names 1.1.0, the last version still
    allowed, as the rollback; so does GET /api/v1/rollback/credit-scoring/.
+4. An applicant appeals a refusal of 1.2.0 through the public API, with no account; Carla
+   (compliance officer) overturns it (governance/demo/incidents.py).
 
 Idempotent: a step already done is not done again, and a finished story is only re-checked.
 """
@@ -42,6 +45,7 @@ from governance.approvals.risk import risk_accept
 from governance.approvals.services import approval_decide, approval_request_create, policy_gaps
 from governance.demo.datasets import CREDIT_CATEGORICAL, CREDIT_NUMERIC, DATA_DIR
 from governance.demo.drift import shift_credit_batch
+from governance.demo.incidents import appeal_form, appeal_send, breach_incident_log
 from governance.gate.keys import gate_key_ensure
 from governance.gate.services import rollback_answer, rollback_target
 from governance.registry import services
@@ -254,6 +258,7 @@ def demo_release(*, alive=lambda: True, timeout: float = 600, log=print, serve_u
 def _play(url, token, key, public_key, *, alive, timeout, log) -> dict:
     exits = {}
     log("release story: retrain, audit, approve and ship; then drift, and roll back")
+    appeal = appeal_form(url)  # served now, sent at the end: a person takes a while to write it
     versions = []
     for label, dropped, epochs, notes in RETRAINED:
         version = _retrained_version(label, dropped, epochs, notes)
@@ -270,7 +275,10 @@ def _play(url, token, key, public_key, *, alive, timeout, log) -> dict:
     exits["approved"] = gate_check(url, newest.version, key, public_key, log=log)
     log(f"planted drift breach on {newest.version}:")
     _drift_breach(newest, token, alive=alive, timeout=timeout, log=log)
+    breach_incident_log(newest, log=log)
     log(f"gate after the drift breach ({newest.version}):")
     exits["drifted"] = gate_check(url, newest.version, key, public_key, log=log)
+    log("an appeal from outside:")
+    appeal_send(url, appeal, log=log)
     return exits
 

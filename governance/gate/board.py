@@ -48,6 +48,7 @@ class GateBoard:
         self.requests = reads.approval_requests(version_ids=ids, environments=envs) if ids else {}
         self.states = reads.gate_states(version_ids=ids, environments=envs) if ids else {}
         self.acceptances = reads.risk_acceptances(runs=self.runs, environments=envs)
+        self.incidents = gate.incidents_if_asked(self.policies.values(), ids) if ids else {}
         self.controls: dict = {}  # system id -> gate_reads.control_facts' answer, loaded by focus()
         self._answers: dict = {}
 
@@ -78,7 +79,7 @@ class GateBoard:
             facts = gate.Facts(
                 policies={e: self.policy(system, e) for e in ENVIRONMENTS}, runs=self.runs, reports=self.reports,
                 **gate._controls(self.controls[system.pk]), requests=self.requests, states=self.states,
-                acceptances=self.acceptances,
+                acceptances=self.acceptances, incidents=self.incidents,
             )
             self._answers[key] = gate.gate_decide(system, version, env, facts, self.now)
         return self._answers[key]

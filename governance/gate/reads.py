@@ -64,7 +64,7 @@ def version_in_system(*, slug: str, version: str) -> ModelVersion | None:
 
 
 POLICY_FIELDS = ["id", "name", "risk_tier", "environment", "audit_requirements", "require_signed_report",
-                 "approval_stages", "approval_valid_days", "updated_at"]
+                 "approval_stages", "approval_valid_days", "deny_open_serious_incidents", "updated_at"]
 
 
 @_cached_sql
@@ -80,6 +80,7 @@ def policies(*, risk_tier: str, environments: list[str]) -> dict:
         for name in ("audit_requirements", "approval_stages"):
             values[name] = _json(values[name])
         values["require_signed_report"] = bool(values["require_signed_report"])
+        values["deny_open_serious_incidents"] = bool(values["deny_open_serious_incidents"])
         values["updated_at"] = _dt(values["updated_at"])
         out[values["environment"]] = Policy(**values)
     return out

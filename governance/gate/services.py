@@ -15,6 +15,8 @@ same as one answer), then `_decide` applies the policy in plain Python:
   about the system as a whole (a control failed by hand). Another version's failing audit
   is that version's finding: it does not block this one, which is what makes a rollback
   to an earlier version possible after a drift breach on the newest;
+- no open serious incident about this version, when the policy says so
+  (`deny_open_serious_incidents`, governance/incidents/): the reason names it;
 - an approved, unexpired, unrevoked approval request for this environment.
 
 `gate_answer` is what the API serves: the evaluation, the change log (a changed answer is
@@ -42,6 +44,7 @@ from governance.core.roles import role_label
 from governance.gate import attestation, reads
 from governance.gate.keys import signing_key
 from governance.gate.models import GateState
+from governance.incidents.selectors import open_serious_incidents
 from governance.policies.models import Environment, Policy
 from governance.policies.services import policy_for
 from governance.registry.models import AISystem, ModelVersion
@@ -70,6 +73,8 @@ R_NO_REPORT = "The policy requires a signed report for this version; none is sig
 R_REPORT_OLD = "The signed report {number} predates the latest {kind} audit; sign a new report."
 R_FINDINGS = ("{n} control(s) have open findings from this version's audits or about the system: {refs}. "
               "Resolve them, or record why they do not apply.")
+R_SERIOUS_INCIDENT = ("Serious incident {reference} ({title!r}, opened {day}) is open on this version; the policy "
+                      "denies a version with an open serious incident until the incident is closed.")
 R_NO_APPROVAL = "No approval request for {env}; the model owner must request one."
 R_PENDING = "The {env} approval is in review: stage {stage} of {count} still needs {needed}."
 R_DRAFT = "The {env} approval request is still a draft; the model owner must submit it."
@@ -93,10 +98,12 @@ class Facts:
     states: dict  # (version_id, env) -> GateState
     acceptances: dict  # (run_id, env) -> RiskAcceptance of an inconclusive latest run
     errors: dict = field(default_factory=dict)  # version_id -> {kind: newer run that could not run}
+    incidents: dict = field(default_factory=dict)  # version_id -> [open serious Incident]; read when a policy asks
 
 
 def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list[str]) -> Facts:
-    """Everything the answers depend on, for all `versions` at once: six statements."""
+    """Everything the answers depend on, for all `versions` at once: six statements (seven when a
+    policy denies open serious incidents)."""
     ids = [v.pk for v in versions]
     policies = reads.policies(risk_tier=system.risk_tier, environments=environments)
     for env in environments:
@@ -114,7 +121,23 @@ def _facts(*, system: AISystem, versions: list[ModelVersion], environments: list
         requests=reads.approval_requests(version_ids=ids, environments=environments),
         states=reads.gate_states(version_ids=ids, environments=environments),
         acceptances=reads.risk_acceptances(runs=runs, environments=environments),
+        incidents=incidents_if_asked(policies.values(), ids),
     )
+
+
+def incidents_if_asked(policies, version_ids: list) -> dict:
+    """The open serious incidents of the versions, one statement; none when no policy asks."""
+    if any(p.deny_open_serious_incidents for p in policies):
+        return open_serious_incidents(version_ids=version_ids)
+    return {}
+
+
+def _incidents(version, policy: Policy, facts: Facts) -> tuple[list[dict], list[str]]:
+    found = facts.incidents.get(version.pk, []) if policy.deny_open_serious_incidents else []
+    rows = [{"reference": i.reference, "title": i.title, "opened_at": i.opened_at.isoformat(), "status": i.status,
+             "category": i.serious_category} for i in found]
+    return rows, [R_SERIOUS_INCIDENT.format(reference=i.reference, title=i.title, day=_day(i.opened_at))
+                  for i in found]
 
 
 def _controls(facts: dict) -> dict:
@@ -267,6 +290,8 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
     if findings:
         refs = ", ".join(findings[:8]) + (" ..." if len(findings) > 8 else "")
         reasons.append(R_FINDINGS.format(n=len(findings), refs=refs))
+    incidents, incident_reasons = _incidents(version, policy, facts)
+    reasons += incident_reasons
     # What the version misses of its policy, the approval aside: whoever requests or approves it
     # must acknowledge these in writing (governance/approvals/services.py).
     policy_gaps = list(reasons)
@@ -283,7 +308,7 @@ def gate_decide(system: AISystem, version: ModelVersion, env: str, facts: Facts,
                    "updated_at": policy.updated_at.isoformat() if policy.updated_at else None},
         "approval": approval, "approvals": approval["decisions"] if approval else [], "policy_gaps": policy_gaps,
         "audits": audits, "report": report, "report_sha256": report["sha256"] if report else None,
-        "open_findings": findings, "evaluated_at": iso_timestamp(now), "expires_at": iso_timestamp(expires),
+        "open_findings": findings, "open_serious_incidents": incidents, "evaluated_at": iso_timestamp(now), "expires_at": iso_timestamp(expires),
         "was_allowed": _was_allowed(version, env, facts), "rollback": None,
     }
 

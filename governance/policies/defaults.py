@@ -6,6 +6,9 @@
 | medium | fairness (180 d)                                    | risk officer                           |
 | high   | fairness (90 d), signed report                      | risk officer, then executive approver  |
 
+High risk also denies a version while a serious incident about it is open
+(`deny_open_serious_incidents`, governance/incidents/); the other tiers may switch it on.
+
 Staging uses the same audits with one approval stage fewer. Each audit kind brings its
 defaults (audits/kinds/<kind>/thresholds.py): the thresholds it is judged against per tier, and
 whether a tier requires it before a release. `audit_requirements` is also the list of audits
@@ -27,9 +30,11 @@ TIERS = ("low", "medium", "high")
 ENVIRONMENTS = ("production", "staging")
 
 APPROVALS = {
-    "low": {"require_signed_report": False, "approval_stages": [["risk_officer"]]},
-    "medium": {"require_signed_report": False, "approval_stages": [["risk_officer"]]},
-    "high": {"require_signed_report": True, "approval_stages": [["risk_officer"], ["executive_approver"]]},
+    "low": {"require_signed_report": False, "approval_stages": [["risk_officer"]], "deny_open_serious_incidents": False},
+    "medium": {"require_signed_report": False, "approval_stages": [["risk_officer"]],
+               "deny_open_serious_incidents": False},
+    "high": {"require_signed_report": True, "approval_stages": [["risk_officer"], ["executive_approver"]],
+             "deny_open_serious_incidents": True},
 }
 
 # kind -> tier -> {"thresholds": {...}, "max_age_days": n}: audits a tier requires by default.

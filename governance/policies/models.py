@@ -25,6 +25,9 @@ class Policy(models.Model):
     require_signed_report = models.BooleanField(default=False)
     approval_stages = models.JSONField(default=list, help_text='e.g. [["risk_officer"], ["executive_approver"]]')
     approval_valid_days = models.IntegerField(default=180)
+    # MANAGE 4.1 / Art. 73: a version with an open serious incident (governance/incidents/) does not ship.
+    deny_open_serious_incidents = models.BooleanField(
+        default=False, help_text="Deny a version while a serious incident about it is open (default on for high risk)")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

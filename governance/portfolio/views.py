@@ -36,6 +36,7 @@ from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import Role, can, role_label
 from governance.gate.services import gate_evaluate
+from governance.incidents.selectors import system_incidents_panel
 from governance.portfolio.forms import PAGE_SIZES, PortfolioFilterForm
 from governance.portfolio.selectors import (
     GATE_FILTERS,
@@ -160,6 +161,7 @@ def system_detail(request, slug):
         "approvals": system_approvals_panel(system=system, versions=versions, user=request.user),
         "reports": reports_for_system(system=system),
         "drift_panel": system_drift_panel(system=system, user=request.user),
+        "incidents_panel": system_incidents_panel(system=system, user=request.user),
     }
     return render(request, "portfolio/system_detail.html", context)
 

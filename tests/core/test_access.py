@@ -21,7 +21,10 @@ from tests.approval_fixtures import gate_key, make_version, medium  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"home", "login", "logout", "healthz", "api-gate-public-key", "schema", "swagger-ui", "redoc", "redoc-bundle",
-          "metrics"}  # /metrics: no role, its own gate (a scraper's token or network), closed by default
+          "metrics",  # /metrics: no role, its own gate (a scraper's token or network), closed by default
+          # An affected person reports a problem or appeals a decision, and follows it by its reference
+          # (governance/incidents/: throttled, size-bounded, CSRF on the page; tests/incidents/).
+          "report-public", "report-public-status", "api-public-reports", "api-public-report-status"}
 EVERYONE = {"alice", "oscar", "bob", "sam", "carla", "erik", "aude", "root"}
 READS = {
     # pages
@@ -47,6 +50,11 @@ READS = {
     "export-oscal-assessment-results": EVERYONE, "export-model-card": EVERYONE, "api-approval-list": EVERYONE,
     "api-approval-detail": EVERYONE, "api-risk-acceptances": EVERYONE, "api-gate": EVERYONE,
     "api-rollback": EVERYONE,
+    # incidents: the system's owner, risk and compliance officers, auditors (read only)
+    "incident-list": {"alice", "bob", "carla", "aude", "root"}, "incident-detail": {"alice", "bob", "carla", "aude", "root"},
+    "incident-regulator": {"carla", "aude", "root"}, "api-incident-list": {"alice", "oscar", "bob", "carla", "aude", "root"},
+    "api-incident-detail": {"alice", "bob", "carla", "aude", "root"},
+    "api-incident-regulator": {"carla", "aude", "root"},
 }
 
 
@@ -62,11 +70,14 @@ def routes(resolver=None, prefix=""):
 
 @pytest.fixture
 def world(personas):
+    from governance.incidents.services import incident_open
+
     system = medium(personas)
     version = make_version(system)
+    incident = incident_open(actor=personas["alice"], system=system, title="t", description="d")
     return {"slug": system.slug, "version_id": version.pk, "version": version.version, "framework": "ai_rmf",
             "ref": "GOVERN 1.1", "fmt": "json", "pk": uuid.uuid4(), "run_id": uuid.uuid4(),
-            "report_id": uuid.uuid4()}
+            "report_id": uuid.uuid4(), "number": incident.pk, "action": "note", "reference": "x"}
 
 
 def url_for(pattern, world) -> str:

@@ -50,6 +50,16 @@ def test_the_release_story(demo_credit, worker):
                                                                       object_id=str(revoked.version_id))]
     assert changes == ["deny", "allow", "deny"]
     assert trail_verify().ok
+    # The breach opened a serious incident with its Article 73 clock; the gate names it too.
+    from governance.incidents.models import Incident, PublicReport
+
+    incident = Incident.objects.get(source="drift")
+    assert incident.serious and incident.deadlines.get().legal_basis == "Regulation (EU) 2024/1689, Art. 73(2)"
+    assert f"{incident.reference} opened from the breach" in story
+    assert any(incident.reference in r for r in state.reasons)
+    # One appeal from outside, overturned.
+    appeal = PublicReport.objects.get()
+    assert (appeal.kind, appeal.version.version, appeal.outcome) == ("appeal", "1.2.0", "overturned")
 
     # A second run does nothing again, and says what the gate says now.
     again = demo_release(alive=lambda: worker.poll() is None, timeout=60, log=lines.append)
