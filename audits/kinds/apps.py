@@ -27,4 +27,5 @@ class KindsConfig(AppConfig):
                                    kind_metrics=getattr(words, "KIND_METRICS", None),
                                    outcomes=getattr(words, "OUTCOMES", None))
             policies.register_kind(kind.name, required=getattr(module, "REQUIRED", None),
-                                   thresholds=getattr(module, "THRESHOLDS", None))
+                                   thresholds=getattr(module, "THRESHOLDS", None),
+                                   params=getattr(module, "PARAMS", None))

@@ -46,6 +46,7 @@ from audits.kinds.drift.checks import FAIRNESS_METRICS
 from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
 from audits.kinds.fairness.probe import default_bins, fairness_audit, group_labels
 from audits.runs.models import AuditRun, RunStatus
+from audits.runs.params import POLICY_KEY
 from audits.runs.runner import AuditInputError, RunOutcome
 from governance.policies.services import policy_for
 from governance.registry.models import Dataset, DatasetRole
@@ -163,11 +164,14 @@ def _rule(run) -> tuple[dict, dict]:
     policy = policy_for(risk_tier=run.system.risk_tier)
     from_policy = (policy.audit_requirements.get("drift") or {}).get("rule") or {}
     rule, sources = {}, {}
+    # The values the run was stored with from its policy (audits/runs/services.py) read as the policy's.
+    by_policy = set((run.params.get(POLICY_KEY) or {}).get("params") or ())
     for key, default in RULE_DEFAULTS.items():
         floor = from_policy[key] if from_policy.get(key) is not None else default
         if run.params.get(key) is not None:
             _check_not_weaker(key, run.params[key], floor)
-            rule[key], sources[key] = run.params[key], "run parameters"
+            rule[key] = run.params[key]
+            sources[key] = f"policy '{policy.name}'" if key in by_policy else "run parameters"
         elif from_policy.get(key) is not None:
             rule[key], sources[key] = from_policy[key], f"policy '{policy.name}'"
         else:
