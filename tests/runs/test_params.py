@@ -284,3 +284,14 @@ def test_the_api_shows_which_params_the_policy_set(credit_system, api, no_enqueu
     body = response.json()
     assert body["params"]["n_bootstrap"] == 500
     assert body["params_set_by_policy"] == {"policy": HIGH, "params": ["confidence_level", "min_group_count"]}
+
+
+def test_the_run_page_says_which_parameters_the_policy_set(credit_system, personas, no_enqueue, client):
+    _, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"seed": 7})
+    client.force_login(personas["alice"])
+    html = client.get(f"/runs/{run.pk}/").content.decode()
+    assert f"were set by policy “{HIGH}”" in html
+    assert '<th scope="row" class="mono">min_slice_count</th><td class="mono">20</td><td>policy</td>' in html
+    assert '<th scope="row" class="mono">seed</th><td class="mono">7</td><td><span class="muted">' in html
+    assert "set_by_policy" not in html
