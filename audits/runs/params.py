@@ -271,3 +271,15 @@ def params_requested(*, defaults: dict, stored: dict) -> dict:
     by_policy = set(((stored or {}).get(POLICY_KEY) or {}).get("params") or ())
     return {k: v for k, v in (stored or {}).items()
             if k != POLICY_KEY and k not in by_policy and (k not in defaults or defaults[k] != v)}
+
+
+def params_policy_problem(table: dict[str, Param], params) -> str | None:
+    """What is wrong with the params a policy states for a kind (the policies admin asks), or None."""
+    if not isinstance(params, dict):
+        return "params must be an object of parameter: value."
+    for name, value in params.items():
+        if name not in table:
+            return f"params.{name} is not a parameter of this audit; accepted: {', '.join(table)}."
+        if not table[name].valid(value):
+            return f"params.{name} must be {table[name].accepted()}; the policy gives {_shown(value)}."
+    return None

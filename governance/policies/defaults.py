@@ -27,6 +27,7 @@ thoroughness, never less (docs/audit-parameters.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import deepcopy
 
 TIERS = ("low", "medium", "high")
@@ -45,10 +46,14 @@ THRESHOLDS: dict[str, dict[str, dict]] = {}
 # kind -> tier -> {param: value}: the verdict-deciding parameters a tier sets when its policy does not
 # (bootstrap size, confidence level, minimum counts, attack budgets; audits/runs/params.py).
 PARAMS: dict[str, dict[str, dict]] = {}
+# kind -> (the key of audit_requirements[kind] that carries its params, params -> problem or None):
+# how the admin checks a policy's params against the kind's bounds, which live above this app.
+PARAMS_CHECKS: dict[str, tuple[str, Callable[[dict], str | None]]] = {}
 
 
 def register_kind(kind: str, *, required: dict | None = None, thresholds: dict | None = None,
-                  params: dict | None = None) -> None:
+                  params: dict | None = None, params_key: str = "params",
+                  params_check: Callable[[dict], str | None] | None = None) -> None:
     """An audit kind's defaults (called once per kind when Django starts)."""
     if required:
         REQUIRED[kind] = required
@@ -56,6 +61,8 @@ def register_kind(kind: str, *, required: dict | None = None, thresholds: dict |
         THRESHOLDS[kind] = thresholds
     if params:
         PARAMS[kind] = params
+    if params_check:
+        PARAMS_CHECKS[kind] = (params_key, params_check)
 
 
 def default_policy(tier: str) -> dict:
