@@ -295,3 +295,17 @@ def test_the_run_page_says_which_parameters_the_policy_set(credit_system, person
     assert '<th scope="row" class="mono">min_slice_count</th><td class="mono">20</td><td>policy</td>' in html
     assert '<th scope="row" class="mono">seed</th><td class="mono">7</td><td><span class="muted">' in html
     assert "set_by_policy" not in html
+
+
+def test_checking_the_params_costs_the_same_queries_however_many_are_given(credit_system, personas, no_enqueue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, version = credit_system
+    counts = []
+    for params in ({}, {"n_repeats": 40, "n_random": 99, "ig_steps": 64, "n_bootstrap": 400, "max_rows": 1000,
+                        "confidence_level": 0.99, "seed": 3, "cases": [{"age": 30}] * 20}):
+        with CaptureQueriesContext(connection) as queries:
+            audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
