@@ -240,7 +240,7 @@ def params_resolve(*, kind: str, table: dict[str, Param], defaults: dict, reques
         bound = _floor(name, table[name], value, policy.get(name))
         if bound:
             raise ApplicationError(FLOOR.format(name=name, bound=bound, policy=policy_name, value=_shown(value)),
-                                   field=f"params.{name}", extra={"policy": policy_name, "minimum": policy[name]})
+                                   field=f"params.{name}", extra={"policy": policy_name, "policy_value": policy[name]})
     effective = {**defaults, **policy, **request}
     from_policy = {name: value for name, value in policy.items() if name not in request}
     return effective, from_policy

@@ -201,7 +201,7 @@ def test_a_policy_raises_the_floor_and_a_request_may_go_above_it(credit_system, 
     with pytest.raises(ApplicationError, match=f"^params.n_bootstrap must be at least 2000 under policy '{HIGH}'; "
                                                "you asked for 200.$") as caught:
         audit_run_create(actor=personas["alice"], version=version, kind="explainability", params={"n_bootstrap": 200})
-    assert caught.value.extra["minimum"] == 2000 and caught.value.extra["policy"] == HIGH
+    assert caught.value.extra["policy_value"] == 2000 and caught.value.extra["policy"] == HIGH
     assert AuditRun.objects.count() == 0
     run = audit_run_create(actor=personas["alice"], version=version, kind="explainability",
                            params={"n_bootstrap": 3000})
