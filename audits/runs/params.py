@@ -216,9 +216,11 @@ def _floor(name: str, param: Param, value, policy_value) -> str | None:
 
 
 def params_resolve(*, kind: str, table: dict[str, Param], defaults: dict, request: dict | None,
-                   policy_params: dict | None = None, policy_name: str = "") -> tuple[dict, dict]:
+                   policy_params: dict | None = None, policy_name: str = "",
+                   floors: dict | None = None) -> tuple[dict, dict]:
     """(the run's effective params, {name: value} of those the policy set), or ApplicationError
-    naming `params.<name>` and what is accepted. Nothing here writes; the caller writes after."""
+    naming `params.<name>` and what is accepted. Nothing here writes; the caller writes after.
+    `floors` are the kind's own, for the parameters the policy leaves to it (not stored)."""
     if request is None:
         request = {}
     if not isinstance(request, dict):
@@ -237,10 +239,11 @@ def params_resolve(*, kind: str, table: dict[str, Param], defaults: dict, reques
             raise ApplicationError(BAD_POLICY.format(policy=policy_name, name=name, value=_shown(value),
                                                      accepted=table[name].accepted()), field=f"params.{name}")
     for name, value in request.items():
-        bound = _floor(name, table[name], value, policy.get(name))
+        floor = policy.get(name, (floors or {}).get(name))
+        bound = _floor(name, table[name], value, floor)
         if bound:
             raise ApplicationError(FLOOR.format(name=name, bound=bound, policy=policy_name, value=_shown(value)),
-                                   field=f"params.{name}", extra={"policy": policy_name, "policy_value": policy[name]})
+                                   field=f"params.{name}", extra={"policy": policy_name, "policy_value": floor})
     effective = {**defaults, **policy, **request}
     from_policy = {name: value for name, value in policy.items() if name not in request}
     return effective, from_policy

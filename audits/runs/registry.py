@@ -34,6 +34,9 @@ class AuditKind:
     params: dict = field(default_factory=dict)
     # The key of the policy's audit_requirements[kind] that carries its parameters (drift: its "rule").
     policy_params_key: str = "params"
+    # {name: value}: the floor of a verdict-deciding parameter when the policy sets none, for kinds
+    # whose defaults are null and resolved when the run starts (drift: its default rule).
+    params_floor: dict = field(default_factory=dict)
     # effective params -> (param name, message) when they break a rule between parameters, or None.
     params_check: Callable[[dict], tuple[str, str] | None] | None = None
     # {framework: [control ref, ...]}: the controls this kind's evidence speaks to, the first AI RMF ref first.

@@ -72,7 +72,8 @@ def audit_params_effective(*, kind: str, system, params: dict | None) -> dict:
     policy = policy_for(risk_tier=system.risk_tier, environment="production")
     from_policy = audit_params(policy, kind, key=spec.policy_params_key)
     effective, set_by_policy = params_resolve(kind=kind, table=spec.params, defaults=spec.defaults, request=params,
-                                              policy_params=from_policy, policy_name=policy.name)
+                                              policy_params=from_policy, policy_name=policy.name,
+                                              floors=spec.params_floor)
     problem = spec.params_check(effective) if spec.params_check else None
     if problem:
         name, message = problem

@@ -309,3 +309,18 @@ def test_checking_the_params_costs_the_same_queries_however_many_are_given(credi
             audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"alpha": 0.2}, "params.alpha must be at most 0.01 under policy"),
+    ({"min_batch_rows": 10}, "params.min_batch_rows must be at least 50 under policy"),
+    ({"estimate_bootstrap": 0}, "params.estimate_bootstrap must be at least 100 under policy"),
+])
+def test_a_drift_review_weaker_than_the_default_rule_is_refused_when_requested(credit_system, personas, params,
+                                                                              message):
+    """Drift's settings are null until the run starts (the policy's rule, else its defaults); its
+    default rule is still the floor when the policy sets none, at the request, not at the worker."""
+    _, version = credit_system
+    with pytest.raises(ApplicationError, match=f"^{message} '{HIGH}'"):
+        audit_run_create(actor=personas["alice"], version=version, kind="drift", params=params)
+    assert AuditRun.objects.count() == 0

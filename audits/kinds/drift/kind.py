@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audits.kinds.drift import figures, words
+from audits.kinds.drift import figures, rule, words
 from audits.runs.params import LESS, MORE, Choice, Float, Int, List, Text
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
@@ -38,6 +38,8 @@ KIND = AuditKind(
         "estimate_bootstrap": Int(0, 10_000, thorough=MORE, nullable=True),
     },
     policy_params_key="rule",
+    params_floor={"alpha": rule.DEFAULT_ALPHA, "min_batch_rows": rule.MIN_BATCH_ROWS,
+                  "min_group_count": rule.MIN_GROUP_COUNT, "estimate_bootstrap": rule.ESTIMATE_BOOTSTRAP},
     controls={Framework.AI_RMF: ["MEASURE 2.4", "MANAGE 2.2", "MANAGE 4.1"], Framework.ISO42001: ["A.6.2.6"]},
     figures=figures.drift_overlay_figures,
     in_wizard=False,

@@ -44,6 +44,7 @@ from audits.drift.services import drift_breach_handle
 from audits.kinds.drift.cbpe import performance_estimate
 from audits.kinds.drift.checks import FAIRNESS_METRICS
 from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
+from audits.kinds.drift.rule import ESTIMATE_BOOTSTRAP
 from audits.kinds.fairness.probe import default_bins, fairness_audit, group_labels
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.params import POLICY_KEY
@@ -63,7 +64,7 @@ RULE_DEFAULTS = {
     "performance_drop_max": 0.05,
     "fairness_max_increase": 0.05,
     "estimate_calibrator": "platt",
-    "estimate_bootstrap": 100,
+    "estimate_bootstrap": ESTIMATE_BOOTSTRAP,
 }
 
 NO_BATCH = "There is no production batch to review; upload one first (POST /api/v1/batches/)."
