@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 
+from functools import partial
+
 from audits.kinds.registry import KINDS
+from audits.runs.params import params_policy_problem
 from audits.runs import registry as runs
 from governance.catalog.controls import register_controls
 from governance.core import glossary
@@ -27,4 +30,6 @@ class KindsConfig(AppConfig):
                                    kind_metrics=getattr(words, "KIND_METRICS", None),
                                    outcomes=getattr(words, "OUTCOMES", None))
             policies.register_kind(kind.name, required=getattr(module, "REQUIRED", None),
-                                   thresholds=getattr(module, "THRESHOLDS", None))
+                                   thresholds=getattr(module, "THRESHOLDS", None),
+                                   params=getattr(module, "PARAMS", None), params_key=kind.policy_params_key,
+                                   params_check=partial(params_policy_problem, kind.params))

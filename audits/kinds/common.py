@@ -25,6 +25,9 @@ NO_LABELLED = "The version has no {role} dataset with a label; register one with
 TORCH_ONLY = "The {kind} audit retrains or differentiates the model, so it needs a torch model (safetensors + spec); " \
              "this version is a {fmt} model."
 BAD_DEVICE = "The worker's AUDIT_DEVICE setting cannot be used: {problem}"
+NON_FINITE = ("The model's outputs are not finite (NaN or infinite) on {n} of {m} {rows}; no audit can judge a model "
+              "whose outputs are not numbers (argmax would read them as its first class). Check its weights: a "
+              "training run that diverged leaves NaN.")
 
 
 def pick_device(model=None):
@@ -71,6 +74,21 @@ def torch_model(version, kind: str):
     if model.module is None:
         raise AuditInputError(TORCH_ONLY.format(kind=kind, fmt=model.format))
     return model
+
+
+def finite_outputs(scores, *, rows: str = "evaluation rows") -> np.ndarray:
+    """The model's scores, or AuditInputError when any row's are NaN or infinite: such a model would
+    otherwise "predict" its first class everywhere, and read fair, robust or private."""
+    scores = np.asarray(scores, dtype=float)
+    bad = ~np.isfinite(scores.reshape(len(scores), -1)).all(axis=1)
+    if bad.any():
+        raise AuditInputError(NON_FINITE.format(n=int(bad.sum()), m=len(scores), rows=rows))
+    return scores
+
+
+def model_outputs_check(model, frame: pd.DataFrame, *, rows: str = "evaluation rows") -> None:
+    """finite_outputs on the model's scores for `frame` (a loaded ModelHandle)."""
+    finite_outputs(model.predict_proba(frame), rows=rows)
 
 
 def policy_thresholds(run, kind: str) -> tuple[dict, dict]:

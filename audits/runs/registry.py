@@ -29,6 +29,16 @@ class AuditKind:
     runner: str
     description: str
     defaults: dict = field(default_factory=dict)
+    # {name: Param} (audits/runs/params.py): every parameter's type, bounds and whether the policy
+    # decides it; a request is checked against it before a row is written.
+    params: dict = field(default_factory=dict)
+    # The key of the policy's audit_requirements[kind] that carries its parameters (drift: its "rule").
+    policy_params_key: str = "params"
+    # {name: value}: the floor of a verdict-deciding parameter when the policy sets none, for kinds
+    # whose defaults are null and resolved when the run starts (drift: its default rule).
+    params_floor: dict = field(default_factory=dict)
+    # effective params -> (param name, message) when they break a rule between parameters, or None.
+    params_check: Callable[[dict], tuple[str, str] | None] | None = None
     # {framework: [control ref, ...]}: the controls this kind's evidence speaks to, the first AI RMF ref first.
     controls: dict = field(default_factory=dict)
     # results -> [{"svg", "caption", "feature", ...}]: charts drawn from stored numbers when a page or report renders.

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from audits.runs.models import AuditRun, RunStatus
+from audits.runs.params import NOT_OBJECT, POLICY_KEY, params_resolve
 from audits.runs.registry import KINDS, UNKNOWN_KIND
 from audits.runs.runner import AuditInputError, RunOutcome, TransientAuditError
 from audits.runs.signals import audit_finished
@@ -29,7 +30,7 @@ from governance.catalog.evidence import evidence_record
 from governance.core.exceptions import ApplicationError
 from governance.core.heartbeat import Heartbeat
 from governance.core.roles import require
-from governance.policies.services import policy_for
+from governance.policies.services import audit_params, policy_for
 from governance.registry.models import ModelVersion
 from governance.trail.services import trail_append
 from training.artifacts import ArtifactError
@@ -41,28 +42,45 @@ PACKAGES = ["torch", "numpy", "scipy", "pandas", "scikit-learn", "fairlearn", "a
 
 
 def audit_run_create(*, actor, version: ModelVersion, kind: str, params: dict | None = None) -> AuditRun:
+    """Queue one audit of `version`. Its parameters are the kind's defaults, under the policy's
+    for the system's tier (those that decide the verdict), under the request's, which may ask for
+    more thoroughness and never for less (audits/runs/params.py); every bad one is a 400 naming
+    `params.<name>` before anything is written. Which ones the policy set is stored with them."""
     require(actor, "audit.request", version.system)
     if kind not in KINDS:
         raise ApplicationError(UNKNOWN_KIND.format(kinds=", ".join(KINDS)), field="kind")
     if params is not None and not isinstance(params, dict):
-        raise ApplicationError("params must be a JSON object.", field="params")
+        raise ApplicationError(NOT_OBJECT, field="params")
     spec = KINDS[kind]
     refusal = spec.refusal(version)
     if refusal:
         raise ApplicationError(refusal, field="kind")
-    unknown = set(params or {}) - set(spec.defaults)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown parameter(s) for {kind}: {', '.join(sorted(unknown))}. Accepted: {', '.join(spec.defaults)}.",
-            field="params",
-        )
+    effective = audit_params_effective(kind=kind, system=version.system, params=params)
     with transaction.atomic():
-        run = AuditRun.objects.create(
-            system=version.system, version=version, kind=kind, queue=spec.queue,
-            params={**spec.defaults, **(params or {})}, created_by=actor,
-        )
+        run = AuditRun(system=version.system, version=version, kind=kind, queue=spec.queue, params=effective,
+                       created_by=actor)
+        run.full_clean()
+        run.save()
         transaction.on_commit(lambda: audit_run_enqueue(run_id=run.pk), robust=True)
     return run
+
+
+def audit_params_effective(*, kind: str, system, params: dict | None) -> dict:
+    """The params a run of `kind` on `system` would be stored with, or the ApplicationError of the
+    first bad one: defaults <- the production policy of its tier <- the request."""
+    spec = KINDS[kind]
+    policy = policy_for(risk_tier=system.risk_tier, environment="production")
+    from_policy = audit_params(policy, kind, key=spec.policy_params_key)
+    effective, set_by_policy = params_resolve(kind=kind, table=spec.params, defaults=spec.defaults, request=params,
+                                              policy_params=from_policy, policy_name=policy.name,
+                                              floors=spec.params_floor)
+    problem = spec.params_check(effective) if spec.params_check else None
+    if problem:
+        name, message = problem
+        raise ApplicationError(message, field=f"params.{name}")
+    if set_by_policy:
+        effective[POLICY_KEY] = {"policy": policy.name, "params": sorted(set_by_policy)}
+    return effective
 
 
 def audit_run_enqueue(*, run_id) -> bool:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from audits.runs.models import AuditRun, RunStatus
 from audits.runs.forms import RunFilterForm, RunRequestForm
+from audits.runs.params import POLICY_KEY
 from audits.runs.registry import KINDS
 from audits.runs.selectors import run_list as select_runs
 from audits.runs.services import audit_run_create
@@ -42,6 +43,15 @@ def _param_text(value) -> str:
     return str(value)
 
 
+def _params_context(params: dict) -> dict:
+    """The run's parameters, each with where it came from: "set by policy X" or the request/defaults."""
+    by_policy = params.get(POLICY_KEY) or {}
+    names = set(by_policy.get("params") or ())
+    return {"params": [(key, _param_text(value), key in names) for key, value in sorted(params.items())
+                       if key != POLICY_KEY],
+            "params_policy": by_policy.get("policy") if names else None}
+
+
 def _safe_figures(figures: list[dict]) -> list[dict]:
     return [{**f, "svg": mark_safe(f["svg"])} for f in figures]  # noqa: S308 - charts escape their text
 
@@ -57,7 +67,7 @@ def run_detail(request, run_id):
         "results_template": shown.results_template if shown else None,
         "figures": _safe_figures(shown.figures_for(run.results)) if shown else [],
         **(shown.page_context(run.results or {}) if shown and shown.page_context else {}),
-        "params": [(key, _param_text(value)) for key, value in sorted((run.params or {}).items())],
+        **_params_context(run.params or {}),
         "checks": [{**c, "term": glossary.term(c.get("metric"), run.kind),
                     "threshold_text": " ".join(filter(None, (
                         glossary.threshold_text(c.get("operator"), c.get("threshold")),

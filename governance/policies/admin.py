@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from governance.core.roles import DECIDING_ROLES, can
+from governance.policies.defaults import PARAMS_CHECKS
 from governance.policies.models import Policy
 
 
@@ -13,7 +14,9 @@ class PolicyForm(forms.ModelForm):
         fields = "__all__"
         help_texts = {
             "audit_requirements": 'e.g. {"fairness": {"thresholds": {"demographic_parity_difference": {"max": 0.1}}, '
-                                  '"max_age_days": 90}}',
+                                  '"max_age_days": 90}, "explainability": {"params": {"n_bootstrap": 2000}}}: '
+                                  "params set the parameters that decide the verdict; a request may ask for more "
+                                  "thoroughness, never less (docs/audit-parameters.md)",
             "approval_stages": 'Stages in order; every role of a stage signs. e.g. [["risk_officer", "security_reviewer"], '
                                '["executive_approver"]]',
         }
@@ -23,8 +26,12 @@ class PolicyForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise forms.ValidationError("A JSON object: audit kind -> {thresholds, max_age_days}.")
         for kind, spec in value.items():
-            if not isinstance(spec, dict) or set(spec) - {"thresholds", "max_age_days"}:
-                raise forms.ValidationError(f"{kind}: use only the keys thresholds and max_age_days.")
+            params_key, params_check = PARAMS_CHECKS.get(kind, ("params", None))
+            if not isinstance(spec, dict) or set(spec) - {"thresholds", "max_age_days", params_key}:
+                raise forms.ValidationError(f"{kind}: use only the keys thresholds, max_age_days and {params_key}.")
+            problem = params_check(spec[params_key]) if params_check and params_key in spec else None
+            if problem:
+                raise forms.ValidationError(f"{kind}: {problem}")
             age = spec.get("max_age_days")
             if age is not None and (not isinstance(age, int) or isinstance(age, bool) or age < 1):
                 raise forms.ValidationError(f"{kind}: max_age_days must be a whole number of days >= 1.")

@@ -20,10 +20,17 @@ These are starting points: edit them in the admin. A required audit that cannot 
 system is waived for it, not edited out of the tier's policy: a compliance officer marks the
 control that defines the kind not applicable, with a reason (governance/gate/). An
 inconclusive result can be accepted in writing (governance/approvals/risk.py).
+
+The parameters that decide a verdict (bootstrap size, confidence level, minimum counts, attack
+budgets) belong to the policy too: `audit_requirements[kind]["params"]`, e.g.
+`{"explainability": {"params": {"n_bootstrap": 2000, "confidence_level": 0.99}}}`, over each
+kind's defaults per tier (PARAMS, from its thresholds.py). A request may ask for more
+thoroughness, never less (docs/audit-parameters.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import deepcopy
 
 TIERS = ("low", "medium", "high")
@@ -41,14 +48,26 @@ APPROVALS = {
 REQUIRED: dict[str, dict[str, dict]] = {}
 # kind -> tier -> {metric: {"max"|"min": value, ...}}: thresholds of kinds a tier does not require.
 THRESHOLDS: dict[str, dict[str, dict]] = {}
+# kind -> tier -> {param: value}: the verdict-deciding parameters a tier sets when its policy does not
+# (bootstrap size, confidence level, minimum counts, attack budgets; audits/runs/params.py).
+PARAMS: dict[str, dict[str, dict]] = {}
+# kind -> (the key of audit_requirements[kind] that carries its params, params -> problem or None):
+# how the admin checks a policy's params against the kind's bounds, which live above this app.
+PARAMS_CHECKS: dict[str, tuple[str, Callable[[dict], str | None]]] = {}
 
 
-def register_kind(kind: str, *, required: dict | None = None, thresholds: dict | None = None) -> None:
+def register_kind(kind: str, *, required: dict | None = None, thresholds: dict | None = None,
+                  params: dict | None = None, params_key: str = "params",
+                  params_check: Callable[[dict], str | None] | None = None) -> None:
     """An audit kind's defaults (called once per kind when Django starts)."""
     if required:
         REQUIRED[kind] = required
     if thresholds:
         THRESHOLDS[kind] = thresholds
+    if params:
+        PARAMS[kind] = params
+    if params_check:
+        PARAMS_CHECKS[kind] = (params_key, params_check)
 
 
 def default_policy(tier: str) -> dict:
@@ -59,3 +78,7 @@ def default_policy(tier: str) -> dict:
 
 def default_thresholds(tier: str, kind: str) -> dict:
     return deepcopy(THRESHOLDS.get(kind, {}).get(tier, {}))
+
+
+def default_params(tier: str, kind: str) -> dict:
+    return deepcopy(PARAMS.get(kind, {}).get(tier, {}))

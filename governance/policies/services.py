@@ -5,6 +5,7 @@ from __future__ import annotations
 from governance.policies.defaults import (
     ENVIRONMENTS,
     TIERS,
+    default_params,
     default_policy,
     default_thresholds,
 )
@@ -41,3 +42,12 @@ def audit_thresholds(policy: Policy, kind: str) -> dict:
     if "thresholds" in requirement:
         return requirement["thresholds"]
     return default_thresholds(policy.risk_tier, kind)
+
+
+def audit_params(policy: Policy, kind: str, *, key: str = "params") -> dict:
+    """The verdict-deciding parameters the policy sets for a kind: the kind's defaults for the tier,
+    with what the policy's `audit_requirements[kind][key]` states over them (a policy may change a
+    default, and it may set more; removing one leaves the default's)."""
+    requirement = (policy.audit_requirements or {}).get(kind) or {}
+    stated = requirement.get(key) or {}
+    return {**default_params(policy.risk_tier, kind), **(stated if isinstance(stated, dict) else {})}

@@ -219,9 +219,14 @@ def test_a_planted_backdoor_is_written_back_in_the_datas_own_units(credit_frames
     assert (planted.loc[untouched, "credit_amount"] == train.loc[untouched, "credit_amount"]).all()
 
 
-def test_bad_poisoning_params_fail_the_run_with_a_message_naming_the_param(credit_system, personas):
+def test_bad_poisoning_params_are_refused_and_fail_a_run_stored_with_them(credit_system, personas):
     system, version = credit_system
-    run = audit_run_create(actor=personas["sam"], version=version, kind="poisoning", params={"validation_rate": 2})
+    with pytest.raises(ApplicationError, match="^params.validation_rate must be a number above 0 and below 1"):
+        audit_run_create(actor=personas["sam"], version=version, kind="poisoning", params={"validation_rate": 2})
+    assert not AuditRun.objects.exists()
+    # A row written another way (an older run, the admin) still fails before any work.
+    run = AuditRun.objects.create(system=system, version=version, kind="poisoning", queue="gpu",
+                                  params={"validation_rate": 2})
     assert run_audit(str(run.pk)) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.error == "params.validation_rate must be a number strictly between 0 and 1, not 2."

@@ -32,7 +32,9 @@ def test_create_writes_the_row_first_and_enqueues_on_commit(credit_system, perso
         assert no_enqueue == []  # not before the row is committed
     assert no_enqueue == [run.pk]
     assert run.status == RunStatus.QUEUED and run.queue == "cpu"
-    assert run.params == {"min_slice_count": 20, "intervals": True, "seed": 0, "bins": {}, "mitigation": True}
+    assert run.params == {"min_slice_count": 20, "intervals": True, "seed": 0, "bins": {}, "mitigation": True,
+                          "set_by_policy": {"policy": "High risk - production",
+                                            "params": ["intervals", "min_slice_count"]}}
 
 
 def test_unknown_kind_and_unknown_params_are_400s_and_write_nothing(credit_system, personas):

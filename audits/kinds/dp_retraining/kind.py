@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audits.kinds.dp_retraining import figures, thresholds, words
+from audits.runs.params import Choice, Float, Int, Seed, Text
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
@@ -18,6 +19,18 @@ KIND = AuditKind(
     ),
     defaults={"target_epsilon": 3.0, "delta": None, "max_grad_norm": 1.0, "epochs": None, "batch_size": None,
               "accountant": "prv", "grad_sample_mode": None, "new_version": None, "recommendation": None, "seed": 0},
+    params={
+        "target_epsilon": Float(0.0, 100.0, low_open=True, doc="The privacy budget the retraining spends."),
+        "delta": Float(0.0, 1.0, low_open=True, high_open=True, nullable=True, doc="Null: 1 / (10 N)."),
+        "max_grad_norm": Float(0.0, 100.0, low_open=True),
+        "epochs": Int(1, 1000, nullable=True, doc="Null: the version's recipe."),
+        "batch_size": Int(1, 65536, nullable=True, doc="Null: the version's recipe."),
+        "accountant": Choice("prv", "rdp"),
+        "grad_sample_mode": Choice("hooks", "functorch", "ew", "ghost", nullable=True),
+        "new_version": Text(),
+        "recommendation": Text(),
+        "seed": Seed(),
+    },
     controls={Framework.AI_RMF: ["MEASURE 2.10", "MANAGE 1.3"], Framework.ISO42001: ["A.5.4", "A.7.2"]},
     figures=figures.dp_figures,
     in_wizard=False,

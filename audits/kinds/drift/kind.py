@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from audits.kinds.drift import figures, words
+from audits.kinds.drift import figures, rule, words
+from audits.runs.params import LESS, MORE, Choice, Float, Int, List, Text
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
@@ -21,6 +22,24 @@ KIND = AuditKind(
               "min_batch_rows": None, "min_group_count": None, "seed": None,
               "performance_drop_max": None, "fairness_max_increase": None,
               "estimate_calibrator": None, "estimate_bootstrap": None},
+    # Null: the policy's drift rule (audit_requirements["drift"]["rule"]), else the runner's defaults.
+    params={
+        "batch": Text(doc="A production batch of the system; null: the latest."),
+        "psi_bins": Int(2, 100, nullable=True),
+        "alpha": Float(0.0, 0.5, low_open=True, thorough=LESS, nullable=True, doc="The review's error budget."),
+        "correction": Choice("bonferroni", nullable=True),
+        "psi_bands": List(Float(0.0, 10.0), min_items=2, max_items=2, nullable=True),
+        "min_batch_rows": Int(1, 10_000_000, thorough=MORE, nullable=True),
+        "min_group_count": Int(1, 1_000_000, thorough=MORE, nullable=True),
+        "seed": Int(0, 2**32 - 1, nullable=True),
+        "performance_drop_max": Float(0.0, 1.0, thorough=LESS, nullable=True),
+        "fairness_max_increase": Float(0.0, 1.0, thorough=LESS, nullable=True),
+        "estimate_calibrator": Choice("platt", "isotonic", nullable=True),
+        "estimate_bootstrap": Int(0, 10_000, thorough=MORE, nullable=True),
+    },
+    policy_params_key="rule",
+    params_floor={"alpha": rule.DEFAULT_ALPHA, "min_batch_rows": rule.MIN_BATCH_ROWS,
+                  "min_group_count": rule.MIN_GROUP_COUNT, "estimate_bootstrap": rule.ESTIMATE_BOOTSTRAP},
     controls={Framework.AI_RMF: ["MEASURE 2.4", "MANAGE 2.2", "MANAGE 4.1"], Framework.ISO42001: ["A.6.2.6"]},
     figures=figures.drift_overlay_figures,
     in_wizard=False,

@@ -107,6 +107,7 @@ from scipy.spatial.distance import jensenshannon
 
 from audits.kinds.drift import cbpe, checks
 from audits.kinds.drift.checks import FAIRNESS_METRICS, INSUFFICIENT, TESTED
+from audits.kinds.drift.rule import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT  # noqa: F401 - the probe's defaults
 
 PSI_EPSILON = 1e-4
 # scipy.stats.ks_2samp(method="auto") is exact up to this size, asymptotic above.
@@ -120,9 +121,6 @@ MIN_EXPECTED = 5  # Cochran's rule for the chi-square approximation
 # The review's family-wise rule; p-value adjustments offered as primitives.
 CORRECTIONS = ("bonferroni",)
 ADJUSTMENTS = ("benjamini-hochberg", "bonferroni")
-DEFAULT_ALPHA = 0.01
-MIN_BATCH_ROWS = 50
-MIN_GROUP_COUNT = 30
 NO_VALUES = "no_values"
 
 ERR_NOT_DATAFRAME = "{name} must be a pandas DataFrame."

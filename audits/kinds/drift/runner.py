@@ -44,8 +44,10 @@ from audits.drift.services import drift_breach_handle
 from audits.kinds.drift.cbpe import performance_estimate
 from audits.kinds.drift.checks import FAIRNESS_METRICS
 from audits.kinds.drift.probe import DEFAULT_ALPHA, MIN_BATCH_ROWS, MIN_GROUP_COUNT, drift_review
+from audits.kinds.drift.rule import ESTIMATE_BOOTSTRAP
 from audits.kinds.fairness.probe import default_bins, fairness_audit, group_labels
 from audits.runs.models import AuditRun, RunStatus
+from audits.runs.params import POLICY_KEY
 from audits.runs.runner import AuditInputError, RunOutcome
 from governance.policies.services import policy_for
 from governance.registry.models import Dataset, DatasetRole
@@ -62,7 +64,7 @@ RULE_DEFAULTS = {
     "performance_drop_max": 0.05,
     "fairness_max_increase": 0.05,
     "estimate_calibrator": "platt",
-    "estimate_bootstrap": 100,
+    "estimate_bootstrap": ESTIMATE_BOOTSTRAP,
 }
 
 NO_BATCH = "There is no production batch to review; upload one first (POST /api/v1/batches/)."
@@ -163,11 +165,14 @@ def _rule(run) -> tuple[dict, dict]:
     policy = policy_for(risk_tier=run.system.risk_tier)
     from_policy = (policy.audit_requirements.get("drift") or {}).get("rule") or {}
     rule, sources = {}, {}
+    # The values the run was stored with from its policy (audits/runs/services.py) read as the policy's.
+    by_policy = set((run.params.get(POLICY_KEY) or {}).get("params") or ())
     for key, default in RULE_DEFAULTS.items():
         floor = from_policy[key] if from_policy.get(key) is not None else default
         if run.params.get(key) is not None:
             _check_not_weaker(key, run.params[key], floor)
-            rule[key], sources[key] = run.params[key], "run parameters"
+            rule[key] = run.params[key]
+            sources[key] = f"policy '{policy.name}'" if key in by_policy else "run parameters"
         elif from_policy.get(key) is not None:
             rule[key], sources[key] = from_policy[key], f"policy '{policy.name}'"
         else:

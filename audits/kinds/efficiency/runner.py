@@ -29,7 +29,15 @@ import time
 import numpy as np
 import torch
 
-from audits.kinds.common import check, checks_sentence, device_label, labelled_frame, pick_device, scaled
+from audits.kinds.common import (
+    check,
+    checks_sentence,
+    device_label,
+    labelled_frame,
+    model_outputs_check,
+    pick_device,
+    scaled,
+)
 from audits.kinds.efficiency import probe
 from audits.kinds.efficiency.figures import headline
 from audits.kinds.efficiency.services import int8_version_register, student_version_register
@@ -180,6 +188,8 @@ def measure_model(model, frame, label, *, params: dict, prices: dict, artifact_b
     `feature_columns` (the schema's features) are what the model is given, else every column but
     the label."""
     features = frame[list(feature_columns)] if feature_columns else frame.drop(columns=[label])
+    # A model that answers NaN is fast at it: its latency must not read as a budget met.
+    model_outputs_check(model, features)
     devices: list[dict] = []
     outlook = distilled = None
     threads = torch.get_num_threads()

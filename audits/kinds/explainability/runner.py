@@ -24,7 +24,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.kinds.common import checks_sentence, device_label, labelled_frame, pick_device, policy_thresholds, scaled
+from audits.kinds.common import (
+    checks_sentence,
+    device_label,
+    finite_outputs,
+    labelled_frame,
+    pick_device,
+    policy_thresholds,
+    scaled,
+)
 from audits.kinds.explainability.kind import PROXY_EVIDENCE
 from audits.kinds.explainability.probe import explainability_probe, randomize_module
 from audits.runs.registry import KINDS
@@ -188,6 +196,7 @@ def run(*, run, progress) -> RunOutcome:
         score = _torch_score(model.module, model.spec["input"])
     else:
         score = lambda f: np.asarray(model.estimator.predict_proba(f[features]))[:, 1]  # noqa: E731
+    finite_outputs(score(frame))  # NaN scores would make every importance and check NaN, not a finding
     progress(10, "randomizing the model for the sanity check")
     randomized = _randomized(model, version, features, positive, count=params["n_randomized_models"], seed=seed)
     result = explainability_probe(

@@ -23,3 +23,9 @@ def _tier(proxy_auc_max: float) -> dict:
 
 
 THRESHOLDS = {"low": _tier(0.75), "medium": _tier(0.70), "high": _tier(0.70)}
+
+# The parameters that decide its verdicts, per tier (audits/runs/params.py; docs/audit-parameters.md):
+# the intervals' bootstrap size and level, and the group size explained per group. A request may
+# ask for more resamples or a higher level, never fewer or lower.
+PARAMS = {tier: {"n_bootstrap": 200, "confidence_level": 0.95, "min_group_count": 20}
+          for tier in ("low", "medium", "high")}

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_POST
 
 from audits.kinds.explainability.forms import CaseForm
 from audits.runs.models import AuditRun, RunStatus
+from audits.runs.params import params_requested
+from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from governance.core.access import role_required
 from governance.core.exceptions import ApplicationError
@@ -30,7 +32,8 @@ def explain_case(request, run_id):
     try:
         if not form.is_valid():
             raise ApplicationError(form_error(form))
-        params = {k: v for k, v in (run.params or {}).items() if k != "cases"}
+        params = {k: v for k, v in params_requested(defaults=KINDS["explainability"].defaults,
+                                                    stored=run.params).items() if k != "cases"}
         new = audit_run_create(actor=request.user, version=run.version, kind="explainability",
                                params={**params, "cases": [form.case_params()]})
     except ApplicationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audits.kinds.fairness import figures, thresholds, words
+from audits.runs.params import FIXED, TRUE, Bins, Bool, Int, Seed
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
@@ -16,6 +17,13 @@ KIND = AuditKind(
         "compared with the policy's disparity thresholds under one error budget per audit."
     ),
     defaults={"min_slice_count": 20, "intervals": True, "seed": 0, "bins": {}, "mitigation": True},
+    params={
+        "min_slice_count": Int(1, 100_000, thorough=FIXED, doc="A slice with fewer rows is insufficient data."),
+        "intervals": Bool(thorough=TRUE, doc="Decide on exact intervals, not on point estimates."),
+        "seed": Seed(),
+        "bins": Bins(doc="Edges for continuous sensitive features."),
+        "mitigation": Bool(doc="Also try a mitigated model (informational)."),
+    },
     controls={Framework.AI_RMF: ["MEASURE 2.11", "MEASURE 2.2"], Framework.ISO42001: ["A.5.4", "A.7.4"]},
     figures=figures.fairness_figures,
     headline=figures.headline,
@@ -27,3 +35,4 @@ KIND = AuditKind(
 
 # Defaults for the policies (governance/policies/defaults.py): the tiers that require it and its thresholds.
 REQUIRED = thresholds.REQUIRED
+PARAMS = thresholds.PARAMS

@@ -11,6 +11,7 @@ from audits.kinds.fairness.probe import (
     fairness_evaluate,
     mitigation_outlook,
 )
+from audits.kinds.common import finite_outputs
 from audits.runs.runner import AuditInputError, RunOutcome, overall_outcome
 from governance.policies.services import audit_thresholds, policy_for
 from governance.registry.selectors import dataset_frame, version_model
@@ -35,7 +36,7 @@ def run(*, run, progress) -> RunOutcome:
     if len(model.classes) != 2:
         raise AuditInputError(NOT_BINARY.format(n=len(model.classes)))
     progress(20, "scoring the evaluation data")
-    proba = model.predict_proba(frame)
+    proba = finite_outputs(model.predict_proba(frame))
     classes = list(model.classes)
     positive = classes[1]  # by convention the second class is the favourable outcome
     y_true = (frame[dataset.schema["label"]].to_numpy() == positive).astype(int)

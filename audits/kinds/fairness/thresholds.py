@@ -23,6 +23,10 @@ LENIENT = {
     "equalized_odds_difference": {"max": 0.30},
 }
 
+# The parameters that decide a fairness verdict, per tier (audits/runs/params.py): a request may
+# not judge on point estimates, nor change the slice size below which a slice is not judged.
+PARAMS = {tier: {"min_slice_count": 20, "intervals": True} for tier in ("low", "medium", "high")}
+
 REQUIRED = {
     "low": {"thresholds": LENIENT, "max_age_days": 365},
     "medium": {"thresholds": STRICT, "max_age_days": 180},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audits.kinds.poisoning import figures, thresholds, words
+from audits.runs.params import SUPERSET, TRUE, Bool, Choice, Float, Int, Label, List, Seed
 from audits.runs.registry import AuditKind
 from governance.catalog.controls import Framework
 
@@ -18,6 +19,16 @@ KIND = AuditKind(
     ),
     defaults={"rates": [0.01, 0.05, 0.1], "target_class": None, "method": "raw-strip", "validate": True,
               "validation_rate": 0.1, "max_listed": 50, "seed": 0},
+    params={
+        "rates": List(Float(0.0, 0.5, low_open=True), min_items=1, max_items=10, thorough=SUPERSET,
+                      doc="Poisoning rates retrained at (the policy's rates are always added)."),
+        "target_class": Label(doc="Null: the first class."),
+        "method": Choice("raw-strip", "activation-distance", "spectral"),
+        "validate": Bool(thorough=TRUE, doc="Check the detector on a planted backdoor."),
+        "validation_rate": Float(0.0, 1.0, low_open=True, high_open=True),
+        "max_listed": Int(1, 10_000),
+        "seed": Seed(),
+    },
     controls={Framework.AI_RMF: ["MEASURE 2.7"], Framework.ISO42001: ["A.7.5", "A.7.4"]},
     figures=figures.poisoning_figures,
     results_template="kinds/poisoning/results.html",
@@ -29,3 +40,4 @@ KIND = AuditKind(
 
 # Defaults for the policies (governance/policies/defaults.py): its thresholds per tier.
 THRESHOLDS = thresholds.THRESHOLDS
+PARAMS = thresholds.PARAMS

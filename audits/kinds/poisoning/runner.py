@@ -30,6 +30,7 @@ from audits.kinds.common import (
     check,
     checks_sentence,
     device_label,
+    model_outputs_check,
     pick_device,
     policy_thresholds,
     scaled,
@@ -58,6 +59,8 @@ def run(*, run, progress) -> RunOutcome:
     train, test, label = train_and_eval_frames(version)
     train = train.reset_index(drop=True)  # rows are reported by their position in the registered file
     _check_params(params)
+    # A version that outputs NaN has no decisions a backdoor could take over, nor activations to scan.
+    model_outputs_check(model, test)
     thresholds, policy = policy_thresholds(run, "poisoning")
     rates = sorted({float(r) for r in params["rates"]} | {float(s["rate"]) for s in thresholds.values() if "rate" in s})
     device, seed, method = pick_device(), int(params["seed"]), params["method"]

@@ -22,3 +22,7 @@ THRESHOLDS = {
     "medium": {**_FLAGGED, **_DETECTOR},
     "high": {"attack_success_rate": {"max": 0.5, "rate": 0.05}, **_FLAGGED, **_DETECTOR},
 }
+
+# The parameter that decides whether a clean scan can vouch for the data, every tier: the
+# detector is checked on a planted backdoor, and a request may not switch that off.
+PARAMS = {tier: {"validate": True} for tier in ("low", "medium", "high")}

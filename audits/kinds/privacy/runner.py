@@ -23,6 +23,7 @@ from audits.kinds.common import (
     checks_sentence,
     interval_check,
     device_label,
+    model_outputs_check,
     pick_device,
     policy_thresholds,
     scaled,
@@ -49,6 +50,9 @@ def run(*, run, progress) -> RunOutcome:
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 10:
         raise AuditInputError(BAD_MAX_ROWS.format(value=max_rows))
     members, non_members = _sample(members, max_rows, seed), _sample(non_members, max_rows, seed + 1)
+    # A model that outputs NaN gives the attack nothing to tell members by, which would read private.
+    model_outputs_check(model, members, rows="training rows")
+    model_outputs_check(model, non_members, rows="held-out rows")
     device = pick_device(model)
     thresholds, policy = policy_thresholds(run, "privacy")
 

@@ -88,11 +88,28 @@ ERR_NOT_NUMERIC = (
     "Wrap preprocessing and model in a scikit-learn Pipeline so the probe can attack the encoded features"
 )
 ERR_NOTHING_TO_ATTACK = "no feature can be perturbed: every encoded column is binary (one-hot) or constant"
+ERR_NON_FINITE = ("the model's outputs are not finite (NaN or infinite) on {n} of {m} unperturbed rows; a model "
+                  "whose outputs are not numbers cannot be judged robust (nor accurate), so the audit stops here")
 
 
 # ---------------------------------------------------------------------------
 # Shared checks
 # ---------------------------------------------------------------------------
+
+
+def _predicted(classifier, x: np.ndarray, *, clean: bool, batch_size: int | None = None) -> np.ndarray:
+    """The class index the model predicts per row. argmax of a NaN row is 0, a real class, so a
+    model that outputs NaN would keep "predicting" class 0 under every attack and read robust:
+    on clean rows that stops the probe (ERR_NON_FINITE); on perturbed rows the row is counted
+    as broken (-1 matches no label), since the attack made the model stop answering."""
+    scores = classifier.predict(x) if batch_size is None else classifier.predict(x, batch_size=batch_size)
+    scores = np.asarray(scores, dtype=float)
+    finite = np.isfinite(scores).all(axis=1)
+    if clean and not finite.all():
+        raise ValueError(ERR_NON_FINITE.format(n=int((~finite).sum()), m=len(finite)))
+    labels = scores.argmax(axis=1)
+    labels[~finite] = -1
+    return labels
 
 
 def _check_int(value, minimum: int, message: str) -> None:
@@ -315,7 +332,7 @@ def _attack_curve(classifier, spec, x, y_idx, correct, *, attack, epsilons, pgd_
         if eps > 0:
             adv = _craft(classifier, spec, x, y_idx, attack=attack, epsilon=eps, pgd_steps=pgd_steps,
                          batch_size=batch_size)
-            fooled = classifier.predict(adv, batch_size=batch_size).argmax(axis=1) != y_idx
+            fooled = _predicted(classifier, adv, clean=False, batch_size=batch_size) != y_idx
             newly = fooled & ~broken
             best[newly] = adv[newly]
             broken = broken | newly
@@ -390,7 +407,7 @@ def robustness_probe(
     _report(progress, 0, total)
     curves, masks_by_attack = {}, {}
     with art_classifier(module, spec, device) as classifier:
-        correct = classifier.predict(x, batch_size=batch_size).argmax(axis=1) == y_idx
+        correct = _predicted(classifier, x, clean=True, batch_size=batch_size) == y_idx
         for attack in attacks:
             curves[attack], masks_by_attack[attack] = _attack_curve(
                 classifier, spec, x, y_idx, correct, attack=attack, epsilons=epsilons, pgd_steps=pgd_steps,
@@ -471,7 +488,7 @@ def _seeded_starts(classifier, x: np.ndarray, y_idx: np.ndarray, mask, low, high
     for i in range(len(x)):
         draws = rng.uniform(low, high, size=(HSJ_INIT_SIZE, *x.shape[1:])).astype(np.float32)
         draws = draws * mask + x[i] * (1 - mask)
-        hits = np.flatnonzero(classifier.predict(draws).argmax(axis=1) != y_idx[i])
+        hits = np.flatnonzero(_predicted(classifier, draws, clean=False) != y_idx[i])
         if len(hits):
             starts[i], found[i] = draws[hits[0]], True
     return starts, found
@@ -522,7 +539,7 @@ def blackbox_robustness_probe(
     x = z_all[rows]
     classifier = BlackBoxClassifier(predict, input_shape=x.shape[1:], nb_classes=len(classes), clip_values=(low, high))
     _report(progress, 0, 2)
-    correct = classifier.predict(x).argmax(axis=1) == y_idx
+    correct = _predicted(classifier, x, clean=True) == y_idx
     np.random.seed(seed)  # HopSkipJump's gradient estimates draw from the global generator
     adv = x.copy()
     starts, found = _seeded_starts(classifier, x, y_idx, mask, low, high, seed)
@@ -532,7 +549,7 @@ def blackbox_robustness_probe(
                           init_eval=min(100, max_eval), init_size=HSJ_INIT_SIZE, verbose=False)
         adv[attacked] = hsj.generate(x=x[attacked], x_adv_init=starts[attacked], mask=mask)
     _report(progress, 1, 2)
-    flipped = correct & (classifier.predict(adv).argmax(axis=1) != y_idx)
+    flipped = correct & (_predicted(classifier, adv, clean=False) != y_idx)
     linf, l2 = _norms(adv - x)
     curve = [
         {

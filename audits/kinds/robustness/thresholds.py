@@ -29,3 +29,9 @@ def _tier(robust_min: float, drop_gap_max: float) -> dict:
 
 
 THRESHOLDS = {"low": _tier(0.4, 0.15), "medium": _tier(0.5, 0.10), "high": _tier(0.6, 0.10)}
+
+# The parameters that decide its verdicts, per tier (audits/runs/params.py): the policy's
+# robust accuracy is read under PGD, so a request may not leave PGD out; the group gap is read
+# over groups of at least min_group_count rows, which only the policy changes. The policy may
+# also set a minimum of "pgd_steps" or "max_samples", and "epsilons" a request must include.
+PARAMS = {tier: {"attacks": ["pgd"], "min_group_count": 20} for tier in ("low", "medium", "high")}

@@ -9,6 +9,7 @@ import pytest
 from audits.runs.models import AuditRun, RunStatus
 from audits.drift.models import RecommendationStatus, RetrainingRecommendation
 from audits.runs.registry import KINDS
+from governance.policies.defaults import default_params
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def recommendation(credit_system, personas):
 
 @pytest.mark.parametrize("kind, params", [
     ("robustness", {"epsilons": [0, 0.1], "attacks": ["pgd"], "max_samples": 50}),
-    ("poisoning", {"rates": [0.05], "validate": False}),
+    ("poisoning", {"rates": [0.05], "max_listed": 5}),
     ("privacy", {"attack_model_type": "lr"}),
     ("dp_retraining", {"target_epsilon": 1.0, "epochs": 2, "accountant": "rdp"}),
 ])
@@ -40,7 +41,12 @@ def test_each_security_kind_is_requested_through_the_audit_runs_api(credit_syste
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["kind"], body["queue"], body["status"]) == (kind, "gpu", "queued")
-    assert body["params"] == {**KINDS[kind].defaults, **params}
+    # Defaults, then what the high tier's policy sets for the verdict, then the request.
+    by_policy = default_params("high", kind)
+    stored = dict(body["params"])
+    said = stored.pop("set_by_policy", None)
+    assert stored == {**KINDS[kind].defaults, **by_policy, **params}
+    assert (said or {}).get("params", []) == sorted(set(by_policy) - set(params))
 
 
 def test_an_unknown_security_parameter_is_a_400_naming_params(credit_system, api):

@@ -180,12 +180,22 @@ def test_a_run_through_the_worker_stores_its_figures_evidence_page_and_report_se
 
 
 @pytest.mark.django_db
-def test_bad_parameters_fail_the_run_with_the_probes_message(credit_system, personas, settings, monkeypatch):
+def test_bad_parameters_are_refused_and_fail_a_run_stored_with_them(credit_system, personas, settings,
+                                                                     monkeypatch):
+    from audits.runs.models import AuditRun
+    from governance.core.exceptions import ApplicationError
+
     settings.AUDIT_DEVICE = "cpu"
     monkeypatch.setattr("audits.runs.services.audit_run_enqueue", lambda *, run_id: None)
-    _, version = credit_system
-    run = audit_run_create(actor=personas["alice"], version=version, kind="efficiency",
-                           params={**FAST, "batch_sizes": [0]})
+    system, version = credit_system
+    with pytest.raises(ApplicationError) as caught:
+        audit_run_create(actor=personas["alice"], version=version, kind="efficiency",
+                         params={**FAST, "batch_sizes": [0]})
+    assert caught.value.extra["field"] == "params.batch_sizes"
+    assert not AuditRun.objects.exists()
+    # A row written another way (an older run, the admin) still fails with the probe's message.
+    run = AuditRun.objects.create(system=system, version=version, kind="efficiency", queue="gpu",
+                                  params={**FAST, "batch_sizes": [0]})
     assert run_audit(str(run.pk)) == RunStatus.FAILED
     run.refresh_from_db()
     assert probe.ERR_BATCH_SIZES in run.error

@@ -16,6 +16,17 @@ CONTROLS = {"MEASURE 2.9", "MEASURE 2.8", "A.6.2.7", "A.8.2"}
 FAST = {"n_repeats": 5, "n_random": 19, "n_randomized_models": 2, "n_bootstrap": 50, "ig_steps": 16}
 
 
+@pytest.fixture(autouse=True)
+def cpu_policy(catalog):
+    """The tests' policies ask for 50 bootstrap resamples (the default policies' 200 is the floor a
+    request may not go below; tests/runs/test_params.py), so FAST may ask for 50 on CPU."""
+    from governance.policies.models import Policy
+
+    for policy in Policy.objects.filter(environment="production"):
+        policy.audit_requirements = {**policy.audit_requirements, "explainability": {"params": {"n_bootstrap": 50}}}
+        policy.save()
+
+
 @pytest.fixture
 def no_enqueue(monkeypatch):
     monkeypatch.setattr("audits.runs.services.audit_run_enqueue", lambda *, run_id: None)
@@ -122,9 +133,17 @@ def test_a_scikit_learn_pipeline_is_explained_by_permutation_and_tested_on_shuff
     ({"n_random": 5}, "params.n_random must be an integer between 19 and 999, not 5."),
     ({"max_rows": 10**9}, "params.max_rows must be an integer between 50 and 200000, not 1000000000."),
 ])
-def test_settings_out_of_bounds_fail_the_run_before_any_work(credit_system, personas, no_enqueue, params, message):
-    _, version = credit_system
-    run = audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
+def test_settings_out_of_bounds_are_refused_and_fail_a_run_stored_with_them(credit_system, personas, no_enqueue,
+                                                                            params, message):
+    from governance.core.exceptions import ApplicationError
+
+    system, version = credit_system
+    with pytest.raises(ApplicationError) as caught:
+        audit_run_create(actor=personas["alice"], version=version, kind="explainability", params=params)
+    assert caught.value.extra["field"] == f"params.{next(iter(params))}"
+    assert not AuditRun.objects.exists()
+    # A row written another way (an older run, the admin) still fails before any work.
+    run = AuditRun.objects.create(system=system, version=version, kind="explainability", queue="cpu", params=params)
     assert run_audit(str(run.pk)) == RunStatus.FAILED
     run.refresh_from_db()
     assert run.error == message

@@ -345,3 +345,43 @@ def test_a_bare_estimator_needs_numeric_columns(linear_case):
     with pytest.raises(ValueError) as err:
         blackbox_robustness_probe(model, frame.assign(c="x"), y)
     assert str(err.value) == ERR_NOT_NUMERIC.format(columns="c")
+
+
+# ---------------------------------------------------------------------------
+# A model that outputs NaN is never robust
+# ---------------------------------------------------------------------------
+
+
+def test_a_model_that_outputs_nan_stops_the_probe_instead_of_reading_robust(sign_case):
+    # argmax of a NaN row is 0: with every label 0 such a model read clean accuracy 1.0, and,
+    # its gradients NaN too, robust accuracy 1.0 at every budget.
+    module, spec, frame, _ = sign_case
+    with torch.no_grad():
+        module.head.weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="^the model's outputs are not finite .* on 10 of 10 unperturbed rows"):
+        robustness_probe(module, spec, frame, np.zeros(len(frame), dtype=int), epsilons=GRID, attacks=["pgd"],
+                         device="cpu")
+
+
+def test_a_perturbed_row_the_model_answers_with_nan_counts_as_broken():
+    from audits.kinds.robustness.probe import _predicted
+
+    class Scores:
+        def predict(self, x, batch_size=None):
+            return np.array([[0.2, 0.8], [np.nan, np.nan], [np.inf, 0.0]])
+
+    assert _predicted(Scores(), np.zeros((3, 1)), clean=False).tolist() == [1, -1, -1]
+    with pytest.raises(ValueError, match="on 2 of 3 unperturbed rows"):
+        _predicted(Scores(), np.zeros((3, 1)), clean=True)
+
+
+def test_a_scikit_learn_model_that_outputs_nan_stops_the_black_box_probe():
+    class NaNModel:
+        classes_ = np.array([0, 1])
+
+        def predict_proba(self, frame):
+            return np.full((len(frame), 2), np.nan)
+
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.linspace(1, 2, 20)})
+    with pytest.raises(ValueError, match="^the model's outputs are not finite"):
+        blackbox_robustness_probe(NaNModel(), frame, np.zeros(20, dtype=int), max_samples=20, seed=0)

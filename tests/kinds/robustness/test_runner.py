@@ -55,3 +55,33 @@ def test_the_check_names_the_policys_epsilon_and_the_summary_leads_with_it():
     summary = _summary(res, [c], "High")
     assert "robust accuracy 0.75 (95% CI 0.68-0.81) at ε=0.1 (policy, PGD): pass" in summary
     assert "at the grid's largest budget (not judged): PGD 0.00 at ε=0.3" in summary
+
+
+@pytest.mark.django_db
+def test_a_version_whose_weights_make_nan_fails_its_robustness_run_with_the_reason(credit_system, personas,
+                                                                                monkeypatch):
+    """The issue's case: robustness passed a model that outputs NaN. Same architecture and spec as
+    the credit MLP, every weight NaN: the run cannot succeed, and its error says why."""
+    import torch
+
+    from audits.runs.models import AuditRun, RunStatus
+    from audits.runs.services import audit_run_create
+    from audits.runs.tasks import run_audit
+    from governance.registry import services
+    from training.architectures import build_model
+    from training.artifacts import torch_artifact
+
+    monkeypatch.setattr("audits.runs.services.audit_run_enqueue", lambda *, run_id: None)
+    system, version = credit_system
+    module = build_model(version.spec)
+    with torch.no_grad():
+        for weight in module.parameters():
+            weight.fill_(float("nan"))
+    broken = services.model_version_register(actor=personas["alice"], system=system, version="1.0.1-nan",
+                                             artifact=torch_artifact(module), spec=version.spec,
+                                             train_dataset=version.train_dataset, eval_dataset=version.eval_dataset)
+    run = audit_run_create(actor=personas["sam"], version=broken, kind="robustness",
+                           params={"epsilons": [0.0, 0.1], "max_samples": 50})
+    assert run_audit(str(run.pk)) == RunStatus.FAILED
+    run = AuditRun.objects.get(pk=run.pk)
+    assert run.outcome == "" and "the model's outputs are not finite (NaN or infinite)" in run.error
