@@ -25,8 +25,10 @@ class ReportOut(serializers.ModelSerializer):
     system = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     version = serializers.UUIDField(source="version_id", read_only=True)
     version_label = serializers.CharField(source="version.version", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
-    superseded_by = serializers.CharField(source="superseded_by.report_number", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True,
+                                       read_only=True)
+    superseded_by = serializers.CharField(source="superseded_by.report_number", default=None, allow_null=True,
+                                          read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -39,7 +39,7 @@ class DecisionOut(serializers.Serializer):
     acknowledged_gaps = serializers.ListField(child=serializers.CharField())
     decided_at = serializers.DateTimeField()
 
-    def get_name(self, obj):
+    def get_name(self, obj) -> str:
         return obj.user.get_full_name() or obj.user.get_username()
 
 
