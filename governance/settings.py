@@ -232,6 +232,12 @@ REST_FRAMEWORK = {
     # Signed in and holding a role (governance/core/access.py); what the role allows, each view or service checks.
     "DEFAULT_PERMISSION_CLASSES": ["governance.core.access.RoleRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bodies have their nesting bounded before they are parsed (governance/core/jsonbounds.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from audits.runs.models import AuditRun
 from governance.core import glossary
+from governance.core.api import BoundedJSONField
 
 
 class AuditRunOut(serializers.ModelSerializer):
@@ -40,4 +41,4 @@ class AuditRunListOut(AuditRunOut):
 class AuditRunIn(serializers.Serializer):
     version = serializers.UUIDField()
     kind = serializers.CharField()
-    params = serializers.JSONField(required=False, default=dict)
+    params = BoundedJSONField(required=False, default=dict)

@@ -20,6 +20,7 @@ from audits.kinds.dp_retraining.services import (
 )
 from audits.runs.serializers import AuditRunOut
 from governance.core import idempotency
+from governance.core.api import BoundedJSONField
 from governance.core.exceptions import NotFoundError
 from governance.core.roles import require
 from governance.registry.models import AISystem
@@ -28,7 +29,7 @@ NO_SYSTEM = "system: no AI system {slug!r}."
 
 
 class DpRetrainIn(serializers.Serializer):
-    params = serializers.JSONField(required=False, default=dict, help_text=(
+    params = BoundedJSONField(required=False, default=dict, help_text=(
         "DP retraining parameters: target_epsilon, delta, max_grad_norm, epochs, batch_size, accountant "
         "(prv or rdp), new_version"))
 
