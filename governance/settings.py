@@ -170,6 +170,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Documentary evidence (policies, procedures: governance/catalog/documents.py) has its own, smaller limit.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# Tables (datasets, production batches) are bounded before pandas expands them: Parquet from its
+# footer, CSV from its header and while it is read (governance/registry/datafiles.py). A 0.9 MB
+# Parquet file can hold 10^8 rows. UCI Adult is 48,842 rows x 15 columns.
+TABLE_MAX_ROWS = envint("TABLE_MAX_ROWS", 2_000_000)
+TABLE_MAX_COLUMNS = envint("TABLE_MAX_COLUMNS", 1_000)
+TABLE_MAX_CELLS = envint("TABLE_MAX_CELLS", 50_000_000)
+TABLE_MAX_BYTES = envint("TABLE_MAX_BYTES", 1024 * 1024 * 1024)  # a Parquet file's uncompressed size
 
 # Transport security. Strict when DEBUG is off, so that `manage.py check --deploy` is clean with
 # the production settings of deploy/README.md; each is settable for a setup that needs otherwise.
