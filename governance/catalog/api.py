@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from governance.catalog import serializers as s
@@ -17,6 +17,7 @@ from governance.catalog.models import (
     ControlAssessment,
     Framework,
 )
+from governance.core.parsers import BoundedJSONParser
 from governance.registry.filters import SystemFilter
 
 
@@ -55,7 +56,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = ControlAssessment.objects.select_related("system", "control", "owner").prefetch_related("evidence")
     serializer_class = s.AssessmentOut
     filterset_class = AssessmentFilter
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(request=s.AssessmentIn, responses={200: s.AssessmentOut})
     def partial_update(self, request, pk=None):

@@ -20,7 +20,7 @@ UNREADABLE = "The file could not be read as {fmt}: {problem}. {accepted}"
 TOO_MANY_ROWS = "The file has {count} rows; the limit is {limit:,} (TABLE_MAX_ROWS)."
 TOO_MANY_COLUMNS = "The file has {count:,} columns; the limit is {limit:,} (TABLE_MAX_COLUMNS)."
 TOO_MANY_CELLS = "The file has {count} cells (rows x columns); the limit is {limit:,} (TABLE_MAX_CELLS)."
-TOO_LARGE_EXPANDED = ("The file expands to {size:,} bytes uncompressed; the limit is {limit:,} bytes "
+TOO_LARGE_EXPANDED = ("The file expands to {size:,} bytes once decoded; the limit is {limit:,} bytes "
                       "(TABLE_MAX_BYTES).")
 NUL_IN_HEADER = "Column {position} of the header has a NUL byte in its name."
 NUL_IN_CELL = "Column '{column}' holds a NUL byte (data row {row}); text cells cannot hold one."
@@ -99,6 +99,25 @@ def _check_header(names: list, field: str) -> None:
         seen.add(name)
 
 
+def _expanded_bytes(metadata, arrow_schema: pa.Schema) -> int:
+    """What the columns take once decoded, from the footer: a fixed-width column is rows x its width
+    (dictionary and run-length encodings make the footer's own sizes small for repeated values); a
+    text column at least its uncompressed pages, plus an offset per row."""
+    total = 0
+    for position, column in enumerate(arrow_schema):
+        try:
+            width = column.type.bit_width  # numbers, booleans, dates; a ValueError for text and binary
+        except ValueError:
+            width = None
+        if width:
+            total += metadata.num_rows * max(1, width // 8)
+            continue
+        pages = sum(metadata.row_group(g).column(position).total_uncompressed_size
+                    for g in range(metadata.num_row_groups)) if position < metadata.num_columns else 0
+        total += pages + 8 * metadata.num_rows
+    return total
+
+
 def _read_csv(data: bytes, field: str) -> pd.DataFrame:
     text = data.decode("utf-8-sig", errors="replace")
     nul = text.find("\x00")
@@ -147,7 +166,7 @@ def _read_parquet(data: bytes, field: str) -> pd.DataFrame:
                                field=field) from None
     # The footer says what the file expands to; nothing is decompressed before it is checked.
     _check_shape(metadata.num_rows, metadata.num_columns, field)
-    expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    expanded = _expanded_bytes(metadata, arrow_schema)
     if expanded > settings.TABLE_MAX_BYTES:
         raise ApplicationError(TOO_LARGE_EXPANDED.format(size=expanded, limit=settings.TABLE_MAX_BYTES), field=field)
     _check_header(arrow_schema.names, field)

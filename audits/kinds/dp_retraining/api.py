@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +21,7 @@ from audits.runs.serializers import AuditRunOut
 from governance.core import idempotency
 from governance.core.api import BoundedJSONField
 from governance.core.exceptions import NotFoundError
+from governance.core.parsers import BoundedJSONParser
 from governance.core.roles import require
 from governance.registry.models import AISystem
 
@@ -52,7 +52,7 @@ class BudgetOut(serializers.Serializer):
 
 
 class RecommendationDpRetrainView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(request=DpRetrainIn, responses={201: AuditRunOut}, parameters=[idempotency.PARAMETER])
     @idempotency.idempotent
