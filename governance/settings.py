@@ -8,7 +8,6 @@ import dj_database_url
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
-from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from governance import broker
@@ -194,9 +193,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp 4: one dict of directives). Every page serves its own
 # scripts and styles: no script runs unless it comes from here (or carries the request's nonce,
-# {{ CSP_NONCE }}), and <style> elements need the nonce too. Style *attributes* stay allowed
-# (`style-src-attr 'unsafe-inline'`): the pages and their SVG charts set widths and colours inline,
-# and an attribute cannot run script. The API docs pages get their own policy (governance/core/docs.py).
+# {{ CSP_NONCE }}), and <style> elements need the nonce too. No style *attribute* applies
+# (`style-src-attr 'none'`): the templates use classes from app.css, and the coverage bars and charts
+# are SVG, whose presentation attributes (width, fill) CSP does not govern. The API docs pages and
+# DRF's browsable API set style attributes as they render, and get their own policy
+# (governance/core/docs.py, governance/core/renderers.py).
 # CSP_REPORT_URI: where browsers report violations; CSP_REPORT_ONLY=true: report, do not block.
 _CSP = {
     "DIRECTIVES": {
@@ -204,7 +205,7 @@ _CSP = {
         "script-src": [CSP_SELF, CSP_NONCE],
         "style-src": [CSP_SELF, CSP_NONCE],
         "style-src-elem": [CSP_SELF, CSP_NONCE],
-        "style-src-attr": [CSP_UNSAFE_INLINE],
+        "style-src-attr": [CSP_NONE],
         "img-src": [CSP_SELF, "data:"],
         "font-src": [CSP_SELF],
         "connect-src": [CSP_SELF],
@@ -239,6 +240,10 @@ REST_FRAMEWORK = {
     # Signed in and holding a role (governance/core/access.py); what the role allows, each view or service checks.
     "DEFAULT_PERMISSION_CLASSES": ["governance.core.access.RoleRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "governance.core.renderers.BrowsableAPIRenderer",
+    ],
     # JSON bodies have their nesting bounded before they are parsed (governance/core/jsonbounds.py).
     "DEFAULT_PARSER_CLASSES": [
         "governance.core.parsers.BoundedJSONParser",

@@ -119,10 +119,10 @@ def _expanded_bytes(metadata, arrow_schema: pa.Schema) -> int:
 
 
 def _read_csv(data: bytes, field: str) -> pd.DataFrame:
-    text = data.decode("utf-8-sig", errors="replace")
-    nul = text.find("\x00")
-    header_end = text.find("\n")
-    header_line = text if header_end < 0 else text[:header_end]
+    # On the bytes: a 50 MB upload is not copied into a str to find its header or a NUL byte.
+    nul = data.find(b"\x00")
+    header_end = data.find(b"\n")
+    header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8-sig", errors="replace")
     try:
         header = next(csv.reader([header_line]), [])
     except csv.Error as exc:
@@ -131,7 +131,7 @@ def _read_csv(data: bytes, field: str) -> pd.DataFrame:
     _check_shape(0, len(header), field)
     _check_header(header, field)  # a NUL byte in the header is named here, by its column's position
     if nul >= 0:
-        _refuse_nul_cell(text, nul, header, field)
+        _refuse_nul_cell(data, nul, header, field)
     max_rows, _, max_cells = _limits()
     # pandas stops reading one row past the bound: a file of 10^8 short rows costs what the bound allows.
     allowed = max(1, min(max_rows, max_cells // max(1, len(header))))
@@ -147,10 +147,11 @@ def _read_csv(data: bytes, field: str) -> pd.DataFrame:
     return frame
 
 
-def _refuse_nul_cell(text: str, nul: int, header: list[str], field: str):
-    row = text.count("\n", 0, nul)  # the header is line 1, so line n is data row n - 1
+def _refuse_nul_cell(data: bytes, nul: int, header: list[str], field: str):
+    row = data.count(b"\n", 0, nul)  # the header is line 1, so line n is data row n - 1
     # The fields before the NUL on its line say which column it is in (a quoted multi-line cell aside).
-    position = max(1, len(next(csv.reader([text[text.rfind("\n", 0, nul) + 1:nul]]), [])))
+    before = data[data.rfind(b"\n", 0, nul) + 1:nul].decode("utf-8", errors="replace")
+    position = max(1, len(next(csv.reader([before]), [])))
     column = header[position - 1] if position <= len(header) else f"#{position}"
     raise ApplicationError(NUL_IN_CELL.format(column=column, row=row), field=field,
                            extra={"column": column, "row": row})
