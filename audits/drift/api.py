@@ -141,7 +141,7 @@ class ScheduleOut(serializers.ModelSerializer):
     version = serializers.CharField(source="version.version")
     version_id = serializers.UUIDField(source="version.pk")
     periodic_task = serializers.CharField(source="periodic_task.name")
-    last_run_at = serializers.DateTimeField(source="periodic_task.last_run_at")
+    last_run_at = serializers.DateTimeField(source="periodic_task.last_run_at", allow_null=True)  # never run yet
 
     class Meta:
         model = DriftSchedule

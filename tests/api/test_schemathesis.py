@@ -23,7 +23,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from audits.drift.services import drift_schedule_set
 from audits.runs.services import audit_run_create
+from governance.approvals.services import approval_request_create
 from governance.registry.models import TokenScope
 from governance.registry.tokens import pipeline_token_create
 
@@ -72,8 +74,14 @@ def test_generated_requests_never_get_a_5xx_nor_break_the_schema(credit_system, 
     user_token = Token.objects.get_or_create(user=personas["root"])[0].key
     _, pipeline_token = pipeline_token_create(name="schemathesis", scopes=[s for s, _ in TokenScope.choices],
                                               systems=["credit"])
-    # A queued run, so that the audit-run reads answer with a row to check against the schema.
-    audit_run_create(actor=personas["alice"], version=credit_system[1], kind="fairness")
+    # A row of each kind the reads list, so that their answers are checked against the schema
+    # (nullable fields among them: a queued run, a schedule that never ran, an unsubmitted request).
+    system, version = credit_system
+    alice = personas["alice"]
+    audit_run_create(actor=alice, version=version, kind="fairness")
+    drift_schedule_set(actor=alice, system=system, version=version, crontab="@daily")
+    approval_request_create(actor=alice, version=version, environment="staging",
+                            justification="first release, eyes open", submit=False, acknowledge=True)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     requests_made = 0
     failures: list[str] = []
