@@ -12,6 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -270,3 +273,34 @@ def test_a_small_torch_model_is_still_registered(api, credit_system):
     r = post_version(api, artifact=torch_artifact(build_model(spec)), spec=spec)
     assert r.status_code == 201, r.json()
 
+
+
+# Any JSON at all, as a spec or a schema: an answer below 500, never a RecursionError or a TypeError.
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["architecture", "params", "input", "kind", "hidden", "features", "label", "sensitive",
+                         "categorical", "in_features", "n_classes", "x"]), children, max_size=4),
+    max_leaves=12)
+SPEC_LIKE = st.fixed_dictionaries({"architecture": JSON | st.sampled_from(["mlp", "cnn"]), "params": JSON,
+                                   "input": JSON | st.just({"kind": "tabular"})})
+
+
+@examples(max_examples=60, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec=JSON | SPEC_LIKE)
+def test_any_json_spec_is_answered_below_500(api, credit_system, credit_model, spec):
+    artifact, _ = credit_model
+    r = post_version(api, artifact=artifact, spec=json.dumps(spec))
+    assert r.status_code in (400, 409) or r.status_code == 201, r.content
+    if r.status_code == 400:
+        assert r.json()["extra"]["field"].split(".")[0] in {"spec", "artifact"}
+
+
+@examples(max_examples=40, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(schema=JSON)
+def test_any_json_schema_is_answered_below_500(api, credit_system, schema):
+    r = post_dataset(api, b"amount,colour,y\n1,red,0\n2,blue,1\n", schema=json.dumps(schema))
+    assert r.status_code in (400, 201), r.content
