@@ -113,7 +113,7 @@ def _expanded_bytes(metadata, arrow_schema: pa.Schema) -> int:
             total += metadata.num_rows * max(1, width // 8)
             continue
         pages = sum(metadata.row_group(g).column(position).total_uncompressed_size
-                    for g in range(metadata.num_row_groups)) if position < metadata.num_columns else 0
+                    for g in range(metadata.num_row_groups))
         total += pages + 8 * metadata.num_rows
     return total
 
@@ -167,14 +167,14 @@ def _read_parquet(data: bytes, field: str) -> pd.DataFrame:
                                field=field) from None
     # The footer says what the file expands to; nothing is decompressed before it is checked.
     _check_shape(metadata.num_rows, metadata.num_columns, field)
-    expanded = _expanded_bytes(metadata, arrow_schema)
-    if expanded > settings.TABLE_MAX_BYTES:
-        raise ApplicationError(TOO_LARGE_EXPANDED.format(size=expanded, limit=settings.TABLE_MAX_BYTES), field=field)
     _check_header(arrow_schema.names, field)
     for column in arrow_schema:
         if pa.types.is_nested(column.type):
             raise ApplicationError(NESTED_COLUMN.format(column=column.name, type=column.type), field=field,
                                    extra={"column": column.name})
+    expanded = _expanded_bytes(metadata, arrow_schema)  # flat columns: one Parquet column per field
+    if expanded > settings.TABLE_MAX_BYTES:
+        raise ApplicationError(TOO_LARGE_EXPANDED.format(size=expanded, limit=settings.TABLE_MAX_BYTES), field=field)
     try:
         table = parquet.read()
     except Exception as exc:

@@ -112,6 +112,12 @@ def test_a_parquet_nul_byte_in_text_is_refused(api, nothing_written):
     assert_400(post_dataset(api, parquet(table), name="d.parquet"), field="file", says="NUL byte", column="colour")
 
 
+def test_a_parquet_column_of_lists_is_refused_naming_it(api, nothing_written):
+    table = pa.table({"amount": [[1.0], [2.0, 3.0]], "colour": ["red", "blue"], "y": [0, 1]})
+    assert_400(post_dataset(api, parquet(table), name="d.parquet"), field="file", says="only flat columns",
+               column="amount")
+
+
 def test_a_blank_cell_in_a_feature_is_a_missing_value_the_data_quality_audit_measures(api, credit_system):
     r = post_dataset(api, b"amount,colour,y\n1,red,0\n,,1\n")
     assert r.status_code == 201, r.json()
