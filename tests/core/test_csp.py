@@ -57,6 +57,8 @@ def test_pages_need_no_style_attribute_and_the_policy_applies_none(client, credi
     html = response.content.decode()
     # Classes from app.css instead; SVG presentation attributes (width=, fill=) are not style attributes.
     assert not re.search(r"<[^>]+\sstyle=", html), re.search(r"<[^>]+\sstyle=[^>]*>", html).group(0)
+    # nor an inline event handler, which script-src refuses (the Print buttons once had one)
+    assert not re.search(r"<[^>]+\son[a-z]+=", html), re.search(r"<[^>]+\son[a-z]+=[^>]*>", html).group(0)
 
 
 def test_the_browsable_api_lets_its_own_style_attributes_apply(api):
