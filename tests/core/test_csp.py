@@ -57,6 +57,7 @@ def test_pages_need_no_style_attribute_and_the_policy_applies_none(client, credi
     html = response.content.decode()
     # Classes from app.css instead; SVG presentation attributes (width=, fill=) are not style attributes.
     assert not re.search(r"<[^>]+\sstyle=", html), re.search(r"<[^>]+\sstyle=[^>]*>", html).group(0)
+    assert not re.search(r"<style(?![^>]*\bnonce=)", html)
     # nor an inline event handler, which script-src refuses (the Print buttons once had one)
     assert not re.search(r"<[^>]+\son[a-z]+=", html), re.search(r"<[^>]+\son[a-z]+=[^>]*>", html).group(0)
 
