@@ -8,7 +8,6 @@ import dj_database_url
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
-from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from governance import broker
@@ -176,6 +175,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Documentary evidence (policies, procedures: governance/catalog/documents.py) has its own, smaller limit.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# Tables (datasets, production batches) are bounded before pandas expands them: Parquet from its
+# footer, CSV from its header and while it is read (governance/registry/datafiles.py). A 0.9 MB
+# Parquet file can hold 10^8 rows. UCI Adult is 48,842 rows x 15 columns.
+TABLE_MAX_ROWS = envint("TABLE_MAX_ROWS", 2_000_000)
+TABLE_MAX_COLUMNS = envint("TABLE_MAX_COLUMNS", 1_000)
+TABLE_MAX_CELLS = envint("TABLE_MAX_CELLS", 50_000_000)
+TABLE_MAX_BYTES = envint("TABLE_MAX_BYTES", 1024 * 1024 * 1024)  # a Parquet file's uncompressed size
 
 # Transport security. Strict when DEBUG is off, so that `manage.py check --deploy` is clean with
 # the production settings of deploy/README.md; each is settable for a setup that needs otherwise.
@@ -193,9 +199,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp 4: one dict of directives). Every page serves its own
 # scripts and styles: no script runs unless it comes from here (or carries the request's nonce,
-# {{ CSP_NONCE }}), and <style> elements need the nonce too. Style *attributes* stay allowed
-# (`style-src-attr 'unsafe-inline'`): the pages and their SVG charts set widths and colours inline,
-# and an attribute cannot run script. The API docs pages get their own policy (governance/core/docs.py).
+# {{ CSP_NONCE }}), and <style> elements need the nonce too. No style *attribute* applies
+# (`style-src-attr 'none'`): the templates use classes from app.css, and the coverage bars and charts
+# are SVG, whose presentation attributes (width, fill) CSP does not govern. The API docs pages and
+# DRF's browsable API set style attributes as they render, and get their own policy
+# (governance/core/docs.py, governance/core/renderers.py).
 # CSP_REPORT_URI: where browsers report violations; CSP_REPORT_ONLY=true: report, do not block.
 _CSP = {
     "DIRECTIVES": {
@@ -203,7 +211,7 @@ _CSP = {
         "script-src": [CSP_SELF, CSP_NONCE],
         "style-src": [CSP_SELF, CSP_NONCE],
         "style-src-elem": [CSP_SELF, CSP_NONCE],
-        "style-src-attr": [CSP_UNSAFE_INLINE],
+        "style-src-attr": [CSP_NONE],
         "img-src": [CSP_SELF, "data:"],
         "font-src": [CSP_SELF],
         "connect-src": [CSP_SELF],
@@ -238,6 +246,16 @@ REST_FRAMEWORK = {
     # Signed in and holding a role (governance/core/access.py); what the role allows, each view or service checks.
     "DEFAULT_PERMISSION_CLASSES": ["governance.core.access.RoleRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "governance.core.renderers.BrowsableAPIRenderer",
+    ],
+    # JSON bodies have their nesting bounded before they are parsed (governance/core/jsonbounds.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -81,38 +81,114 @@ ARCHITECTURES: dict[str, tuple[type[nn.Module], dict[str, type], dict[str, type]
 }
 
 
+# Bounds checked from the spec alone, before torch allocates anything: a 16-layer x 100k-wide MLP
+# passed the per-parameter ranges (1.6e11 weights), and a 20k x 20k one was refused only after
+# its 1.5 GB of weights were allocated. 20 million float32 weights is 80 MB, above the upload
+# limit (MAX_UPLOAD_BYTES, 50 MB by default), so every model that can be uploaded fits.
+MAX_PARAMETERS = 20_000_000
+# Activations one sample produces across the layers: a batch of 256 stays near 1 GB.
+MAX_ACTIVATIONS = 1_000_000
+MAX_WIDTH = 100_000
+MAX_LAYERS = 16
+TOO_MANY_PARAMETERS = "the spec describes {count:,} parameters; the limit is {limit:,}"
+TOO_MANY_ACTIVATIONS = "the spec describes {count:,} activations per sample; the limit is {limit:,}"
+
+
 class ArchitectureError(ValueError):
-    pass
+    """`key` is where in the spec the problem is ("architecture", "params.hidden"), for the API's field name."""
+
+    def __init__(self, message: str, *, key: str = "params"):
+        super().__init__(message)
+        self.key = key
 
 
-def _check_params(name: str, params: dict, required: dict, optional: dict) -> None:
+def _check_params(name: str, params, required: dict, optional: dict) -> None:
     if not isinstance(params, dict):
         raise ArchitectureError(BAD_PARAMS.format(name=name, problem="'params' must be an object"))
     missing = sorted(set(required) - set(params))
     unknown = sorted(set(params) - set(required) - set(optional))
     if missing:
-        raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"missing params {missing}"))
+        raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"missing params {missing}"),
+                                key=f"params.{missing[0]}")
     if unknown:
-        raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"unknown params {unknown}"))
+        raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"unknown params {unknown}"),
+                                key=f"params.{unknown[0]}")
     for key, value in params.items():
         expected = {**required, **optional}[key]
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        where = f"params.{key}"
         if not ok or isinstance(value, bool):
-            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} must be {expected.__name__}"))
-        if expected is int and not 0 < value <= 100_000:
-            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} out of range"))
+            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} must be {expected.__name__}"),
+                                    key=where)
+        if expected is int and not 0 < value <= MAX_WIDTH:
+            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} out of range (1 to {MAX_WIDTH:,})"),
+                                    key=where)
+        if expected is float and not 0 <= value < 1:  # the one float is a dropout probability
+            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} must be in [0, 1)"), key=where)
         if expected is list and not (
-            0 < len(value) <= 16 and all(isinstance(v, int) and 0 < v <= 100_000 for v in value)
+            0 < len(value) <= MAX_LAYERS
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_WIDTH for v in value)
         ):
-            raise ArchitectureError(BAD_PARAMS.format(name=name, problem=f"{key!r} must be 1-16 positive ints"))
+            raise ArchitectureError(
+                BAD_PARAMS.format(name=name, problem=f"{key!r} must be 1-{MAX_LAYERS} ints from 1 to {MAX_WIDTH:,}"),
+                key=where)
+
+
+def _mlp_size(*, in_features: int, hidden: list[int], n_classes: int, dropout: float = 0.0) -> tuple[int, int]:
+    widths = [in_features, *hidden, n_classes]
+    parameters = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    return parameters, sum(widths)
+
+
+def _cnn_size(*, in_channels: int, height: int, width: int, n_classes: int, channels: list[int] = (16, 32),
+              hidden: int = 64) -> tuple[int, int]:
+    if height >> len(channels) == 0 or width >> len(channels) == 0:
+        raise ArchitectureError(BAD_PARAMS.format(
+            name="cnn", problem=f"an image of {height}x{width} is too small for {len(channels)} pooling blocks "
+                                f"(it needs at least {2 ** len(channels)} pixels a side)"), key="params.height")
+    parameters, activations = 0, in_channels * height * width
+    c_in, h, w = in_channels, height, width
+    for c_out in channels:
+        parameters += 9 * c_in * c_out + c_out
+        activations += 2 * c_out * h * w  # the convolution's output, and its ReLU's
+        c_in, h, w = c_out, h // 2, w // 2
+        activations += c_out * h * w
+    parameters += c_in * h * w * hidden + hidden + hidden * n_classes + n_classes
+    return parameters, activations + 2 * hidden + n_classes
+
+
+_SIZES = {"mlp": _mlp_size, "cnn": _cnn_size}
+
+
+def model_size(spec: dict) -> tuple[int, int]:
+    """(parameters, activations per sample) of the model a spec describes, computed without building it."""
+    name, params = _checked_spec(spec)
+    return _SIZES[name](**params)
+
+
+def _checked_spec(spec) -> tuple[str, dict]:
+    if not isinstance(spec, dict):
+        raise ArchitectureError("the spec must be a JSON object", key="spec")
+    name = spec.get("architecture")
+    if not isinstance(name, str) or name not in ARCHITECTURES:
+        shown = name if isinstance(name, (str, int, float, type(None))) else type(name).__name__
+        raise ArchitectureError(UNKNOWN_ARCHITECTURE.format(name=shown, allowed=", ".join(sorted(ARCHITECTURES))),
+                                key="architecture")
+    _, required, optional = ARCHITECTURES[name]
+    params = spec.get("params", {})
+    _check_params(name, params, required, optional)
+    return name, params
 
 
 def build_model(spec: dict) -> nn.Module:
-    """Instantiate the architecture a spec names, after checking its params."""
-    name = spec.get("architecture") if isinstance(spec, dict) else None
-    if name not in ARCHITECTURES:
-        raise ArchitectureError(UNKNOWN_ARCHITECTURE.format(name=name, allowed=", ".join(sorted(ARCHITECTURES))))
-    cls, required, optional = ARCHITECTURES[name]
-    params = spec.get("params", {})
-    _check_params(name, params, required, optional)
+    """Instantiate the architecture a spec names, after checking its params and its size."""
+    name, params = _checked_spec(spec)
+    parameters, activations = _SIZES[name](**params)
+    if parameters > MAX_PARAMETERS:
+        raise ArchitectureError(BAD_PARAMS.format(
+            name=name, problem=TOO_MANY_PARAMETERS.format(count=parameters, limit=MAX_PARAMETERS)))
+    if activations > MAX_ACTIVATIONS:
+        raise ArchitectureError(BAD_PARAMS.format(
+            name=name, problem=TOO_MANY_ACTIVATIONS.format(count=activations, limit=MAX_ACTIVATIONS)))
+    cls = ARCHITECTURES[name][0]
     return cls(**params)

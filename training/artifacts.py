@@ -39,6 +39,11 @@ SPEC_INVALID = "The architecture spec is invalid: {problem}"
 WEIGHTS_MISMATCH = "The weights do not fit the architecture spec: {problem}"
 UNTRUSTED_TYPES = "The skops file contains types that are not on the trusted list: {types}."
 CORRUPT_ARTIFACT = "The artifact could not be read as {fmt}: {problem}"
+NOT_AN_ESTIMATOR = ("The skops file holds a {found}, not a scikit-learn estimator. Save a fitted classifier "
+                    "(or a Pipeline ending in one) with skops.io.dump.")
+NOT_A_CLASSIFIER = ("The skops file holds a {found}, which has no callable {missing}: the audits need a classifier "
+                    "with predict and predict_proba.")
+NOT_FITTED = "The skops file holds a {found} that is not fitted (it has no classes_): fit it before saving it."
 
 # Types a skops upload may contain. skops already trusts plain numpy/builtin containers;
 # everything else must be named here, so a new estimator type is a deliberate decision.
@@ -99,20 +104,26 @@ def detect_format(data: bytes) -> str:
 def parse_spec(raw: str | bytes | dict | None) -> dict:
     if raw is None or raw == "" or raw == b"":
         raise ArtifactError(SPEC_REQUIRED, field="spec")
-    if isinstance(raw, dict):
-        spec = raw
-    else:
+    if isinstance(raw, (str, bytes, bytearray)):
         try:
             spec = json.loads(raw)
-        except ValueError as exc:
-            raise ArtifactError(SPEC_INVALID.format(problem=f"not JSON ({exc})"), field="spec") from None
+        except (ValueError, RecursionError) as exc:  # callers bound the depth first; this is the backstop
+            raise ArtifactError(SPEC_INVALID.format(problem=f"not JSON ({str(exc)[:200]})"), field="spec") from None
+    else:
+        spec = raw  # already parsed (a JSON body, `spec=[1,2]` as a form value): its type is checked below
     if not isinstance(spec, dict):
-        raise ArtifactError(SPEC_INVALID.format(problem="it must be a JSON object"), field="spec")
+        raise ArtifactError(SPEC_INVALID.format(problem=f"it must be a JSON object, not {_json_type(spec)}"),
+                            field="spec")
     if not isinstance(spec.get("input"), dict) or spec["input"].get("kind") not in {"tabular", "image"}:
         raise ArtifactError(
-            SPEC_INVALID.format(problem="'input' must be an object with kind 'tabular' or 'image'"), field="spec"
+            SPEC_INVALID.format(problem="'input' must be an object with kind 'tabular' or 'image'"), field="spec.input"
         )
     return spec
+
+
+def _json_type(value) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @dataclass
@@ -157,7 +168,8 @@ def load_model(data: bytes, *, spec: str | bytes | dict | None = None) -> ModelH
         try:
             module = build_model(spec)
         except ArchitectureError as exc:
-            raise ArtifactError(SPEC_INVALID.format(problem=exc), field="spec") from None
+            field = "spec" if exc.key == "spec" else f"spec.{exc.key}"
+            raise ArtifactError(SPEC_INVALID.format(problem=exc), field=field) from None
         try:
             state = load_safetensors(data)
             module.load_state_dict(state, strict=True)
@@ -184,9 +196,29 @@ def load_skops(data: bytes):
     if refused:
         raise ArtifactError(UNTRUSTED_TYPES.format(types=", ".join(refused)))
     try:
-        return sio.loads(data, trusted=[t for t in untrusted])
+        estimator = sio.loads(data, trusted=[t for t in untrusted])
     except Exception as exc:
         raise ArtifactError(CORRUPT_ARTIFACT.format(fmt="skops", problem=exc)) from None
+    check_estimator(estimator)
+    return estimator
+
+
+def check_estimator(estimator) -> None:
+    """A skops file may hold any trusted value (a dict, a bare StandardScaler); only a fitted
+    scikit-learn classifier is a model every audit can call: predict, predict_proba and classes_."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(estimator, BaseEstimator):
+        raise ArtifactError(NOT_AN_ESTIMATOR.format(found=type(estimator).__name__))
+    missing = [m for m in ("predict", "predict_proba") if not callable(getattr(estimator, m, None))]
+    if missing:
+        raise ArtifactError(NOT_A_CLASSIFIER.format(found=type(estimator).__name__, missing=", ".join(missing)))
+    try:
+        classes = getattr(estimator, "classes_", None)
+    except Exception:  # noqa: BLE001 - a Pipeline raises from its last step when that step is not fitted
+        classes = None
+    if classes is None:
+        raise ArtifactError(NOT_FITTED.format(found=type(estimator).__name__))
 
 
 def torch_artifact(module: torch.nn.Module) -> bytes:

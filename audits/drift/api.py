@@ -12,7 +12,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from audits.drift.selectors import (
 )
 from governance.core import idempotency
 from governance.core.exceptions import NotFoundError
+from governance.core.parsers import BoundedJSONParser
 from governance.registry.models import (
     AISystem,
     Dataset,
@@ -140,7 +141,7 @@ class ScheduleOut(serializers.ModelSerializer):
     version = serializers.CharField(source="version.version")
     version_id = serializers.UUIDField(source="version.pk")
     periodic_task = serializers.CharField(source="periodic_task.name")
-    last_run_at = serializers.DateTimeField(source="periodic_task.last_run_at")
+    last_run_at = serializers.DateTimeField(source="periodic_task.last_run_at", allow_null=True)  # never run yet
 
     class Meta:
         model = DriftSchedule
@@ -159,7 +160,7 @@ class ScheduleFilter(django_filters.FilterSet):
 
 class ScheduleView(ListAPIView):
     serializer_class = ScheduleOut
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
     queryset = DriftSchedule.objects.select_related("system", "version", "periodic_task").order_by("system__slug")
     filterset_class = ScheduleFilter
 
@@ -223,7 +224,7 @@ class ResolveIn(serializers.Serializer):
 
 
 class RecommendationResolveView(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(request=ResolveIn, responses={200: RecommendationOut})
     def post(self, request, pk):

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audits.reports.models import Report, ReportStatus
@@ -16,6 +16,7 @@ from audits.reports.selectors import report_list
 from audits.reports.service import report_generate, report_verify
 from governance.core import idempotency
 from governance.core.exceptions import ApplicationError, NotFoundError
+from governance.core.parsers import BoundedJSONParser
 from governance.core.roles import require
 from governance.registry.filters import SYSTEM_HELP, VERSION_HELP, system_lookup, versions_matching
 from governance.registry.models import ModelVersion
@@ -25,8 +26,10 @@ class ReportOut(serializers.ModelSerializer):
     system = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     version = serializers.UUIDField(source="version_id", read_only=True)
     version_label = serializers.CharField(source="version.version", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
-    superseded_by = serializers.CharField(source="superseded_by.report_number", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True,
+                                       read_only=True)
+    superseded_by = serializers.CharField(source="superseded_by.report_number", default=None, allow_null=True,
+                                          read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -61,7 +64,7 @@ class VerifyOut(serializers.Serializer):
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReportOut
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         params = self.request.query_params

@@ -6,7 +6,7 @@ import django_filters
 from django.utils.choices import BaseChoiceIterator
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from audits.runs import serializers as s
@@ -15,6 +15,7 @@ from audits.runs.registry import KINDS
 from audits.runs.services import audit_run_create
 from governance.core import idempotency
 from governance.core.exceptions import ApplicationError
+from governance.core.parsers import BoundedJSONParser
 from governance.registry.filters import SystemFilter, VersionFilter
 from governance.registry.models import ModelVersion
 
@@ -40,7 +41,7 @@ class AuditRunFilter(django_filters.FilterSet):
 class AuditRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     queryset = AuditRun.objects.select_related("system", "version")
     filterset_class = AuditRunFilter
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     def get_serializer_class(self):
         return s.AuditRunListOut if self.action == "list" else s.AuditRunOut

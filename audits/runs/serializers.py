@@ -8,6 +8,7 @@ from rest_framework import serializers
 from audits.runs.models import AuditRun
 from audits.runs.params import POLICY_KEY
 from governance.core import glossary
+from governance.core.api import BoundedJSONField
 
 
 class AuditRunOut(serializers.ModelSerializer):
@@ -59,4 +60,4 @@ PARAMS_HELP = (
 class AuditRunIn(serializers.Serializer):
     version = serializers.UUIDField()
     kind = serializers.CharField()
-    params = serializers.JSONField(required=False, default=dict, help_text=PARAMS_HELP)
+    params = BoundedJSONField(required=False, default=dict, help_text=PARAMS_HELP)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from governance.approvals.models import (
 from governance.core import idempotency
 from governance.core.access import RoleRequired
 from governance.core.exceptions import ApplicationError, NotFoundError
+from governance.core.parsers import BoundedJSONParser
 from governance.core.roles import require
 from governance.policies.models import Environment
 from governance.registry.filters import SYSTEM_HELP, VERSION_HELP, system_lookup, versions_matching
@@ -39,7 +40,7 @@ class DecisionOut(serializers.Serializer):
     acknowledged_gaps = serializers.ListField(child=serializers.CharField())
     decided_at = serializers.DateTimeField()
 
-    def get_name(self, obj):
+    def get_name(self, obj) -> str:
         return obj.user.get_full_name() or obj.user.get_username()
 
 
@@ -88,7 +89,7 @@ def _out(pk) -> dict:
 
 
 class ApprovalListView(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(parameters=[
         OpenApiParameter("system", str, description=SYSTEM_HELP),
@@ -134,7 +135,7 @@ class ApprovalSubmitView(APIView):
 
 
 class ApprovalDecisionView(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(request=DecisionIn, responses={201: ApprovalOut}, parameters=[idempotency.PARAMETER])
     @idempotency.idempotent
@@ -148,7 +149,7 @@ class ApprovalDecisionView(APIView):
 
 
 class ApprovalRevokeView(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(request=RevokeIn, responses={200: ApprovalOut})
     def post(self, request, pk):
@@ -209,7 +210,7 @@ class RiskAcceptanceView(APIView):
 
     authentication_classes = [PipelineTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     permission_classes = [PeopleOnly]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(responses={200: RiskAcceptanceOut(many=True)})
     def get(self, request, run_id):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.catalog import serializers as s
@@ -25,6 +25,7 @@ from governance.catalog.models import (
 from governance.catalog.selectors import documents_annotated, partner_assessments
 from governance.catalog.views import download_response
 from governance.core.exceptions import ApplicationError
+from governance.core.parsers import BoundedJSONParser
 from governance.core.roles import can
 from governance.registry.filters import SystemFilter
 from governance.registry.models import AISystem
@@ -69,7 +70,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = ControlAssessment.objects.select_related("system", "control", "owner").prefetch_related("evidence")
     serializer_class = s.AssessmentOut
     filterset_class = AssessmentFilter
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(request=s.AssessmentIn, responses={200: s.AssessmentOut})
     def partial_update(self, request, pk=None):
@@ -105,7 +106,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     queryset = EvidenceDocument.objects.select_related("system", "owner").order_by("-created_at")
     serializer_class = s.DocumentOut
     filterset_class = DocumentFilter
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -18,6 +18,8 @@ from governance.catalog.selectors import control_partners, owner_choices
 
 
 class ControlOut(serializers.ModelSerializer):
+    # A JSON column holding a list: typed here, or the schema says "any" (and once said "string").
+    iso_clauses = serializers.ListField(child=serializers.CharField(), read_only=True)
     partners = serializers.SerializerMethodField()
 
     class Meta:
@@ -25,7 +27,7 @@ class ControlOut(serializers.ModelSerializer):
         fields = ["framework", "ref", "title", "text", "group_ref", "group_title", "category_ref", "category_title",
                   "iso_clauses", "partners"]
 
-    def get_partners(self, obj):
+    def get_partners(self, obj) -> list[str]:
         return [p.ref for p in control_partners(obj)]
 
 
@@ -41,7 +43,7 @@ class AssessmentOut(serializers.ModelSerializer):
     system = serializers.CharField(source="system.slug")
     framework = serializers.CharField(source="control.framework")
     control = serializers.CharField(source="control.ref")
-    owner = serializers.CharField(source="owner.username", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
     evidence = EvidenceOut(many=True)
 
     class Meta:

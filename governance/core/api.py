@@ -26,6 +26,8 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
+from governance.core.jsonbounds import JSONBoundsError, json_text_check, json_value_check
+
 UNKNOWN_PARAMETERS = "Unknown query parameter{s} {names}; accepted here: {accepted}."
 NO_PARAMETERS = "Unknown query parameter{s} {names}; this endpoint takes none."
 NOT_IN_ENUM = "{name}: {value!r} is not accepted; use one of {choices}."
@@ -159,7 +161,29 @@ class StrictQueryMiddleware:
                             json_dumps_params={"ensure_ascii": False})
 
 
-class JSONOrFileField(serializers.JSONField):
+class BoundedJSONField(serializers.JSONField):
+    """A JSON value with bounded nesting and size, wherever it comes from (a JSON body, a form string)."""
+
+    def to_internal_value(self, data):
+        try:
+            if getattr(data, "is_json_string", False) or self.binary:
+                json_text_check(data)  # a form string: before json.loads recurses into it
+            else:
+                json_value_check(data)  # a JSON body's value: before json.dumps recurses into it
+        except JSONBoundsError as exc:
+            raise serializers.ValidationError(exc.message) from None
+        return _checked(super().to_internal_value(data))
+
+
+def _checked(value):
+    try:
+        json_value_check(value)
+    except JSONBoundsError as exc:
+        raise serializers.ValidationError(exc.message) from None
+    return value
+
+
+class JSONOrFileField(BoundedJSONField):
     """A JSON value sent as a string (`-F 'spec={...}'`, a JSON body) or as a file part
     (`-F spec=@spec.json`): curl users reach for the second, and DRF's JSONField refuses it."""
 
@@ -185,7 +209,10 @@ class JSONOrFileField(serializers.JSONField):
             except UnicodeDecodeError:
                 raise serializers.ValidationError(self.NOT_UTF8) from None
             try:
-                return json.loads(text)
+                json_text_check(text, max_chars=self.max_file_bytes)
+                return _checked(json.loads(text))
+            except JSONBoundsError as exc:
+                raise serializers.ValidationError(exc.message) from None
             except ValueError as exc:
                 raise serializers.ValidationError(self.INVALID.format(error=exc)) from None
         return super().to_internal_value(data)

@@ -43,7 +43,9 @@ def redoc_bundle(request):
 # its search index in a worker made from a blob: URL. Their scripts are still the app's own:
 # Swagger UI's set-up comes from ?script (SpectacularSwaggerSplitView), ReDoc's (when it has
 # settings) carries the request's nonce (templates/api/redoc.html).
-DOCS_CSP = {"style-src": [SELF, UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
+# Both set style attributes as they render too, which the site's policy no longer allows.
+DOCS_CSP = {"style-src": [SELF, UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE],
+            "style-src-attr": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 # Replaced, not added to: a nonce in a style directive would make browsers ignore 'unsafe-inline'.
 docs_policy = method_decorator(csp_replace(DOCS_CSP), name="dispatch")
 

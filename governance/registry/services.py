@@ -3,12 +3,11 @@ permissions, validates, and either writes everything or nothing."""
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from governance.core.exceptions import ApplicationError, ConflictError
+from governance.core.jsonbounds import JSONBoundsError, json_loads_bounded, json_text_check, json_value_check
 from governance.core.roles import require
 from governance.registry.datafiles import (
     check_columns,
@@ -46,12 +45,7 @@ def system_create(
 
 def dataset_register(*, actor, system: AISystem, name: str, role: str, upload, schema) -> Dataset:
     require(actor, "dataset.register", system)
-    if isinstance(schema, str):
-        try:
-            schema = json.loads(schema)
-        except ValueError:
-            raise ApplicationError("schema must be valid JSON.", field="schema") from None
-    schema = clean_schema(schema)
+    schema = clean_schema(_bounded_json(schema, field="schema", parse=True))
     data = read_upload(upload, field="file")
     fmt = table_format(data)
     frame = read_table(data, fmt)
@@ -85,6 +79,8 @@ def model_version_register(
     data = read_upload(artifact, field="artifact")
     if isinstance(spec, (bytes, bytearray)):
         spec = spec.decode("utf-8", errors="replace")
+    # Bounded before anything recurses into it; training/artifacts.py parses a text spec with its own messages.
+    spec = _bounded_json(spec, field="spec", parse=False)
     try:
         handle = load_model(data, spec=spec)
     except ArtifactError as exc:
@@ -113,6 +109,21 @@ def model_version_register(
     except IntegrityError:
         raise ConflictError(f"Version {version!r} already exists for {system.slug}.", field="version") from None
     return mv
+
+
+def _bounded_json(value, *, field: str, parse: bool):
+    """A JSON field's value with its nesting and size bounded (governance/core/jsonbounds.py); text is
+    parsed when `parse`, else only scanned. The web forms and the API both come through here."""
+    try:
+        if isinstance(value, str):
+            if not parse:
+                json_text_check(value)
+                return value
+            return json_loads_bounded(value)
+        json_value_check(value)
+    except JSONBoundsError as exc:
+        raise ApplicationError(f"{field}: {exc.message}", field=field) from None
+    return value
 
 
 def _check_model_reads(handle, dataset: Dataset) -> None:

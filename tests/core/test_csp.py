@@ -46,3 +46,24 @@ def test_the_docs_pages_allow_the_styles_they_insert_and_no_inline_script_withou
 def test_swagger_ui_takes_its_set_up_script_from_the_app():
     response = Client().get("/api/docs/?script")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/javascript")
+
+
+@pytest.mark.parametrize("url", ["/systems/", "/systems/credit/", "/inbox/", "/controls/ai-rmf/MEASURE%202.11/"])
+def test_pages_need_no_style_attribute_and_the_policy_applies_none(client, credit_system, personas, url):
+    client.force_login(personas["carla"])
+    response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert policy(response)["style-src-attr"] == ["'none'"]
+    html = response.content.decode()
+    # Classes from app.css instead; SVG presentation attributes (width=, fill=) are not style attributes.
+    assert not re.search(r"<[^>]+\sstyle=", html), re.search(r"<[^>]+\sstyle=[^>]*>", html).group(0)
+    assert not re.search(r"<style(?![^>]*\bnonce=)", html)
+    # nor an inline event handler, which script-src refuses (the Print buttons once had one)
+    assert not re.search(r"<[^>]+\son[a-z]+=", html), re.search(r"<[^>]+\son[a-z]+=[^>]*>", html).group(0)
+
+
+def test_the_browsable_api_lets_its_own_style_attributes_apply(api):
+    response = api("carla").get("/api/v1/systems/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert policy(response)["style-src-attr"] == ["'unsafe-inline'"]
+    assert "'unsafe-inline'" not in policy(response)["script-src"]

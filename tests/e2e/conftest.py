@@ -71,7 +71,8 @@ def chromium(*flags: str, capabilities: dict | None = None):
 
 @pytest.fixture(scope="session")
 def browser():
-    with chromium() as driver:
+    # The console log is kept, so that a test can read the policy violations Chromium reports there.
+    with chromium(capabilities={"goog:loggingPrefs": {"browser": "ALL"}}) as driver:
         yield driver
 
 

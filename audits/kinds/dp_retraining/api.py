@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +19,9 @@ from audits.kinds.dp_retraining.services import (
 )
 from audits.runs.serializers import AuditRunOut
 from governance.core import idempotency
+from governance.core.api import BoundedJSONField
 from governance.core.exceptions import NotFoundError
+from governance.core.parsers import BoundedJSONParser
 from governance.core.roles import require
 from governance.registry.models import AISystem
 
@@ -28,7 +29,7 @@ NO_SYSTEM = "system: no AI system {slug!r}."
 
 
 class DpRetrainIn(serializers.Serializer):
-    params = serializers.JSONField(required=False, default=dict, help_text=(
+    params = BoundedJSONField(required=False, default=dict, help_text=(
         "DP retraining parameters: target_epsilon, delta, max_grad_norm, epochs, batch_size, accountant "
         "(prv or rdp), new_version"))
 
@@ -51,7 +52,7 @@ class BudgetOut(serializers.Serializer):
 
 
 class RecommendationDpRetrainView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(request=DpRetrainIn, responses={201: AuditRunOut}, parameters=[idempotency.PARAMETER])
     @idempotency.idempotent
