@@ -45,6 +45,22 @@ def batch_review(*, version, batch: str) -> AuditRun | None:
             .exclude(status=RunStatus.FAILED).order_by("-created_at").only("id", "status", "outcome").first())
 
 
+def production_rows_by_version(*, system: AISystem) -> dict[str, int]:
+    """{version label: rows of the production batches reviewed for it}, each batch counted once
+    per version however often it was reviewed: the decisions a version made in production, as
+    far as the batches posted for review tell. Two queries."""
+    batches = dict(Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION).values_list("pk", "n_rows"))
+    if not batches:
+        return {}
+    reviewed: dict[str, set] = {}
+    for label, params in AuditRun.objects.filter(system=system, kind=KIND).values_list("version__version", "params"):
+        batch = (params or {}).get("batch")
+        if batch:
+            reviewed.setdefault(label, set()).add(batch)
+    rows = {str(pk): n for pk, n in batches.items()}
+    return {label: sum(rows[b] for b in ids if b in rows) for label, ids in reviewed.items() if ids & rows.keys()}
+
+
 def retraining_recommendation_get(*, pk, user) -> RetrainingRecommendation:
     """One recommendation the user may see, or a 404 naming it."""
     rec = RetrainingRecommendation.objects.select_related("version__system").filter(pk=pk).first()

@@ -11,7 +11,7 @@ import urllib.request
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from governance.incidents.models import Incident, PublicReport
+from governance.incidents.models import Incident, IncidentSource, PublicReport
 from governance.incidents.services import public_report_answer
 
 SYSTEM = "credit-scoring"
@@ -53,7 +53,7 @@ def appeal_send(url: str, form: tuple[dict, float] | None, *, log) -> None:
 
 
 def breach_incident_log(version, *, log) -> None:
-    incident = Incident.objects.filter(versions=version, source="drift").prefetch_related("deadlines").first()
+    incident = Incident.objects.filter(versions=version, source=IncidentSource.DRIFT).prefetch_related("deadlines").first()
     if incident is None:
         log(f"  no incident opened from the breach of {version.version}")
         return

@@ -62,7 +62,7 @@ class CorrectiveAction(models.TextChoices):
 
 
 class IncidentSource(models.TextChoices):
-    DRIFT = "drift", "Drift breach"
+    DRIFT = "drift_breach", "Drift breach"
     AUDIT = "audit", "Failed audit"
     MANUAL = "manual", "Opened by hand"
     REPORT = "report", "Report from outside"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch, Q
 
-from audits.runs.models import AuditRun
+from audits.drift.selectors import production_rows_by_version
 from governance.core.exceptions import NotFoundError
 from governance.core.roles import PERMISSIONS, can, require, user_roles
 from governance.incidents.feedback import Appeal, appeal_figures
@@ -17,7 +17,7 @@ from governance.incidents.models import (
     ReportKind,
     ReportStatus,
 )
-from governance.registry.models import AISystem, Dataset, DatasetRole
+from governance.registry.models import AISystem
 
 NO_INCIDENT = "No such incident."
 
@@ -71,25 +71,11 @@ def open_serious_incidents(*, version_ids: list) -> dict:
     return out
 
 
-def _decisions(system: AISystem) -> dict[str, int]:
-    """{version label: rows of the production batches posted for it} (via their drift reviews)."""
-    batches = dict(Dataset.objects.filter(system=system, role=DatasetRole.PRODUCTION).values_list("pk", "n_rows"))
-    if not batches:
-        return {}
-    per_version: dict[str, set] = {}
-    for label, params in AuditRun.objects.filter(system=system, kind="drift").values_list("version__version", "params"):
-        batch = (params or {}).get("batch")
-        if batch:
-            per_version.setdefault(label, set()).add(batch)
-    return {label: sum(n for pk, n in batches.items() if str(pk) in ids) for label, ids in per_version.items()
-            if any(str(pk) in ids for pk in batches)}
-
-
 def system_appeal_figures(*, system: AISystem) -> dict:
     appeals = [Appeal(version=v or "", attribute=a, group=g, outcome=o) for v, a, g, o in
                PublicReport.objects.filter(system=system, kind=ReportKind.APPEAL)
                .values_list("version__version", "sensitive_attribute", "sensitive_group", "outcome")]
-    return appeal_figures(appeals, decisions=_decisions(system))
+    return appeal_figures(appeals, decisions=production_rows_by_version(system=system))
 
 
 def system_incidents_panel(*, system: AISystem, user) -> dict:

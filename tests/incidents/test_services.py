@@ -51,7 +51,7 @@ def test_a_drift_breach_of_a_production_version_opens_an_incident_once(personas,
     with django_capture_on_commit_callbacks(execute=True):
         drift_breach_handle(run=run, review=BREACH)
     incident = Incident.objects.get()
-    assert (incident.source, incident.audit_run_id, incident.status) == ("drift", run.pk, "open")
+    assert (incident.source, incident.audit_run_id, incident.status) == ("drift_breach", run.pk, "open")
     assert incident.title == "Drift breach on 1.0.0 in production"
     assert list(incident.versions.all()) == [version] and incident.environments == ["production"]
     assert incident.owner == system.owner and not incident.serious  # medium risk: a person decides

@@ -53,7 +53,7 @@ def test_the_release_story(demo_credit, worker):
     # The breach opened a serious incident with its Article 73 clock; the gate names it too.
     from governance.incidents.models import Incident, PublicReport
 
-    incident = Incident.objects.get(source="drift")
+    incident = Incident.objects.get(source="drift_breach")
     assert incident.serious and incident.deadlines.get().legal_basis == "Regulation (EU) 2024/1689, Art. 73(2)"
     assert f"{incident.reference} opened from the breach" in story
     assert any(incident.reference in r for r in state.reasons)

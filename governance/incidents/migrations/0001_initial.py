@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('root_cause', models.TextField(blank=True, max_length=10000)),
                 ('corrective_action', models.CharField(blank=True, choices=[('rollback', 'Rollback to an earlier version'), ('retraining', 'Retraining'), ('waiver', 'Waiver (risk accepted in writing)'), ('decommission', 'Decommission')], max_length=16)),
                 ('corrective_notes', models.TextField(blank=True, max_length=10000)),
-                ('source', models.CharField(choices=[('drift', 'Drift breach'), ('audit', 'Failed audit'), ('manual', 'Opened by hand'), ('report', 'Report from outside')], default='manual', max_length=16)),
+                ('source', models.CharField(choices=[('drift_breach', 'Drift breach'), ('audit', 'Failed audit'), ('manual', 'Opened by hand'), ('report', 'Report from outside')], default='manual', max_length=16)),
                 ('occurred_at', models.DateTimeField(blank=True, null=True)),
                 ('aware_at', models.DateTimeField(help_text='When the provider became aware: the reporting clock starts here')),
                 ('opened_at', models.DateTimeField(auto_now_add=True)),
