@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from weasyprint import CSS, HTML
-from weasyprint.html import UA, UA_COUNTER_STYLE
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -120,7 +121,9 @@ def _scoped_ua_stylesheet():
     if UA.count(_UNIVERSAL_MARKER) != 1 or len(_UNIVERSAL_NOTES.findall(UA)) != 5:
         return None  # a WeasyPrint whose sheet reads differently: keep its own
     scoped = _UNIVERSAL_NOTES.sub("", UA.replace(_UNIVERSAL_MARKER, "\nli::marker, summary::marker {"))
-    return CSS(string=scoped, counter_style=UA_COUNTER_STYLE)
+    # Its @counter-style rules are the stock sheet's, which WeasyPrint registered when it
+    # loaded; registering them again would only log that they exist.
+    return CSS(string=scoped, counter_style=CounterStyle())
 
 
 class _ScopedHTML(HTML):

@@ -299,3 +299,13 @@ def test_the_scoped_sheet_renders_the_same_text_as_the_stock_one(tmp_path, monke
     monkeypatch.setattr(pdf_module, "_scoped_ua_stylesheet", lambda: None)
 
     assert _text(render_pdf(html), tmp_path) == scoped
+
+
+def test_building_the_scoped_sheet_logs_no_warnings(caplog, monkeypatch):
+    pdf_module._scoped_ua_stylesheet.cache_clear()
+
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        assert pdf_module._scoped_ua_stylesheet() is not None
+        render_pdf("<ol><li>first</li></ol>")
+
+    assert [r.getMessage() for r in caplog.records] == []
