@@ -138,8 +138,9 @@ class _ScopedHTML(HTML):
 
 @lru_cache(maxsize=16)
 def _stylesheet(css):
-    # Keyed by the CSS text: a changed sheet is a new entry, never a stale one.
-    return CSS(string=css, font_config=_shared_font_config())
+    # Keyed by the CSS text: a changed sheet is a new entry, never a stale one. What it
+    # loads while parsing (@import, @font-face) may be data: URLs only: no base directory.
+    return CSS(string=css, font_config=_shared_font_config(), url_fetcher=_LocalOnlyFetcher(None))
 
 
 class _LocalOnlyFetcher(URLFetcher):
@@ -202,14 +203,16 @@ def render_pdf(
     strings of the user origin (WeasyPrint's ``stylesheets=``): above the
     user agent's, below the document's own <style> and style attributes,
     later ones over earlier ones; each distinct one is parsed once per
-    process. They must not load anything (no @import or url()): a cached
-    sheet outlives any one document's base URL.
+    process. Images they name are fetched like the document's own (data:
+    URLs, files under the base directory); an @import or @font-face in
+    them reads data: URLs only, as a cached sheet outlives any one
+    document's base URL.
     """
     if not isinstance(html, str) or not html.strip():
         raise ValueError(HTML_NOT_STRING)
     if variant not in SUPPORTED_VARIANTS:
         raise ValueError(UNSUPPORTED_VARIANT)
-    if isinstance(stylesheets, str) or not all(isinstance(css, str) for css in stylesheets):
+    if not isinstance(stylesheets, (list, tuple)) or not all(isinstance(css, str) for css in stylesheets):
         raise ValueError(STYLESHEETS_NOT_STRINGS)
     created = _w3c_date(created)
     fetcher = _LocalOnlyFetcher(_base_directory(base_url))

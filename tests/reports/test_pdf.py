@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from weasyprint import CSS, HTML
 from weasyprint import css as weasyprint_css
 
 from audits.reports import pdf as pdf_module
@@ -249,7 +250,7 @@ def test_each_stylesheet_is_parsed_once_per_process(monkeypatch):
     pdf_module._stylesheet.cache_clear()
 
 
-@pytest.mark.parametrize("stylesheets", ["p { color: red }", [b"p { color: red }"], [None]])
+@pytest.mark.parametrize("stylesheets", ["p { color: red }", None, [b"p { color: red }"], [None]])
 def test_stylesheets_must_be_a_sequence_of_strings(stylesheets):
     with pytest.raises(ValueError, match=re.escape(STYLESHEETS_NOT_STRINGS)):
         render_pdf("<p>x</p>", stylesheets=stylesheets)
@@ -309,3 +310,17 @@ def test_building_the_scoped_sheet_logs_no_warnings(caplog, monkeypatch):
         render_pdf("<ol><li>first</li></ol>")
 
     assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_a_stylesheet_passed_in_reads_no_file_outside_the_base_directory(tmp_path):
+    static, outside = tmp_path / "static", tmp_path / "outside"
+    static.mkdir()
+    outside.mkdir()
+    _png(outside / "secret.png")
+    sheet = f"body {{ background: url('{(outside / 'secret.png').as_uri()}') }}"
+
+    pdf = render_pdf("<p>x</p>", base_url=str(static) + "/", stylesheets=(sheet,))
+    fetched = HTML(string="<p>x</p>").render(stylesheets=[CSS(string=sheet)], pdf_variant="pdf/a-3b")
+
+    assert b"/Image" in fetched.write_pdf(pdf_variant="pdf/a-3b")  # WeasyPrint's own fetcher reads it
+    assert b"/Image" not in pdf
