@@ -17,14 +17,30 @@ PDF/A notes (what keeps the output valid):
   stay equivalent, as PDF/A requires.
 * Signing later appends an incremental update; ``signing.py`` keeps the
   XMP identification and the Info/XMP equivalence intact.
+
+Speed (what a worker process keeps between reports): one FontConfiguration,
+so fontconfig and Pango load each font once per process instead of once per
+report, and the stylesheets passed as ``stylesheets=`` parsed once per
+process and distinct text. The user-agent stylesheet is WeasyPrint's own with
+its universal pseudo-element rules (``::marker``, ``::footnote-*``,
+``::note-*``) scoped to where they can apply: unscoped, they make WeasyPrint
+compute six pseudo-element styles for every element of the document (about
+20,000 for the demo report) that no box ever uses. A document that could use
+them (footnotes, notes, list items other than <li>) gets the stock sheet.
 """
 
+import re
+import threading
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 SUPPORTED_VARIANTS = ("pdf/a-2b", "pdf/a-2u", "pdf/a-3b", "pdf/a-3u")
@@ -33,6 +49,7 @@ UNSUPPORTED_VARIANT = (
     "variant must be one of " + ", ".join(SUPPORTED_VARIANTS) + "."
 )
 HTML_NOT_STRING = "html must be a non-empty string."
+STYLESHEETS_NOT_STRINGS = "stylesheets must be a sequence of CSS strings."
 CREATED_NOT_AWARE = "created must be a timezone-aware datetime or a W3C date string."
 FILE_URL_REFUSED = "Refusing to fetch a file outside the base directory: {url}"
 
@@ -77,6 +94,53 @@ svg { max-width: 100%; height: auto; }
 a { color: #0b4f8a; }
 .page-break { break-before: page; }
 """
+
+
+# Words whose presence means a document may need the pseudo-elements that the scoped
+# user-agent sheet leaves out: footnotes (float: footnote), notes (position: note()), and
+# markers on elements made list items by CSS or <summary>.
+_NEEDS_STOCK_UA = re.compile(r"footnote|note\(|list-item|<summary", re.IGNORECASE)
+_UNIVERSAL_MARKER = "\n::marker {"
+_UNIVERSAL_NOTES = re.compile(r"\n::(?:footnote|note)-[a-z]+ \{[^}]*\}")
+
+# One FontConfiguration per process. Pango's font map is not thread-safe, so renders that
+# share it take turns (a Celery worker process renders one report at a time anyway).
+_RENDER_LOCK = threading.Lock()
+_font_config = None
+
+
+def _shared_font_config():
+    global _font_config
+    if _font_config is None:
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+@lru_cache(maxsize=1)
+def _scoped_ua_stylesheet():
+    if UA.count(_UNIVERSAL_MARKER) != 1 or len(_UNIVERSAL_NOTES.findall(UA)) != 5:
+        return None  # a WeasyPrint whose sheet reads differently: keep its own
+    scoped = _UNIVERSAL_NOTES.sub("", UA.replace(_UNIVERSAL_MARKER, "\nli::marker, summary::marker {"))
+    # Its @counter-style rules are the stock sheet's, which WeasyPrint registered when it
+    # loaded; registering them again would only log that they exist.
+    return CSS(string=scoped, counter_style=CounterStyle())
+
+
+class _ScopedHTML(HTML):
+    """An HTML document rendered with the scoped user-agent stylesheet."""
+
+    def _ua_stylesheets(self, forms=False):
+        scoped = _scoped_ua_stylesheet()
+        if forms or scoped is None:
+            return super()._ua_stylesheets(forms=forms)
+        return [scoped]
+
+
+@lru_cache(maxsize=16)
+def _stylesheet(css):
+    # Keyed by the CSS text: a changed sheet is a new entry, never a stale one. What it
+    # loads while parsing (@import, @font-face) may be data: URLs only: no base directory.
+    return CSS(string=css, font_config=_shared_font_config(), url_fetcher=_LocalOnlyFetcher(None))
 
 
 class _LocalOnlyFetcher(URLFetcher):
@@ -129,22 +193,41 @@ def render_pdf(
     keywords=(),
     created=None,
     lang=None,
+    stylesheets=(),
 ):
     """Render an HTML string to PDF/A bytes.
 
     Metadata passed here overrides what the HTML's <title> and <meta>
     elements say. ``base_url`` resolves relative URLs; only files below its
-    directory (and data: URLs) are ever read.
+    directory (and data: URLs) are ever read. ``stylesheets`` are CSS
+    strings of the user origin (WeasyPrint's ``stylesheets=``): above the
+    user agent's, below the document's own <style> and style attributes,
+    later ones over earlier ones; each distinct one is parsed once per
+    process. Images they name are fetched like the document's own (data:
+    URLs, files under the base directory); an @import or @font-face in
+    them reads data: URLs only, as a cached sheet outlives any one
+    document's base URL.
     """
     if not isinstance(html, str) or not html.strip():
         raise ValueError(HTML_NOT_STRING)
     if variant not in SUPPORTED_VARIANTS:
         raise ValueError(UNSUPPORTED_VARIANT)
+    if not isinstance(stylesheets, (list, tuple)) or not all(isinstance(css, str) for css in stylesheets):
+        raise ValueError(STYLESHEETS_NOT_STRINGS)
     created = _w3c_date(created)
     fetcher = _LocalOnlyFetcher(_base_directory(base_url))
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        pdf_variant=variant
-    )
+    stock = _NEEDS_STOCK_UA.search(html) or any(_NEEDS_STOCK_UA.search(css) for css in stylesheets)
+    document_class = HTML if stock else _ScopedHTML
+    with _RENDER_LOCK:
+        sheets = [_stylesheet(css) for css in stylesheets]
+        document = document_class(string=html, base_url=base_url, url_fetcher=fetcher).render(
+            pdf_variant=variant, stylesheets=sheets, font_config=_shared_font_config()
+        )
+        return _write(document, variant=variant, title=title, author=author, subject=subject,
+                      keywords=keywords, created=created, lang=lang)
+
+
+def _write(document, *, variant, title, author, subject, keywords, created, lang):
     meta = document.metadata
     meta.title = title if title is not None else meta.title
     meta.authors = [author] if author is not None else meta.authors

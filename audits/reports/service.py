@@ -28,7 +28,6 @@ from django.db.models import Case, F, Q, When
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from audits.reports.context import report_context
 from audits.reports.models import Report, ReportStatus
@@ -48,6 +47,8 @@ TRANSIENT = (OperationalError, InterfaceError)
 # A build that has not finished after this long was abandoned by its worker.
 STALE_AFTER = timedelta(minutes=15)
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
+# The report's constant rules, parsed once per worker by render_pdf (see report.css).
+REPORT_CSS = Path(__file__).with_name("report.css")
 
 SIGNING_NOT_CONFIGURED = (
     "Report signing is not configured: set REPORT_SIGNING_P12 to the organisation's PKCS#12 file and "
@@ -258,7 +259,6 @@ def report_render(*, report: Report, generated_at) -> bytes:
     )
 
     context = report_context(report=report, generated_at=generated_at)
-    context["base_css"] = mark_safe(REPORT_CSS_BASE)  # a constant of ours, not user input
     try:  # a development signer marks every page, so the PDF cannot pass for the organisation's
         config = signing_config()
         context["development_signer"] = is_development_signer(config.pkcs12_path, config.passphrase)
@@ -271,6 +271,7 @@ def report_render(*, report: Report, generated_at) -> bytes:
         author=settings.REPORT_ORGANISATION,
         subject=f"Signed audit report for {report.system.name} ({report.system.slug}) version {report.version.version}",
         keywords=["AI audit report", "NIST AI RMF 1.0", "ISO/IEC 42001:2023", report.report_number],
+        stylesheets=(REPORT_CSS_BASE, REPORT_CSS.read_text(encoding="utf-8")),
     )
 
 

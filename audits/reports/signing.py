@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import io
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -136,10 +137,20 @@ def _generate(directory, organisation, passphrase):
 
 def _load_pkcs12(pkcs12_path, passphrase):
     _check_passphrase(passphrase)
-    key, cert, chain = pkcs12.load_key_and_certificates(Path(pkcs12_path).read_bytes(), passphrase)
+    key, cert, chain = _parse_pkcs12(Path(pkcs12_path).read_bytes(), bytes(passphrase))
     if cert is None or key is None:
         raise ValueError(PKCS12_NO_CERTIFICATE)
-    return key, cert, chain
+    return key, cert, list(chain)
+
+
+@lru_cache(maxsize=4)
+def _parse_pkcs12(data, passphrase):
+    # Decrypting the PKCS#12 (its key derivation) costs about 0.1 s, and one report build
+    # read it three times (configuration, development marking, signature). Keyed by the
+    # file's bytes, so a replaced certificate is read afresh; a wrong passphrase raises and
+    # is not cached.
+    key, cert, chain = pkcs12.load_key_and_certificates(data, passphrase)
+    return key, cert, tuple(chain)
 
 
 def is_development_signer(pkcs12_path, passphrase) -> bool:

@@ -102,6 +102,26 @@ def test_the_portfolio_costs_the_same_queries_for_one_or_ten_systems(personas, d
     assert response.context["page"].paginator.count == 10
 
 
+def test_the_portfolio_costs_the_same_queries_for_ten_or_thirty_systems(personas, django_assert_max_num_queries):
+    # The first page, the view sorted by coverage (every system's coverage computed) and the
+    # print view: what grows with the systems is rows per query, never queries
+    # (BENCHMARKS.md measures 1,000).
+    carla = login(personas["carla"])
+    populate(personas, 10)
+    carla.get("/systems/")  # warm the session and content-type caches
+    counts = {}
+    for url in ("/systems/", "/systems/?sort=coverage", "/systems/?size=all"):
+        with django_assert_max_num_queries(40) as captured:
+            assert carla.get(url).status_code == 200
+        counts[url] = len(captured.captured_queries)
+    populate(personas, 20, start=10)
+    for url, ten in counts.items():
+        with django_assert_max_num_queries(ten) as captured:
+            response = carla.get(url)
+        assert len(captured.captured_queries) == ten, url
+    assert response.context["page"].paginator.count == 30
+
+
 def test_the_portfolio_shows_tier_stage_coverage_chips_findings_and_overdue_reviews(personas):
     alice = personas["alice"]
     system = make_system(alice, "loan-triage", tier="medium", stage="validation")

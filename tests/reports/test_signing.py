@@ -251,3 +251,26 @@ def test_an_rsa_pkcs12_signs_as_well(tmp_path, unsigned):
     signed = sign_pdf(unsigned, pkcs12_path=tmp_path / "rsa.p12", passphrase=PASSPHRASE, reason="x")
 
     assert verify_pdf(signed, trust_roots=[ca]).status == "valid"
+
+
+def test_the_signing_file_is_decrypted_once_per_process_until_it_changes(tmp_path, monkeypatch):
+    from audits.reports import signing
+
+    first = create_dev_pki(tmp_path / "a", organisation="Acme Bank", passphrase=PASSPHRASE)
+    second = create_dev_pki(tmp_path / "b", organisation="Other Bank", passphrase=PASSPHRASE)
+    decrypted = []
+    real = signing.pkcs12.load_key_and_certificates
+    monkeypatch.setattr(signing.pkcs12, "load_key_and_certificates",
+                        lambda data, passphrase: decrypted.append(data) or real(data, passphrase))
+    signing._parse_pkcs12.cache_clear()
+    path = Path(first["pkcs12_path"])
+
+    for _ in range(3):
+        assert certificate_fingerprint(path, PASSPHRASE) == first["signer_fingerprint"]
+    shutil.copyfile(second["pkcs12_path"], path)  # the certificate is replaced in place
+
+    assert certificate_fingerprint(path, PASSPHRASE) == second["signer_fingerprint"]
+    assert len(decrypted) == 2
+    with pytest.raises(ValueError):
+        certificate_fingerprint(path, b"wrong passphrase")
+    signing._parse_pkcs12.cache_clear()

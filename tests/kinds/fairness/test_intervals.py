@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from audits.kinds.fairness.probe.counts import ECE_BINS, FAIRLEARN_DISPARITIES, METRICS, _disparities, _ece, _rates
+from audits.kinds.fairness.probe.counts import (
+    ECE_BINS,
+    FAIRLEARN_DISPARITIES,
+    METRICS,
+    _disparities,
+    _ece,
+    _point_sums,
+    _rates,
+)
 from audits.kinds.fairness.probe.intervals import (
     clopper_pearson,
     disparity_intervals,
@@ -191,3 +199,45 @@ def test_calibration_error_interval_covers_the_calibration_error_given_the_score
     sums = np.stack([np.broadcast_to(count, y_sum.shape), np.broadcast_to(score_sum, y_sum.shape), y_sum], -1)
     low, high = ece_interval(sums, miss=0.05)
     assert ((low <= true_ece) & (true_ece <= high)).mean() >= 0.95
+
+
+# ---------------------------------------------------------------- calibration: sufficient statistics
+
+
+def test_the_calibration_sums_are_each_slice_and_bins_row_count_score_sum_and_label_sum():
+    # Slice 0: scores 0.05 and 0.07 in bin [0.0, 0.1) with labels 0 and 1; 0.95 in [0.9, 1.0] with 1.
+    # Slice 1: 0.3 in [0.3, 0.4) with label 0; 1.0 in the closed last bin with label 1.
+    fine = np.array([0, 0, 0, 1, 1])
+    y = np.array([0, 1, 1, 0, 1])
+    score = np.array([0.05, 0.07, 0.95, 0.3, 1.0])
+
+    sums = _point_sums(fine, 2, y, y, score)["ece"]
+
+    expected = np.zeros((2, ECE_BINS, 3))
+    expected[0, 0], expected[0, 9] = (2, 0.12, 1), (1, 0.95, 1)
+    expected[1, 3], expected[1, 9] = (1, 0.3, 0), (1, 1.0, 1)
+    np.testing.assert_allclose(sums, expected)
+    # ECE from the sums alone: (|0.12 - 1| + |0.95 - 1|) / 3 and (|0.3 - 0| + 0) / 2.
+    np.testing.assert_allclose(_ece(sums), [0.93 / 3, 0.15])
+
+
+def test_the_calibration_interval_is_the_bin_gap_over_the_bins_clopper_pearson_bounds_by_hand():
+    # One bin, 10 rows, mean score 0.5, no positives: with miss 0.05 and one occupied bin each
+    # tail gets 0.025, and at x = 0 the Clopper-Pearson upper bound is 1 - 0.025^(1/10) = 0.30850.
+    # The gap |0.5 - pi| over pi in [0, 0.30850] runs from 0.19150 to 0.5.
+    none_positive = np.zeros((1, ECE_BINS, 3))
+    none_positive[0, 5] = (10, 5.0, 0)
+    low, high = ece_interval(none_positive, miss=0.05)
+    np.testing.assert_allclose([low[0], high[0]], [0.5 - (1 - 0.025 ** 0.1), 0.5], atol=1e-12)
+    assert high[0] == pytest.approx(0.5) and low[0] == pytest.approx(0.19150, abs=1e-5)
+
+    # Add a bin of 10 rows, mean score 0.95, all positive: two occupied bins, so each tail gets
+    # 0.05 / 4; there the lower bound at x = n is 0.0125^(1/10) = 0.64519, the gap runs from 0
+    # (0.95 is inside [0.64519, 1]) to 0.95 - 0.64519. Each bin weighs 1/2.
+    both = none_positive.copy()
+    both[0, 9] = (10, 9.5, 10)
+    low, high = ece_interval(both, miss=0.05)
+    bound = 0.0125 ** 0.1
+    assert low[0] == pytest.approx(0.5 * (0.5 - (1 - bound)) + 0.5 * 0.0)
+    assert high[0] == pytest.approx(0.5 * 0.5 + 0.5 * (0.95 - bound))
+    assert _ece(both)[0] == pytest.approx(0.5 * 0.5 + 0.5 * 0.05)
