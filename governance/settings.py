@@ -112,8 +112,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a worker subprocess in the integration tests sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-    # Wait for the writer lock instead of failing at once when web and worker write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Wait for the writer lock instead of failing at once when web and worker write together, and
+    # take it when a transaction begins: a deferred transaction that reads first and then writes
+    # while the other process writes gets "database is locked" at once, without waiting (SQLite
+    # cannot let both upgrade), which the demo's web process met while its worker swept.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
