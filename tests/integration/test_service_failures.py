@@ -161,7 +161,7 @@ def test_work_submitted_while_the_broker_is_down_is_done_exactly_once_when_it_is
     _, test = credit_frames
 
     private_broker.stop()
-    audit = {"version": str(version.pk), "kind": "fairness", "params": {"mitigation": False, "intervals": False}}
+    audit = {"version": str(version.pk), "kind": "fairness", "params": {"mitigation": False}}
     r_audit = api("alice").post("/api/v1/audit-runs/", audit, format="json", HTTP_IDEMPOTENCY_KEY="audit-1")
     batch_form = {"system": "credit", "version": "1.0.0", "file": SimpleUploadedFile("b.csv", csv_bytes(test.head(60)))}
     r_batch = api("alice").post("/api/v1/batches/?review=1", batch_form, format="multipart")
@@ -227,7 +227,7 @@ def test_a_run_whose_worker_is_killed_mid_step_finishes_once_within_two_minutes(
     second = None
     try:
         r = api("alice").post("/api/v1/audit-runs/", {"version": str(version.pk), "kind": "fairness",
-                                                      "params": {"mitigation": False, "intervals": False}},
+                                                      "params": {"mitigation": False}},
                               format="json")
         assert r.status_code == 201
         run_id = r.json()["id"]
