@@ -2,37 +2,31 @@
 
 from django.contrib import admin
 
+from governance.core.admin import ReadOnlyAdmin
 from governance.incidents.models import Incident, IncidentEvent, PublicReport, ReportingDeadline
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Incident)
-class IncidentAdmin(ReadOnly):
+class IncidentAdmin(ReadOnlyAdmin):
     list_display = ["id", "title", "system", "severity", "serious", "status", "source", "opened_at"]
     list_filter = ["status", "serious", "source"]
 
 
 @admin.register(IncidentEvent)
-class IncidentEventAdmin(ReadOnly):
+class IncidentEventAdmin(ReadOnlyAdmin):
     list_display = ["incident", "at", "kind", "actor"]
 
 
 @admin.register(ReportingDeadline)
-class ReportingDeadlineAdmin(ReadOnly):
+class ReportingDeadlineAdmin(ReadOnlyAdmin):
     list_display = ["incident", "jurisdiction", "due_at", "reported_at"]
 
 
 @admin.register(PublicReport)
-class PublicReportAdmin(ReadOnly):
+class PublicReportAdmin(ReadOnlyAdmin):
     list_display = ["system", "kind", "status", "outcome", "created_at"]
     exclude = ["reference_hash"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The reference's hash stays out of sight like the reference itself.
+        return [name for name in super().get_readonly_fields(request, obj) if name != "reference_hash"]
