@@ -153,3 +153,17 @@ def _media_root(request, tmp_path):
     """Each test stores uploads in its own folder (pure tests may run with -p no:django)."""
     if request.config.pluginmanager.hasplugin("django"):
         request.getfixturevalue("settings").MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache(request):
+    """Each test starts with an empty cache: the public intake's rate limit and spent stamps live there,
+    and a live server shares the process's cache, so one test's reports must not spend another's budget."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,20 +1,12 @@
-"""Fixtures of the incident tests: a clean cache (the throttle and the spent stamps live there),
-a system with a declared sensitive attribute, and a stamp old enough to be a person's."""
+"""Fixtures of the incident tests: a system with a declared sensitive attribute, and a stamp old
+enough to be a person's. (tests/conftest.py empties the cache, where the throttle and spent stamps live.)"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
-
-
-@pytest.fixture(autouse=True)
-def clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
