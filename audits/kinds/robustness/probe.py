@@ -3,11 +3,15 @@
 Pure functions, no Django. Results are plain JSON-serialisable structures (an
 undefined value is None).
 
-White box (torch models, `robustness_probe`): the module is wrapped in ART's
-`PyTorchClassifier` and attacked with `FastGradientMethod` (one signed-gradient
-step, Goodfellow et al. 2015) and `ProjectedGradientDescentPyTorch` (Madry et al.
-2018), the PyTorch-native PGD, so that every step stays on the GPU when one is
-used. Both are untargeted L-inf attacks that use the true labels.
+White box (torch models, `robustness_probe`): FGSM (one signed-gradient step,
+Goodfellow et al. 2015) through ART's `PyTorchClassifier` and `FastGradientMethod`,
+and PGD (Madry et al. 2018, no random start) through training/attacks.py
+`pgd_linf_rows`: every (row, epsilon) pair of the curve in batches that stay on the
+device, so a GPU runs the whole curve in `pgd_steps` forward/backward passes per batch
+instead of ART's one epsilon at a time with every gradient copied through NumPy. It is
+the same algorithm as ART's `ProjectedGradientDescentPyTorch` (num_random_init=0),
+which stays as the reference (`pgd_backend="art"`; tests/kinds/robustness compare the
+two curves). Both are untargeted L-inf attacks that use the true labels.
 
 Epsilon is measured in the model's *encoded* input units, the units of
 `training.encoding.encode`:
@@ -17,9 +21,10 @@ Epsilon is measured in the model's *encoded* input units, the units of
   tenth of its training standard deviation.
 
 Tabular inputs keep their meaning: only numeric columns are attacked (ART's
-`mask`), one-hot groups are never touched, and every numeric column is clipped
-to its training range from `feature_layout` (ART's per-feature `clip_values`,
-then `np.clip` again afterwards as a guarantee). Rows are clipped into that
+`mask`, the native PGD's `mask`), one-hot groups are never touched, and every numeric
+column is clipped to its training range from `feature_layout` (ART's per-feature
+`clip_values`, then `np.clip` again afterwards as a guarantee; the native PGD clips
+to the same bounds at every step). Rows are clipped into that
 range before the attack as well, so the clean and the attacked inputs live in
 the same box and the L-inf bound holds for every row.
 
@@ -52,10 +57,14 @@ import torch
 
 from audits.kinds.intervals import clopper_pearson
 from training.encoding import encode, feature_layout
+from training.attacks import pgd_linf_rows
 from training.recipes import labels_to_index
 from training.train import resolve_device
 
 ATTACKS = ("fgsm", "pgd")
+# "native": training/attacks.py, every (row, epsilon) pair batched on the device; "art": ART's
+# ProjectedGradientDescentPyTorch one epsilon at a time, the reference it is tested against.
+PGD_BACKENDS = ("native", "art")
 GROUP_ATTACK = "pgd"
 # Madry et al. 2018 (appendix): step = 2.5 * eps / steps lets PGD reach the edge of the
 # ball from any start and still move along it.
@@ -76,6 +85,7 @@ HSJ_INIT_SIZE = 100  # random starting points tried per sample, as in ART's own 
 ERR_ATTACKS = "attacks must be a non-empty subset of {accepted}; got {got!r}"
 ERR_EPSILONS = "epsilons must be a non-empty list of finite numbers >= 0"
 ERR_PGD_STEPS = "pgd_steps must be an integer >= 1"
+ERR_PGD_BACKEND = "pgd_backend must be one of {accepted}; got {got!r}"
 ERR_MAX_SAMPLES = "max_samples must be an integer >= 1"
 ERR_MAX_ITER = "max_iter and max_eval must be integers >= 1"
 ERR_EMPTY = "frame is empty: the probe needs at least one row"
@@ -304,15 +314,15 @@ def _sensitive_groups(sensitive, n: int) -> dict[str, np.ndarray]:
     return groups
 
 
-def _curve_point(epsilon: float, correct: np.ndarray, broken: np.ndarray, x: np.ndarray, best: np.ndarray) -> dict:
+def _curve_point(epsilon: float, correct: np.ndarray, broken: np.ndarray, linf: np.ndarray, l2: np.ndarray) -> dict:
+    """linf, l2: per row, the norms of the perturbation of the example that broke it (read for flipped rows only)."""
     flipped = correct & broken
-    linf, l2 = _norms(best[flipped] - x[flipped])
     return {
         "epsilon": epsilon,
         **_robust_counts(~broken),
         "attack_success_rate": _ratio(int(flipped.sum()), int(correct.sum())),
-        "mean_linf": _mean_or_none(linf),
-        "mean_l2": _mean_or_none(l2),
+        "mean_linf": _mean_or_none(linf[flipped]),
+        "mean_l2": _mean_or_none(l2[flipped]),
     }
 
 
@@ -324,7 +334,8 @@ def _robust_counts(robust: np.ndarray) -> dict:
 
 
 def _attack_curve(classifier, spec, x, y_idx, correct, *, attack, epsilons, pgd_steps, batch_size, tick):
-    """One curve; returns it with the per-epsilon 'broken' masks for the group breakdown."""
+    """One curve through ART, one epsilon at a time; returns it with the per-epsilon 'broken'
+    masks for the group breakdown."""
     broken = ~correct  # a misclassified row is already lost at eps = 0
     best = x.copy()
     curve, masks = [], {}
@@ -337,7 +348,44 @@ def _attack_curve(classifier, spec, x, y_idx, correct, *, attack, epsilons, pgd_
             best[newly] = adv[newly]
             broken = broken | newly
             tick()
-        curve.append(_curve_point(eps, correct, broken, x, best))
+        curve.append(_curve_point(eps, correct, broken, *_norms(best - x)))
+        masks[eps] = broken.copy()
+    return curve, masks
+
+
+def _native_pgd_curve(module, spec, x, y_idx, correct, *, epsilons, pgd_steps, batch_size, device, advance):
+    """The PGD curve through training/attacks.py: every (row, epsilon) pair in batches on the
+    device, `pgd_steps` forward/backward passes per batch. The same attack, mask, bounds and
+    bookkeeping as `_attack_curve`; `advance(share)` reports the share of the work done."""
+    positive = [eps for eps in epsilons if eps > 0]
+    # A row the model already gets wrong is lost at every epsilon; attacking it would change nothing.
+    attacked = np.flatnonzero(correct)
+    fooled = np.zeros((len(positive), len(x)), dtype=bool)
+    linf_at, l2_at = np.zeros_like(fooled, dtype=np.float64), np.zeros_like(fooled, dtype=np.float64)
+    if positive and len(attacked):
+        low, high, attackable = input_bounds(spec)
+        on = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
+        module.to(device)
+        rows = pgd_linf_rows(
+            module, on(x[attacked]), on(y_idx[attacked]), epsilons=positive, steps=pgd_steps,
+            step_factor=PGD_STEP_FACTOR, low=on(low), high=on(high),
+            mask=None if attackable.all() else on(attackable), batch_size=batch_size,
+            progress=lambda done, total: advance(done / total),
+        )
+        fooled[:, attacked] = ~rows.robust.cpu().numpy()
+        linf_at[:, attacked], l2_at[:, attacked] = rows.linf.cpu().numpy(), rows.l2.cpu().numpy()
+    advance(1.0)
+    broken = ~correct  # a misclassified row is already lost at eps = 0
+    linf, l2 = np.zeros(len(x)), np.zeros(len(x))
+    curve, masks = [], {}
+    for eps in epsilons:
+        if eps > 0:
+            j = positive.index(eps)
+            # A row keeps the example of the smallest epsilon that broke it: the curve never rises.
+            newly = fooled[j] & ~broken
+            linf[newly], l2[newly] = linf_at[j, newly], l2_at[j, newly]
+            broken = broken | newly
+        curve.append(_curve_point(eps, correct, broken, linf, l2))
         masks[eps] = broken.copy()
     return curve, masks
 
@@ -374,13 +422,17 @@ def robustness_probe(
     device=None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = 256,
+    pgd_backend: str = "native",
 ) -> dict:
     """Clean and robust accuracy of a torch model over an epsilon grid, per attack.
 
     `y` holds labels from spec["classes"], one per row of `frame`; `sensitive`
     (a DataFrame or dict aligned with `frame` by position) adds robust accuracy per
-    group for PGD (or the first attack when PGD is not run).
+    group for PGD (or the first attack when PGD is not run). `batch_size` is ART's batch
+    and, for the native PGD, the number of (row, epsilon) pairs attacked at once.
     """
+    if pgd_backend not in PGD_BACKENDS:
+        raise ValueError(ERR_PGD_BACKEND.format(accepted=list(PGD_BACKENDS), got=pgd_backend))
     epsilons = _check_epsilons(epsilons)
     attacks = _check_attacks(attacks)
     _check_int(pgd_steps, 1, ERR_PGD_STEPS)
@@ -398,17 +450,39 @@ def robustness_probe(
     y_idx = _label_indices(np.asarray(y)[rows], spec["classes"])
     low, high, _ = input_bounds(spec)
     x = np.clip(encode(frame.iloc[rows], spec["input"]), low, high).astype(np.float32)
-    total, done = len(attacks) * sum(e > 0 for e in epsilons) + 1, [0]
+    n_positive = sum(e > 0 for e in epsilons)
+    total, done = len(attacks) * n_positive + 1, [0]
 
     def tick() -> None:
         done[0] += 1
         _report(progress, done[0], total)
+
+    def advancer():
+        """For the native PGD, which reports a share of its whole curve: its n_positive ticks
+        come in as shares, and the bar is told only when its whole percent changes."""
+        base, last = done[0], [None]
+
+        def advance(share: float) -> None:
+            pct = int(100 * (base + share * n_positive) / total)
+            if pct != last[0]:
+                last[0] = pct
+                if progress is not None:
+                    progress(pct)
+            if share >= 1.0:
+                done[0] = base + n_positive
+        return advance
 
     _report(progress, 0, total)
     curves, masks_by_attack = {}, {}
     with art_classifier(module, spec, device) as classifier:
         correct = _predicted(classifier, x, clean=True, batch_size=batch_size) == y_idx
         for attack in attacks:
+            if attack == "pgd" and pgd_backend == "native":
+                curves[attack], masks_by_attack[attack] = _native_pgd_curve(
+                    module, spec, x, y_idx, correct, epsilons=epsilons, pgd_steps=pgd_steps, batch_size=batch_size,
+                    device=device, advance=advancer(),
+                )
+                continue
             curves[attack], masks_by_attack[attack] = _attack_curve(
                 classifier, spec, x, y_idx, correct, attack=attack, epsilons=epsilons, pgd_steps=pgd_steps,
                 batch_size=batch_size, tick=tick,
@@ -435,6 +509,8 @@ def robustness_probe(
             "pgd_steps": pgd_steps,
             "pgd_step_size": f"{PGD_STEP_FACTOR} * epsilon / pgd_steps",
             "pgd_random_init": False,
+            "pgd_implementation": ("training.attacks.pgd_linf_rows (PyTorch, every row and epsilon batched)"
+                                   if pgd_backend == "native" else "ART ProjectedGradientDescentPyTorch"),
             "group_attack": group_attack if groups else None,
             "max_samples": max_samples,
             "seed": seed,

@@ -21,6 +21,7 @@ from audits.kinds.robustness.probe import (
     ERR_LENGTH,
     ERR_MAX_SAMPLES,
     ERR_NOT_NUMERIC,
+    ERR_PGD_BACKEND,
     ERR_PGD_STEPS,
     blackbox_robustness_probe,
     craft_adversarial,
@@ -155,6 +156,7 @@ def test_the_module_goes_back_to_eval_mode_on_its_device(sign_case):
         ({"attacks": []}, ERR_ATTACKS.format(accepted=["fgsm", "pgd"], got=[])),
         ({"pgd_steps": 0}, ERR_PGD_STEPS),
         ({"max_samples": 0}, ERR_MAX_SAMPLES),
+        ({"pgd_backend": "foolbox"}, ERR_PGD_BACKEND.format(accepted=["native", "art"], got="foolbox")),
     ],
 )
 def test_bad_options_are_refused_with_a_message(sign_case, options, message):
@@ -272,6 +274,61 @@ def test_input_bounds_hold_one_hot_columns_fixed(credit):
     layout = feature_layout(spec["input"])
     assert attackable.tolist() == [1.0] * 3 + [0.0] * (layout[-1]["stop"] - 3)
     assert low[0] == pytest.approx(layout[0]["min"]) and high[0] == pytest.approx(layout[0]["max"])
+
+
+# The native PGD (training/attacks.py) and ART's ProjectedGradientDescentPyTorch are the same
+# algorithm with the same mask, bounds and step: the same rows survive. The one difference
+# allowed is float rounding in the projection (ART adds the clipped difference back to the
+# clean input, the native PGD clamps the example), which could flip a row in a rare tie: at
+# most one row per epsilon, and norms equal to 1e-5. On these models they agree exactly.
+ONE_ROW = 1
+
+
+def assert_same_pgd_curve(native: dict, art: dict) -> None:
+    assert native["params"]["pgd_implementation"].startswith("training.attacks")
+    assert art["params"]["pgd_implementation"] == "ART ProjectedGradientDescentPyTorch"
+    n = native["n_samples"]
+    for ours, theirs in zip(native["curves"]["pgd"], art["curves"]["pgd"], strict=True):
+        assert ours["epsilon"] == theirs["epsilon"]
+        assert abs(ours["robust_count"] - theirs["robust_count"]) <= ONE_ROW
+        assert ours["robust_accuracy"] == pytest.approx(theirs["robust_accuracy"], abs=ONE_ROW / n)
+        for norm in ("mean_linf", "mean_l2"):
+            if ours["robust_count"] == theirs["robust_count"]:
+                assert (ours[norm] is None) == (theirs[norm] is None)
+                if ours[norm] is not None:
+                    assert ours[norm] == pytest.approx(theirs[norm], abs=1e-5)
+
+
+def test_on_the_credit_mlp_with_its_feature_mask_the_native_pgd_curve_is_art_s(credit):
+    module, spec, _, test = credit
+    options = {"epsilons": (0.0, 0.1, 0.5, 1.0, 2.0), "attacks": ["pgd"], "pgd_steps": 5, "max_samples": 200,
+               "sensitive": test[["sex"]], "device": "cpu"}
+    native = robustness_probe(module, spec, test, test["risk"], **options)
+    art = robustness_probe(module, spec, test, test["risk"], pgd_backend="art", **options)
+    assert native["fixed_features"] == CREDIT_CATEGORICAL  # the one-hot groups are masked
+    assert_same_pgd_curve(native, art)
+    assert native["curves"]["pgd"][-1]["robust_accuracy"] < native["clean_accuracy"]
+    assert native["group_robustness"] == art["group_robustness"]
+
+
+def test_on_the_digits_cnn_the_native_pgd_curve_is_art_s_in_any_batch_size(digits):
+    module, spec, test = digits
+    options = {"epsilons": GRID, "attacks": ["pgd"], "pgd_steps": 4, "max_samples": 120, "device": "cpu"}
+    art = robustness_probe(module, spec, test, test["label"], pgd_backend="art", **options)
+    for batch_size in (37, 4096):
+        native = robustness_probe(module, spec, test, test["label"], batch_size=batch_size, **options)
+        assert_same_pgd_curve(native, art)
+
+
+def test_the_native_pgd_reports_progress_within_its_curve(digits):
+    module, spec, test = digits
+    seen = []
+    robustness_probe(module, spec, test, test["label"], epsilons=GRID, attacks=["fgsm", "pgd"], pgd_steps=5,
+                     max_samples=60, batch_size=20, device="cpu", progress=seen.append)
+    # 9 ticks in all (4 FGSM epsilons, 4 PGD epsilons, the end): PGD's 4 come as 60 steps, so
+    # the bar moves between FGSM's end (44%) and the end without waiting for the whole curve.
+    assert seen[0] == 0 and seen[-1] == 100 and seen == sorted(seen)
+    assert len({pct for pct in seen if 44 < pct < 88}) > 4
 
 
 @pytest.mark.gpu
