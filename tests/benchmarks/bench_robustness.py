@@ -19,6 +19,16 @@ CUDA): throughput and robust accuracy per epsilon, and the largest difference fr
 points (AMP is only usable where it stays within 0.5 point). On CUDA the same is run on the
 TinyResNet of part 2 as well.
 
+Part 1c (every device): the probe's real path, old against new, on the demo's German credit
+MLP (trained as `make demo` trains it; numeric features attacked, one-hot groups masked, per
+feature bounds, robust accuracy per sex and age group) and the digits SmallCNN: the whole
+`robustness_probe` with attacks=["pgd"] over the audit's default grid, once through ART's
+ProjectedGradientDescentPyTorch (pgd_backend="art", the probe before) and once through the
+batched native PGD (the probe now), at the audit's default batch size and at a large one,
+interleaved round by round. Per variant: best and median seconds, the speed-up of the best and
+of the medians, the range of the per-round ratios, and the largest difference from the old
+curve's robust accuracy in points (expected 0: the same algorithm).
+
 Part 2 (--device cuda only): the full robustness_probe (FGSM and PGD over a 5-point
 epsilon grid) on a small ResNet-like model (defined here, not in the allowlist) for
 32x32 RGB synthetic images, on the CPU and on CUDA, and the speed-up.
@@ -226,6 +236,95 @@ def resnet_curve(device: torch.device, *, rows: int, epochs: int, samples: int, 
 
 
 # ---------------------------------------------------------------------------
+# Part 1c: the probe's real path, old (ART PGD) against new (native PGD)
+# ---------------------------------------------------------------------------
+
+PROBE_EPSILONS = [0.0, 0.05, 0.1, 0.2, 0.3]  # the audit's default grid (the policy's 0.1 is in it)
+OLD_PROBE = "old probe (ART PGD)"
+
+
+def demo_credit(device: torch.device):
+    """The demo's credit model and its 30% test split, as governance/demo/setup.py makes them."""
+    from sklearn.model_selection import train_test_split
+
+    from training.recipes import tabular_mlp_spec
+
+    # governance/demo/datasets.py's columns, read from its CSV without importing the Django
+    # project (its package imports Celery), as on the device machine.
+    numeric = ["credit_amount", "duration", "age"]
+    categorical = ["sex", "job", "housing", "saving_accounts", "checking_account", "purpose"]
+    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "governance" / "demo" / "data" / "german_credit.csv")
+    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["risk"])
+    spec = tabular_mlp_spec(train, numeric=numeric, categorical=categorical, classes=[0, 1], training={"epochs": 30})
+    module = train_from_spec(spec, train, label_column="risk", device=device)
+    return module, spec, test.reset_index(drop=True), "risk", ["sex", "age"]
+
+
+def demo_digits(device: torch.device):
+    frame = digits_frame().sample(frac=1.0, random_state=0).reset_index(drop=True)
+    cut = int(0.8 * len(frame))
+    spec = digits_cnn_spec()
+    module = train_from_spec(spec, frame.iloc[:cut], label_column="label", device=device)
+    return module, spec, frame.iloc[cut:].reset_index(drop=True), "label", []
+
+
+def probe_comparison(device: torch.device, *, steps: int, batch_size: int, big_batch: int, repeats: int) -> list[dict]:
+    """Per demo model: the whole probe (PGD only), old and new, interleaved round by round."""
+    variants = {OLD_PROBE: {"pgd_backend": "art", "batch_size": batch_size},
+                f"new probe (native PGD), batch {batch_size}": {"batch_size": batch_size},
+                f"new probe (native PGD), batch {big_batch}": {"batch_size": big_batch}}
+    results = []
+    for label, make in (("demo German credit MLP", demo_credit), ("digits SmallCNN", demo_digits)):
+        module, spec, test, target, sensitive = make(device)
+        module.cpu().eval()
+        options = {"epsilons": PROBE_EPSILONS, "attacks": ["pgd"], "pgd_steps": steps, "max_samples": len(test),
+                   "sensitive": test[sensitive] if sensitive else None, "device": device}
+        run = lambda extra: robustness_probe(module, spec, test, test[target], **options, **extra)  # noqa: E731
+        for extra in variants.values():  # warm-up
+            run(extra)
+        seconds, curve = {name: [] for name in variants}, {}
+        for _ in range(repeats):
+            for name, extra in variants.items():
+                elapsed, result = _timed(lambda extra=extra: run(extra), device)
+                seconds[name].append(elapsed)
+                curve[name] = [p["robust_accuracy"] for p in result["curves"]["pgd"]]
+        old = seconds[OLD_PROBE]
+        rows = []
+        for name in variants:
+            ratios = [a / b for a, b in zip(old, seconds[name])]
+            rows.append({"variant": name, "best_s": min(seconds[name]), "median_s": float(np.median(seconds[name])),
+                         "speedup_best": min(old) / min(seconds[name]),
+                         "speedup_median": float(np.median(old) / np.median(seconds[name])),
+                         "round_ratios": [min(ratios), max(ratios)], "robust_accuracy": curve[name],
+                         "max_points_from_old": 100 * max(abs(a - b) for a, b in zip(curve[name], curve[OLD_PROBE]))})
+        results.append({"model": label, "device": device.type, "device_name": _device_name(device),
+                        "rows": len(test), "epsilons": PROBE_EPSILONS, "steps": steps, "repeats": repeats,
+                        "threads": torch.get_num_threads(), "load_average": list(os.getloadavg()), "variants": rows})
+    return results
+
+
+def probe_markdown(result: dict) -> str:
+    lines = [
+        f"## Robustness probe, old (ART PGD) vs new (native PGD) ({result['model']}, {result['rows']} rows, "
+        f"{result['device']} {result['device_name']})",
+        "",
+        f"robustness_probe with attacks=['pgd'], {result['steps']} steps, epsilons {result['epsilons']}, "
+        f"{result['threads']} threads; wall time of the whole probe, {result['repeats']} interleaved rounds after a "
+        f"warm-up; load average at the end {', '.join(f'{v:.2f}' for v in result['load_average'])}.",
+        "",
+        "| variant | best s | median s | x old (best) | x old (median) | per-round x old | robust accuracy per epsilon "
+        "| max points from old |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in result["variants"]:
+        accs = ", ".join(f"{a:.3f}" for a in r["robust_accuracy"])
+        lo, hi = r["round_ratios"]
+        lines.append(f"| {r['variant']} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['speedup_best']:.2f} | "
+                     f"{r['speedup_median']:.2f} | {lo:.2f}-{hi:.2f} | {accs} | {r['max_points_from_old']:.2f} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
 # Part 2: the full probe on a small ResNet, CPU against CUDA
 # ---------------------------------------------------------------------------
 
@@ -329,7 +428,9 @@ def main() -> None:
     parser.add_argument("--resnet-epochs", type=int, default=3)
     parser.add_argument("--resnet-samples", type=int, default=1000, help="part 2: rows the probe attacks")
     parser.add_argument("--json", type=Path, default=None, help="also write part 1b's results as JSON here")
-    parser.add_argument("--curve-only", action="store_true", help="only part 1b (the curve comparison)")
+    parser.add_argument("--curve-only", action="store_true", help="only parts 1b and 1c (the curve comparisons)")
+    parser.add_argument("--big-batch", type=int, default=4096,
+                        help="part 1c: the large batch of (row, epsilon) pairs for the new probe")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.threads:
@@ -344,8 +445,12 @@ def main() -> None:
                                    samples=args.resnet_samples, steps=args.steps, batch_size=args.batch_size,
                                    repeats=args.repeats))
     print("\n\n".join(curve_markdown(c) for c in curves))
+    print()
+    probes = probe_comparison(device, steps=args.steps, batch_size=args.batch_size, big_batch=args.big_batch,
+                              repeats=args.repeats)
+    print("\n\n".join(probe_markdown(p) for p in probes))
     if args.json:
-        args.json.write_text(json.dumps({"benchmark": "robustness", "curves": curves}, indent=2))
+        args.json.write_text(json.dumps({"benchmark": "robustness", "curves": curves, "probes": probes}, indent=2))
     if device.type == "cuda" and not args.curve_only:
         print()
         print(probe_speedup([torch.device("cpu"), device], rows=args.resnet_rows, epochs=args.resnet_epochs,
