@@ -56,8 +56,8 @@ import pandas as pd
 import torch
 
 from audits.kinds.intervals import clopper_pearson
-from training.encoding import encode, feature_layout
 from training.attacks import pgd_linf_rows
+from training.encoding import encode, feature_layout
 from training.recipes import labels_to_index
 from training.train import resolve_device
 

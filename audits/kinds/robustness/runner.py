@@ -1,6 +1,6 @@
 """Evasion robustness of a version on its evaluation dataset (audits/kinds/robustness/probe.py).
 
-Torch models get the white-box probe: ART FGSM and the PyTorch-native PGD over an L-inf
+Torch models get the white-box probe: ART FGSM and the batched native PGD over an L-inf
 epsilon grid in encoded units (pixel intensity on [0, 1] for images, training standard
 deviations for tabular numbers), numeric features only, clipped to their training range,
 one-hot groups untouched. scikit-learn models get HopSkipJump (black box, L2) on a sample.
@@ -21,7 +21,8 @@ Every check names the epsilon it was judged at (its `judged_at`, its feature tex
 summary's first figure), so a page never shows a pass beside some other epsilon's number.
 
 CPU defaults stay small (200 rows, 10 PGD steps; 200 HopSkipJump rows: seconds on the demo models). On a GPU
-worker raise them per run, e.g. {"max_samples": 10000, "pgd_steps": 40, "batch_size": 1024}.
+worker raise them per run, e.g. {"max_samples": 10000, "pgd_steps": 40, "batch_size": 1024}: batch_size is
+FGSM's batch of rows and the native PGD's batch of (row, epsilon) pairs, so it bounds the memory of both.
 """
 
 from __future__ import annotations
