@@ -121,7 +121,7 @@ def variants(spec, train, *, epsilon, device, modes, old, warm_dir):
 
 
 def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list[str], threads: int | None,
-        old_rev: str) -> dict:
+        old_rev: str, only: list[str] | None = None) -> dict:
     warnings.filterwarnings("ignore")
     if threads:
         torch.set_num_threads(threads)
@@ -133,6 +133,8 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
     warm_dir = tempfile.mkdtemp(prefix="bench-dp-warm-")
     old = old_dp_module(old_rev)
     todo = variants(spec, train, epsilon=epsilon, device=device, modes=modes, old=old, warm_dir=warm_dir)
+    if only:
+        todo = {k: v for k, v in todo.items() if k == "non-private" or any(word in k for word in only)}
     # Fill the warm cache (both accountants) and, on CUDA, warm up kernels and the allocator.
     for name, fn in todo.items():
         if "warm" in name or device.type == "cuda":
@@ -167,7 +169,7 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
     return {"benchmark": "dp", "device": device.type, "device_name": name, "torch": torch.__version__,
             "threads": torch.get_num_threads(), "epochs": epochs, "epsilon": epsilon, "rows_train": len(train),
             "batch_size": spec["training"]["batch_size"], "repeats": repeats, "old_rev": old.COMMIT if old else None,
-            "mode_chosen": chosen, "load_average": list(os.getloadavg()), "rows": rows}
+            "mode_chosen": chosen, "load_average": list(os.getloadavg()), "rows": rows, "rounds": rounds}
 
 
 def markdown(result: dict) -> str:
@@ -200,12 +202,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    parser.add_argument("--modes", nargs="*", default=["ew", "hooks", "ghost", "functorch"],
+    parser.add_argument("--modes", nargs="*", default=["bk", "ew", "hooks", "ghost", "functorch"],
                         choices=list(GRAD_SAMPLE_MODES), help="explicit grad_sample_mode rows")
     parser.add_argument("--old-rev", default="main", help="the git revision whose training/dp.py is 'old'")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="run only the variants whose name contains one of these words (and non-private)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args()
-    result = run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads, args.old_rev)
+    result = run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads, args.old_rev, args.only)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     print(markdown(result))
