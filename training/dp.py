@@ -59,9 +59,10 @@ BOOKKEEPING_MODE = "bk"
 GRAD_SAMPLE_MODES = ("hooks", "functorch", "ew", "ghost", BOOKKEEPING_MODE)
 # Without a cache directory (so without a measurement that later runs would reuse): chosen by
 # tests/benchmarks/bench_dp.py, of the modes that train both allowlisted architectures (MLP
-# and SmallCNN), expanded weights was the fastest on CPU (~1.8x the non-private loop vs 2.3x
-# "hooks", 2.6x "ghost"). With one, dp_retrain measures the modes once per shape (grad_modes).
-DEFAULT_GRAD_SAMPLE_MODE = "ew"
+# and SmallCNN), book-keeping was the fastest on CPU (~1.3-1.5x the non-private loop, expanded
+# weights ~1.8x, "hooks" 2.3x, "ghost" 2.6x). With one, dp_retrain measures the modes once per
+# shape (grad_modes).
+DEFAULT_GRAD_SAMPLE_MODE = BOOKKEEPING_MODE
 CALIBRATION_NAMESPACE = "noise-multiplier"
 CALIBRATION_TOLERANCE = 0.01  # Opacus's epsilon_tolerance in get_noise_multiplier
 MAX_NOISE_MULTIPLIER = 1e6  # as Opacus: a target that needs more noise is unreachable
@@ -292,6 +293,9 @@ SUMMED_LOSS_MODES = ("hooks", "functorch", "ew", BOOKKEEPING_MODE)
 def _make_private(engine, model, optimizer, loader, *, noise_multiplier, max_grad_norm, mode):
     """Wrap model/optimizer/loader; returns (gsm, optimizer, criterion, loader) for every mode.
 
+    For "bk" there is no Opacus wrapper: gsm is the model itself and the optimizer a
+    BookkeepingDPSGD, whose train_step does the whole step (_dp_step).
+
     DP-SGD's step is (sum of clipped per-row gradients + noise) / expected batch size, and
     Opacus gets there two ways: with a mean loss it multiplies every per-row gradient back
     by the batch size, then divides the sum again; with a summed loss the per-row gradients
@@ -402,7 +406,8 @@ def _mode_key(spec: dict, X: np.ndarray, batch_size: int, device: torch.device) 
 CHANNELS_LAST = "+channels_last"
 # Opacus 1.6's hooks and ghost clipping read conv activations as if NCHW: with channels_last
 # their clipped step is off by ~8% (one bias by 100%), measured against expanded weights;
-# expanded weights and functorch take the same step in both layouts (tests/training/test_dp.py).
+# expanded weights, functorch and book-keeping take the same step in both layouts
+# (tests/training/test_dp.py, tests/training/test_bookkeeping.py).
 CHANNELS_LAST_MODES = ("functorch", "ew", BOOKKEEPING_MODE)
 
 
