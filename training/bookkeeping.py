@@ -33,7 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-UNSUPPORTED_LAYER = "Book-keeping DP-SGD supports Linear, Conv2d (groups 1), ReLU, MaxPool2d, Flatten and Dropout, not {name}."
+UNSUPPORTED_LAYER = ("Book-keeping DP-SGD supports Linear, Conv2d (groups 1), ReLU, MaxPool2d, Flatten and Dropout, "
+                     "not {name}.")
+LINEAR_INPUT = "Book-keeping DP-SGD needs a Linear layer's input as (batch, features), not {shape}."
 UNSUPPORTED_MODEL = "Book-keeping DP-SGD needs a model whose forward is its layers in sequence, not {name}."
 PARAMETER_FREE = (nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Dropout)
 
@@ -103,8 +105,10 @@ def _conv_per_example(layer: nn.Conv2d, a: torch.Tensor, b: torch.Tensor):
 
 
 def _layer_norms(layer: nn.Module, a: torch.Tensor, b: torch.Tensor):
-    """(||gradient of example i||^2 over the layer's weight and bias for every i, per-example weight gradients or None)."""
+    """(||gradient of example i||^2 over the layer's weight and bias, for every i; what _clipped_sums can reuse)."""
     if isinstance(layer, nn.Linear):
+        if a.dim() != 2:  # with a sequence dimension the gradient is a sum of rank-one terms: not this norm
+            raise ValueError(LINEAR_INPUT.format(shape=tuple(a.shape)))
         b_sq = b.square().sum(1)
         return b_sq * (a.square().sum(1) + (1.0 if layer.bias is not None else 0.0)), None
     sq, per_example = _conv_per_example(layer, a, b)

@@ -8,7 +8,7 @@ from opacus import PrivacyEngine
 from torch import nn
 
 from training import dp
-from training.bookkeeping import UNSUPPORTED_LAYER, BookkeepingDPSGD, sequential_layers
+from training.bookkeeping import LINEAR_INPUT, UNSUPPORTED_LAYER, BookkeepingDPSGD, sequential_layers
 from training.encoding import encode
 from training.recipes import digits_cnn_spec, digits_frame, labels_to_index, tabular_mlp_spec
 
@@ -118,6 +118,16 @@ def test_a_layer_without_the_rank_one_gradient_form_is_refused():
     with pytest.raises(ValueError) as info:
         sequential_layers(model)
     assert str(info.value) == UNSUPPORTED_LAYER.format(name="LayerNorm")
+
+
+def test_a_linear_layer_on_a_sequence_is_refused_rather_than_given_a_wrong_norm():
+    model = nn.Module()
+    model.body, model.head = nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.Linear(4, 3)
+    stepper = BookkeepingDPSGD(model, torch.optim.SGD(model.parameters(), lr=0.1), noise_multiplier=1.0,
+                               max_grad_norm=1.0, expected_batch_size=2.0, sample_rate=0.5)
+    with pytest.raises(ValueError) as info:  # 2 examples of 3 positions: 3 rank-one terms per example
+        stepper.clipped_sum(torch.randn(2, 3, 3), torch.zeros(2, 3, dtype=torch.long))
+    assert str(info.value) == LINEAR_INPUT.format(shape=(2, 3, 3))
 
 
 def test_the_mode_measurement_offers_bookkeeping_in_both_layouts_for_images():
