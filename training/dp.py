@@ -45,8 +45,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from training import grad_modes
-from training.bookkeeping import BookkeepingDPSGD
 from training.architectures import build_model
+from training.bookkeeping import BookkeepingDPSGD
 from training.cache import cache_get, cache_put
 from training.encoding import encode
 from training.recipes import labels_to_index, training_settings
@@ -438,8 +438,8 @@ def _adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     """The recipe's Adam, in torch's fused kernel where the device has one.
 
     The same update as the default per-parameter loop up to float rounding, in one kernel for
-    all parameters: on the digits CNN on a CPU 0.05 ms a step instead of 0.16 ms (BENCHMARKS.md),
-    a tenth of what DP-SGD costs above ordinary training.
+    all parameters: on the digits CNN on a CPU 0.05 ms a step instead of 0.16 ms, about a tenth
+    of what the book-keeping change saved end to end (BENCHMARKS.md).
     """
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
