@@ -101,7 +101,21 @@ def old_dp_module(rev: str):
     return module
 
 
-def variants(spec, train, *, epsilon, device, modes, old, warm_dir):
+def _per_parameter_adam(fn):
+    """fn with dp_retrain's Adam in torch's default per-parameter loop instead of the fused kernel."""
+    import training.dp as dp_module
+
+    def run():
+        fused = dp_module._adam
+        dp_module._adam = lambda model, lr: torch.optim.Adam(model.parameters(), lr=lr)
+        try:
+            return fn()
+        finally:
+            dp_module._adam = fused
+    return run
+
+
+def variants(spec, train, *, epsilon, device, modes, old, warm_dir, old_warm_dir):
     def dp(fn=dp_retrain, **kw):
         return lambda: fn(spec, train, label_column="label", target_epsilon=epsilon, device=device, **kw)
 
@@ -110,10 +124,13 @@ def variants(spec, train, *, epsilon, device, modes, old, warm_dir):
                spec, train, epsilon=epsilon, device=device)}
     if old is not None:
         out["old dp_retrain (`ew`, calibration searched every run)"] = dp(old.dp_retrain, grad_sample_mode="ew")
+        out["**old dp_retrain, warm cache** (its measured mode)"] = dp(old.dp_retrain, cache_dir=old_warm_dir)
+        out["old dp_retrain, warm cache, accountant rdp"] = dp(old.dp_retrain, cache_dir=old_warm_dir, accountant="rdp")
     out["**new dp_retrain, cold cache** (search + mode measurement)"] = lambda: dp(
         cache_dir=tempfile.mkdtemp(prefix="bench-dp-cold-"))()
     out["**new dp_retrain, warm cache**"] = dp(cache_dir=warm_dir)
-    out["new dp_retrain, no cache (default `ew`, search every run)"] = dp()
+    out["new dp_retrain, warm cache, per-parameter Adam (not fused)"] = _per_parameter_adam(dp(cache_dir=warm_dir))
+    out["new dp_retrain, no cache (default `bk`, search every run)"] = dp()
     for mode in modes:
         out[f"new dp_retrain `{mode}` (warm calibration)"] = dp(grad_sample_mode=mode, cache_dir=warm_dir)
     out["new dp_retrain, warm cache, accountant rdp"] = dp(cache_dir=warm_dir, accountant="rdp")
@@ -121,7 +138,7 @@ def variants(spec, train, *, epsilon, device, modes, old, warm_dir):
 
 
 def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list[str], threads: int | None,
-        old_rev: str) -> dict:
+        old_rev: str, only: list[str] | None = None) -> dict:
     warnings.filterwarnings("ignore")
     if threads:
         torch.set_num_threads(threads)
@@ -131,8 +148,12 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
     train, test = frame.iloc[:cut], frame.iloc[cut:]
     spec = digits_cnn_spec(training={"epochs": epochs})
     warm_dir = tempfile.mkdtemp(prefix="bench-dp-warm-")
+    old_warm_dir = tempfile.mkdtemp(prefix="bench-dp-old-warm-")  # the old code measures other candidates
     old = old_dp_module(old_rev)
-    todo = variants(spec, train, epsilon=epsilon, device=device, modes=modes, old=old, warm_dir=warm_dir)
+    todo = variants(spec, train, epsilon=epsilon, device=device, modes=modes, old=old, warm_dir=warm_dir,
+                    old_warm_dir=old_warm_dir)
+    if only:
+        todo = {k: v for k, v in todo.items() if k == "non-private" or any(word in k for word in only)}
     # Fill the warm cache (both accountants) and, on CUDA, warm up kernels and the allocator.
     for name, fn in todo.items():
         if "warm" in name or device.type == "cuda":
@@ -149,8 +170,8 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
                 continue
             times[name] = _clock(device) - start
         rounds.append(times)
-    warm = results["**new dp_retrain, warm cache**"][1]
-    chosen = f"{warm['grad_sample_mode']}, {warm['memory_format']}"
+    chosen = {name: f"{record['grad_sample_mode']}, {record['memory_format']}" for name, (_, record) in
+              ((n, r) for n, r in results.items() if "warm cache**" in n and not isinstance(r, Exception))}
     rows = []
     for name, result in results.items():
         if isinstance(result, Exception):
@@ -167,7 +188,7 @@ def run(device_name: str, epochs: int, repeats: int, epsilon: float, modes: list
     return {"benchmark": "dp", "device": device.type, "device_name": name, "torch": torch.__version__,
             "threads": torch.get_num_threads(), "epochs": epochs, "epsilon": epsilon, "rows_train": len(train),
             "batch_size": spec["training"]["batch_size"], "repeats": repeats, "old_rev": old.COMMIT if old else None,
-            "mode_chosen": chosen, "load_average": list(os.getloadavg()), "rows": rows}
+            "mode_chosen": chosen, "load_average": list(os.getloadavg()), "rows": rows, "rounds": rounds}
 
 
 def markdown(result: dict) -> str:
@@ -178,7 +199,7 @@ def markdown(result: dict) -> str:
         f"Device: {result['device']} ({result['device_name']}), torch {result['torch']}, {result['threads']} threads, "
         f"{'wall' if result['device'] == 'cuda' else 'process CPU'} time, {result['repeats']} interleaved rounds, "
         f"load average {', '.join(f'{v:.2f}' for v in result['load_average'])}. Mode chosen by measurement: "
-        f"`{result['mode_chosen']}`.",
+        + "; ".join(f"{name.strip('*')}: `{mode}`" for name, mode in result["mode_chosen"].items()) + ".",
         "",
         "| variant | s (best) | x non-private, best round | worst round | test accuracy | epsilon spent |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -200,12 +221,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    parser.add_argument("--modes", nargs="*", default=["ew", "hooks", "ghost", "functorch"],
+    parser.add_argument("--modes", nargs="*", default=["bk", "ew", "hooks", "ghost", "functorch"],
                         choices=list(GRAD_SAMPLE_MODES), help="explicit grad_sample_mode rows")
     parser.add_argument("--old-rev", default="main", help="the git revision whose training/dp.py is 'old'")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="run only the variants whose name contains one of these words (and non-private)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args()
-    result = run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads, args.old_rev)
+    result = run(args.device, args.epochs, args.repeats, args.epsilon, args.modes, args.threads, args.old_rev, args.only)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     print(markdown(result))

@@ -331,7 +331,7 @@ def test_every_grad_sample_mode_trains_both_architectures(mode, which, request):
     assert all(torch.isfinite(p).all() for p in module.parameters())
 
 
-@pytest.mark.parametrize("mode", ["ew", "functorch", "hooks", "ghost"])
+@pytest.mark.parametrize("mode", ["ew", "functorch", "hooks", "ghost", "bk"])
 def test_empty_poisson_batches_still_take_a_noisy_step(credit, mode, monkeypatch):
     # 10 rows at batch size 1: each step's Poisson batch is empty with probability 0.9**10 = 0.35.
     spec, frame = credit
@@ -340,7 +340,7 @@ def test_empty_poisson_batches_still_take_a_noisy_step(credit, mode, monkeypatch
     module, record = dp_retrain(spec, frame.iloc[:10], label_column="risk", target_epsilon=10.0, epochs=3,
                                 batch_size=1, delta=1e-3, accountant="rdp", grad_sample_mode=mode, device="cpu")
     assert record["steps"] == 30  # every step accounted, empty or not
-    assert (len(noise_only) > 0) == (mode != "ghost")  # ghost clipping runs empty batches natively
+    assert (len(noise_only) > 0) == (mode not in ("ghost", "bk"))  # these two run empty batches natively
     assert all(torch.isfinite(p).all() for p in module.parameters())
 
 
@@ -352,7 +352,7 @@ def test_empty_poisson_batches_still_take_a_noisy_step(credit, mode, monkeypatch
         ({"delta": 0.01}, dp.BAD_DELTA.format(limit=1 / 400, n=400, value=0.01)),
         ({"accountant": "gdp"}, dp.BAD_ACCOUNTANT.format(value="gdp", allowed="'prv', 'rdp'")),
         ({"grad_sample_mode": "magic"},
-         dp.BAD_GRAD_SAMPLE_MODE.format(value="magic", allowed="'hooks', 'functorch', 'ew', 'ghost'")),
+         dp.BAD_GRAD_SAMPLE_MODE.format(value="magic", allowed="'hooks', 'functorch', 'ew', 'ghost', 'bk'")),
         ({"max_grad_norm": -1.0}, dp.BAD_MAX_GRAD_NORM.format(value=-1.0)),
         ({"epochs": 0}, dp.BAD_POSITIVE_INT.format(name="epochs", value=0)),
         ({"batch_size": 2.5}, dp.BAD_POSITIVE_INT.format(name="batch_size", value=2.5)),
@@ -418,8 +418,12 @@ def dp_step_gradient(spec, X, y, mode, max_grad_norm, channels_last=False):
     xb, yb = loader.dataset.__getitems__(list(range(len(y))))
     assert xb.is_contiguous(memory_format=torch.channels_last) or not channels_last
     assert next(model.conv[3].parameters()).is_contiguous(memory_format=torch.channels_last) == channels_last
-    criterion(gsm(xb), yb).backward()
-    optimizer.pre_step()  # clip, add (zero) noise, scale; Adam itself not applied
+    if mode == "bk":  # forward, backward, clipping, noise and scaling are one call; Adam itself not applied
+        optimizer.optimizer.step = lambda: None
+        optimizer.train_step(xb, yb)
+    else:
+        criterion(gsm(xb), yb).backward()
+        optimizer.pre_step()  # clip, add (zero) noise, scale; Adam itself not applied
     return [p.grad.clone() for p in optimizer.params]
 
 
@@ -464,7 +468,7 @@ def test_the_modes_that_get_channels_last_wrong_are_never_offered_it(digits, mod
 
 def test_image_models_measure_each_mode_in_both_layouts_and_tabular_ones_only_the_modes():
     assert dp.mode_candidates(np.zeros((2, 1, 8, 8))) == (*dp.GRAD_SAMPLE_MODES, "functorch+channels_last",
-                                                          "ew+channels_last")
+                                                          "ew+channels_last", "bk+channels_last")
     assert dp.mode_candidates(np.zeros((2, 5))) == dp.GRAD_SAMPLE_MODES
 
 

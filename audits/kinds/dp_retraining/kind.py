@@ -26,7 +26,7 @@ KIND = AuditKind(
         "epochs": Int(1, 1000, nullable=True, doc="Null: the version's recipe."),
         "batch_size": Int(1, 65536, nullable=True, doc="Null: the version's recipe."),
         "accountant": Choice("prv", "rdp"),
-        "grad_sample_mode": Choice("hooks", "functorch", "ew", "ghost", nullable=True),
+        "grad_sample_mode": Choice("hooks", "functorch", "ew", "ghost", "bk", nullable=True),
         "new_version": Text(),
         "recommendation": Text(),
         "seed": Seed(),
