@@ -280,4 +280,12 @@ def _write(document, *, variant, title, author, subject, keywords, created, lang
     meta.keywords = keywords or meta.keywords
     meta.created = created if created is not None else meta.created
     meta.lang = lang if lang is not None else meta.lang
-    return document.write_pdf(pdf_variant=variant, attachments=list(attachments) or None)
+    return document.write_pdf(pdf_variant=variant, attachments=list(attachments) or None,
+                              finisher=_unique_associated_files)
+
+
+def _unique_associated_files(document, pdf):
+    # WeasyPrint 70's PDF/A-3 step lists each attachment in the catalog's /AF twice (once from
+    # the EmbeddedFiles name tree, once as a file specification); one entry per file is meant.
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))
