@@ -45,6 +45,8 @@ from weasyprint.html import UA
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from audits.reports import svg_text
+
 SUPPORTED_VARIANTS = ("pdf/a-2b", "pdf/a-2u", "pdf/a-3b", "pdf/a-3u")
 
 UNSUPPORTED_VARIANT = (
@@ -130,6 +132,10 @@ _UNIVERSAL_NOTES = re.compile(r"\n::(?:footnote|note)-[a-z]+ \{[^}]*\}")
 # share it take turns (a Celery worker process renders one report at a time anyway).
 _RENDER_LOCK = threading.Lock()
 _font_config = None
+
+
+# Chart labels laid out once per label, not once per letter (svg_text.py).
+SVG_TEXT_PER_LABEL = svg_text.install()
 
 
 def _shared_font_config():
