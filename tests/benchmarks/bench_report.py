@@ -140,20 +140,25 @@ def sign_before(report, pdf, config):
 
 
 def line_breaks(fn):
-    """How many times the layout asks Pango to break a line in one call of fn."""
+    """How many Pango line layouts one call of fn makes: the layout's lines and the charts'
+    labels (WeasyPrint's SVG text makes one per letter, svg_text.py one per label)."""
     from weasyprint.layout import inline
+    from weasyprint.text import line_break
 
-    real, count = inline.split_first_line, [0]
+    from audits.reports import svg_text
+
+    real, count = line_break.split_first_line, [0]
 
     def counting(*args, **kwargs):
         count[0] += 1
         return real(*args, **kwargs)
 
-    inline.split_first_line = counting
+    # WeasyPrint's SVG text imports it when it runs; the layout and svg_text when they load.
+    line_break.split_first_line = inline.split_first_line = svg_text.split_first_line = counting
     try:
         fn()
     finally:
-        inline.split_first_line = real
+        line_break.split_first_line = inline.split_first_line = svg_text.split_first_line = real
     return count[0]
 
 
