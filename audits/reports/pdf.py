@@ -59,6 +59,7 @@ FILE_URL_REFUSED = "Refusing to fetch a file outside the base directory: {url}"
 # The relationships PDF/A-3 (ISO 19005-3, 6.8) allows an associated file to have.
 AF_RELATIONSHIPS = ("Source", "Data", "Alternative", "Supplement", "Unspecified")
 ATTACHMENTS_NOT_FILES = "attachments must be a sequence of PdfAttachment."
+ATTACHMENTS_NEED_PDFA3 = "attachments need a PDF/A-3 variant (pdf/a-3b or pdf/a-3u); PDF/A-2 embeds PDF files only."
 ATTACHMENT_INVALID = (
     "attachment {name!r}: needs a file name, bytes, and a relationship among " + ", ".join(AF_RELATIONSHIPS) + "."
 )
@@ -238,8 +239,8 @@ def render_pdf(
     them reads data: URLs only, as a cached sheet outlives any one
     document's base URL. ``attachments`` (PdfAttachment) are embedded as
     associated files of the document (the catalog's /AF, each with its
-    /AFRelationship), which PDF/A-3 allows and PDF/A-2 does not: WeasyPrint
-    drops non-PDF attachments from a PDF/A-2 file.
+    /AFRelationship), which PDF/A-3 allows; PDF/A-2 does not (WeasyPrint would
+    silently drop them), so they are refused with a PDF/A-2 variant.
     """
     if not isinstance(html, str) or not html.strip():
         raise ValueError(HTML_NOT_STRING)
@@ -249,6 +250,8 @@ def render_pdf(
         raise ValueError(STYLESHEETS_NOT_STRINGS)
     if not isinstance(attachments, (list, tuple)) or not all(isinstance(a, PdfAttachment) for a in attachments):
         raise ValueError(ATTACHMENTS_NOT_FILES)
+    if attachments and not variant.startswith("pdf/a-3"):
+        raise ValueError(ATTACHMENTS_NEED_PDFA3)
     for a in attachments:
         if not (isinstance(a.name, str) and a.name.strip() and isinstance(a.data, bytes)
                 and a.relationship in AF_RELATIONSHIPS):

@@ -24,6 +24,7 @@ from audits.reports import pdf as pdf_module
 from governance.core import charts
 from audits.reports.pdf import (
     ATTACHMENT_INVALID,
+    ATTACHMENTS_NEED_PDFA3,
     ATTACHMENTS_NOT_FILES,
     CREATED_NOT_AWARE,
     HTML_NOT_STRING,
@@ -110,6 +111,13 @@ def test_render_pdf_refuses_attachments_that_are_not_named_bytes_with_a_pdfa3_re
         render_pdf(three_pages(), attachments=attachments)
 
     assert str(raised.value) == message
+
+
+def test_render_pdf_refuses_attachments_in_a_pdfa2_file_which_would_drop_them():
+    with pytest.raises(ValueError) as raised:
+        render_pdf(three_pages(), variant="pdf/a-2b", attachments=[PdfAttachment(name="a.csv", data=b"x")])
+
+    assert str(raised.value) == ATTACHMENTS_NEED_PDFA3
 
 
 def test_render_pdf_returns_a_pdf_with_one_page_per_page_break():
