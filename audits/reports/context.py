@@ -34,9 +34,12 @@ from governance.core.roles import Role, role_label
 from governance.policies.services import policy_for
 
 GENERIC_SECTION = "reports/sections/_generic.html"
+# The full per-control table travels inside the PDF as this associated file (attachments.py).
+COVERAGE_CSV_NAME = "control-coverage.csv"
 STATUS_ORDER = [s.value for s in (AssessmentStatus.SATISFIED, AssessmentStatus.STALE, AssessmentStatus.FAILED, AssessmentStatus.IN_PROGRESS,
                                   AssessmentStatus.NOT_STARTED, AssessmentStatus.NOT_APPLICABLE)]
 STATUS_LABELS = dict(AssessmentStatus.choices)
+ATTENTION_STATUSES = {s.value for s in (AssessmentStatus.FAILED, AssessmentStatus.STALE, AssessmentStatus.IN_PROGRESS)}
 OPERATOR_TEXT = {"<=": "at most", ">=": "at least", "max": "at most", "min": "at least"}
 # The generic section lists at most this many numbers; the rest stay in the stored results.
 MAX_GENERIC_METRICS = 40
@@ -303,7 +306,8 @@ def _coverage(system, version) -> dict:
                                                     "counts": dict.fromkeys(STATUS_ORDER, 0)})
             group["counts"][a.shown_status] += 1
             controls.append({
-                "ref": c.ref, "text": c.title or c.text, "group": c.group_ref, "status": a.shown_status,
+                "ref": c.ref, "text": c.title or c.text, "group": c.group_ref, "group_title": c.group_title,
+                "status": a.shown_status,
                 "status_label": STATUS_LABELS.get(a.shown_status, a.shown_status), "notes": a.notes,
                 "evidence": list(dict.fromkeys(refs[ev.pk] for ev in a.shown_evidence)),
             })
@@ -313,11 +317,27 @@ def _coverage(system, version) -> dict:
         axis = "function" if fw == Framework.AI_RMF else "objective"
         frameworks.append({
             "key": fw.value, "label": fw.label, "axis": axis, "rows": rows, "totals": totals,
-            "total": sum(totals.values()), "controls": controls,
+            "total": sum(totals.values()), "controls": controls, **_condensed(controls),
             "chart": coverage_bars([{"label": r["label"], "counts": r["counts"]} for r in rows],
                                     title=f"{fw.label}: control status by {axis}"),
         })
-    return {"frameworks": frameworks, "register": register, "statuses": [(s, STATUS_LABELS[s]) for s in STATUS_ORDER]}
+    return {"frameworks": frameworks, "register": register, "statuses": [(s, STATUS_LABELS[s]) for s in STATUS_ORDER],
+            "attachment": COVERAGE_CSV_NAME}
+
+
+def _condensed(controls: list[dict]) -> dict:
+    """What the body shows of a framework's controls; the attached CSV has every row in full.
+
+    In full: the controls a reader must act on (failed, stale, in progress) and any control
+    with a note (a waiver, why it does not apply), with their text and evidence. The others
+    by reference only, grouped by status: satisfied ones with their evidence references,
+    not started ones with none to show.
+    """
+    attention = [c for c in controls if c["status"] in ATTENTION_STATUSES or c["notes"]]
+    shown = {c["ref"] for c in attention}
+    listed = [{"status": s, "label": STATUS_LABELS[s], "controls": group}
+              for s in STATUS_ORDER if (group := [c for c in controls if c["status"] == s and c["ref"] not in shown])]
+    return {"attention": attention, "listed": listed}
 
 
 def _documents(system) -> list[dict]:

@@ -29,19 +29,23 @@ compute six pseudo-element styles for every element of the document (about
 them (footnotes, notes, list items other than <li>) gets the stock sheet.
 """
 
+import io
 import re
 import threading
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.css.counters import CounterStyle
 from weasyprint.html import UA
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
+
+from audits.reports import svg_text
 
 SUPPORTED_VARIANTS = ("pdf/a-2b", "pdf/a-2u", "pdf/a-3b", "pdf/a-3u")
 
@@ -52,6 +56,28 @@ HTML_NOT_STRING = "html must be a non-empty string."
 STYLESHEETS_NOT_STRINGS = "stylesheets must be a sequence of CSS strings."
 CREATED_NOT_AWARE = "created must be a timezone-aware datetime or a W3C date string."
 FILE_URL_REFUSED = "Refusing to fetch a file outside the base directory: {url}"
+# The relationships PDF/A-3 (ISO 19005-3, 6.8) allows an associated file to have.
+AF_RELATIONSHIPS = ("Source", "Data", "Alternative", "Supplement", "Unspecified")
+ATTACHMENTS_NOT_FILES = "attachments must be a sequence of PdfAttachment."
+ATTACHMENTS_NEED_PDFA3 = "attachments need a PDF/A-3 variant (pdf/a-3b or pdf/a-3u); PDF/A-2 embeds PDF files only."
+ATTACHMENT_INVALID = (
+    "attachment {name!r}: needs a file name, bytes, and a relationship among " + ", ".join(AF_RELATIONSHIPS) + "."
+)
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF as a PDF/A-3 associated file of the document.
+
+    ``relationship`` is its /AFRelationship: "Data" for the data a table or chart of the
+    document is drawn from, "Source" for the file the document was made from, and so on.
+    WeasyPrint takes the media type from the name's extension (``.csv``: text/csv).
+    """
+
+    name: str
+    data: bytes
+    description: str = ""
+    relationship: str = "Data"
 
 # A4 with a running footer: "Report <id>" on the left, "Page X of Y" on the
 # right. The template marks one element with data-report-id="..." (for
@@ -107,6 +133,10 @@ _UNIVERSAL_NOTES = re.compile(r"\n::(?:footnote|note)-[a-z]+ \{[^}]*\}")
 # share it take turns (a Celery worker process renders one report at a time anyway).
 _RENDER_LOCK = threading.Lock()
 _font_config = None
+
+
+# Chart labels laid out once per label, not once per letter (svg_text.py).
+SVG_TEXT_PER_LABEL = svg_text.install()
 
 
 def _shared_font_config():
@@ -194,6 +224,7 @@ def render_pdf(
     created=None,
     lang=None,
     stylesheets=(),
+    attachments=(),
 ):
     """Render an HTML string to PDF/A bytes.
 
@@ -206,7 +237,10 @@ def render_pdf(
     process. Images they name are fetched like the document's own (data:
     URLs, files under the base directory); an @import or @font-face in
     them reads data: URLs only, as a cached sheet outlives any one
-    document's base URL.
+    document's base URL. ``attachments`` (PdfAttachment) are embedded as
+    associated files of the document (the catalog's /AF, each with its
+    /AFRelationship), which PDF/A-3 allows; PDF/A-2 does not (WeasyPrint would
+    silently drop them), so they are refused with a PDF/A-2 variant.
     """
     if not isinstance(html, str) or not html.strip():
         raise ValueError(HTML_NOT_STRING)
@@ -214,6 +248,15 @@ def render_pdf(
         raise ValueError(UNSUPPORTED_VARIANT)
     if not isinstance(stylesheets, (list, tuple)) or not all(isinstance(css, str) for css in stylesheets):
         raise ValueError(STYLESHEETS_NOT_STRINGS)
+    if not isinstance(attachments, (list, tuple)) or not all(isinstance(a, PdfAttachment) for a in attachments):
+        raise ValueError(ATTACHMENTS_NOT_FILES)
+    if attachments and not variant.startswith("pdf/a-3"):
+        raise ValueError(ATTACHMENTS_NEED_PDFA3)
+    for a in attachments:
+        if not (isinstance(a.name, str) and a.name.strip() and isinstance(a.data, bytes)
+                and a.relationship in AF_RELATIONSHIPS):
+            raise ValueError(ATTACHMENT_INVALID.format(name=a.name))
+    stamp = _attachment_time(created)
     created = _w3c_date(created)
     fetcher = _LocalOnlyFetcher(_base_directory(base_url))
     stock = _NEEDS_STOCK_UA.search(html) or any(_NEEDS_STOCK_UA.search(css) for css in stylesheets)
@@ -223,11 +266,21 @@ def render_pdf(
         document = document_class(string=html, base_url=base_url, url_fetcher=fetcher).render(
             pdf_variant=variant, stylesheets=sheets, font_config=_shared_font_config()
         )
+        files = [Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
+                            relationship=a.relationship, created=stamp, modified=stamp) for a in attachments]
         return _write(document, variant=variant, title=title, author=author, subject=subject,
-                      keywords=keywords, created=created, lang=lang)
+                      keywords=keywords, created=created, lang=lang, attachments=files)
 
 
-def _write(document, *, variant, title, author, subject, keywords, created, lang):
+def _attachment_time(created):
+    # WeasyPrint writes an attachment's dates as UTC ("D:...Z") from a naive datetime; the
+    # document's own creation date keeps a re-rendered report byte-identical.
+    if isinstance(created, datetime) and created.utcoffset() is not None:
+        return created.astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _write(document, *, variant, title, author, subject, keywords, created, lang, attachments=()):
     meta = document.metadata
     meta.title = title if title is not None else meta.title
     meta.authors = [author] if author is not None else meta.authors
@@ -236,4 +289,12 @@ def _write(document, *, variant, title, author, subject, keywords, created, lang
     meta.keywords = keywords or meta.keywords
     meta.created = created if created is not None else meta.created
     meta.lang = lang if lang is not None else meta.lang
-    return document.write_pdf(pdf_variant=variant)
+    return document.write_pdf(pdf_variant=variant, attachments=list(attachments) or None,
+                              finisher=_unique_associated_files)
+
+
+def _unique_associated_files(document, pdf):
+    # WeasyPrint 70's PDF/A-3 step lists each attachment in the catalog's /AF twice (once from
+    # the EmbeddedFiles name tree, once as a file specification); one entry per file is meant.
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))

@@ -29,6 +29,7 @@ from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audits.reports.attachments import COVERAGE_DESCRIPTION, coverage_csv
 from audits.reports.context import report_context
 from audits.reports.models import Report, ReportStatus
 from audits.reports.signing import DEV_LABEL, create_dev_pki, is_development_signer, sign_pdf
@@ -255,6 +256,7 @@ def report_render(*, report: Report, generated_at) -> bytes:
     """The unsigned PDF/A-3b of ``report``, from stored results only."""
     from audits.reports.pdf import (  # weasyprint: loaded by workers only
         REPORT_CSS_BASE,
+        PdfAttachment,
         render_pdf,
     )
 
@@ -272,6 +274,10 @@ def report_render(*, report: Report, generated_at) -> bytes:
         subject=f"Signed audit report for {report.system.name} ({report.system.slug}) version {report.version.version}",
         keywords=["AI audit report", "NIST AI RMF 1.0", "ISO/IEC 42001:2023", report.report_number],
         stylesheets=(REPORT_CSS_BASE, REPORT_CSS.read_text(encoding="utf-8")),
+        # The full per-control table, which the coverage section summarises (attachments.py).
+        attachments=[PdfAttachment(name=context["coverage"]["attachment"], data=coverage_csv(context["coverage"]),
+                                   description=COVERAGE_DESCRIPTION.format(number=report.report_number),
+                                   relationship="Data")],
     )
 
 

@@ -21,15 +21,21 @@ Wall-clock (perf_counter) and CPU (process_time) are both printed: on a shared m
 CPU time is the steadier figure; the load average is printed alongside.
 
 Side by side, interleaved in the same run (before, now, before, now, ...), render + sign:
-  before = what report_render and report_sign did until the per-process caches: the report's
-           CSS inline in the template's <style>, parsed for every report, a fresh
-           FontConfiguration and WeasyPrint's stock user-agent sheet per render, and the
-           PKCS#12 decrypted at every use (its cache cleared before each call);
-  now    = service.report_render + service.report_sign as they are.
+  before = the report as on --before (default 4671e9b, main before this change): that
+           commit's report.html and report.css (read with `git show`), rendered from
+           today's context (a superset of what that template reads), with no attachment (the
+           full per-control coverage table in the body), and WeasyPrint's own SVG text
+           drawing (one Pango layout per letter of each chart label);
+  now    = service.report_render + service.report_sign as they are (the coverage summary in
+           the body, the full table as an attached CSV, chart labels one layout each:
+           audits/reports/svg_text.py).
+Counted for both (work that no load on the machine changes): pages, computed styles, and
+Pango line-breaking calls of the layout (split_first_line).
 --profile N prints the top N functions (own time) of one render + sign under cProfile.
 """
 
 import argparse
+import contextlib
 import ctypes.util
 import os
 import platform
@@ -77,38 +83,84 @@ def demo_data():
     return report, kinds
 
 
-def render_before(report, generated_at):
-    """report_render as it was before the per-process caches (see the module docstring)."""
+def git_show(ref, path):
+    import subprocess
+
+    return subprocess.run(["git", "show", f"{ref}:{path}"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@contextlib.contextmanager
+def stock_svg_text():
+    """WeasyPrint's own SVG text drawing (a letter at a time), as before svg_text.py."""
+    from weasyprint import svg as weasy_svg
+
+    from audits.reports import svg_text
+
+    fast = {tag: fn for tag, fn in weasy_svg.TAGS.items() if fn is svg_text.text}
+    weasy_svg.TAGS.update(dict.fromkeys(fast, svg_text._stock_text))
+    weasy_svg.text = svg_text._stock_text
+    try:
+        yield
+    finally:
+        weasy_svg.TAGS.update(fast)
+        weasy_svg.text = svg_text.text
+
+
+def render_before(report, generated_at, *, template, css):
+    """report_render as on the --before commit: its template and stylesheet, no attachment,
+    WeasyPrint's own SVG text drawing."""
+    with stock_svg_text():
+        return _render_before(report, generated_at, template=template, css=css)
+
+
+def _render_before(report, generated_at, *, template, css):
     from django.conf import settings
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
+    from django.template import engines
 
     from audits.reports import service, signing
     from audits.reports.context import report_context
-    from audits.reports.pdf import REPORT_CSS_BASE, _LocalOnlyFetcher, _w3c_date
+    from audits.reports.pdf import REPORT_CSS_BASE, render_pdf
 
-    signing._parse_pkcs12.cache_clear()
     context = report_context(report=report, generated_at=generated_at)
     config = service.signing_config()
     context["development_signer"] = signing.is_development_signer(config.pkcs12_path, config.passphrase)
-    html = render_to_string("reports/report.html", context)
-    inline = REPORT_CSS_BASE + "\n" + service.REPORT_CSS.read_text(encoding="utf-8")
-    html = html.replace("<style>\n", "<style>\n" + inline, 1)
-    document = HTML(string=html, url_fetcher=_LocalOnlyFetcher(None)).render(pdf_variant="pdf/a-3b")
-    meta = document.metadata
-    meta.title = f"Audit report {report.report_number}: {report.system.name} {report.version.version}"
-    meta.authors = [settings.REPORT_ORGANISATION]
-    meta.description = f"Signed audit report for {report.system.name}"
-    meta.keywords = ["AI audit report", "NIST AI RMF 1.0", "ISO/IEC 42001:2023", report.report_number]
-    meta.created, meta.lang = _w3c_date(generated_at), "en"
-    return document.write_pdf(pdf_variant="pdf/a-3b")
+    html = engines["django"].from_string(template).render(context)
+    return render_pdf(
+        html, variant="pdf/a-3b", lang="en", created=generated_at,
+        title=f"Audit report {report.report_number}: {report.system.name} {report.version.version}",
+        author=settings.REPORT_ORGANISATION, subject=f"Signed audit report for {report.system.name}",
+        keywords=["AI audit report", "NIST AI RMF 1.0", "ISO/IEC 42001:2023", report.report_number],
+        stylesheets=(REPORT_CSS_BASE, css))
 
 
 def sign_before(report, pdf, config):
-    from audits.reports import service, signing
+    from audits.reports import service
 
-    signing._parse_pkcs12.cache_clear()
     return service.report_sign(report=report, pdf=pdf, config=config)
+
+
+def line_breaks(fn):
+    """How many Pango line layouts one call of fn makes: the layout's lines and the charts'
+    labels (WeasyPrint's SVG text makes one per letter, svg_text.py one per label)."""
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    from audits.reports import svg_text
+
+    real, count = line_break.split_first_line, [0]
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    # WeasyPrint's SVG text imports it when it runs; the layout and svg_text when they load.
+    line_break.split_first_line = inline.split_first_line = svg_text.split_first_line = counting
+    try:
+        fn()
+    finally:
+        line_break.split_first_line = inline.split_first_line = svg_text.split_first_line = real
+    return count[0]
 
 
 def side_by_side(before, now, repeats):
@@ -122,7 +174,7 @@ def side_by_side(before, now, repeats):
             fn()
             runs[name][0].append(time.perf_counter() - w)
             runs[name][1].append(time.process_time() - c)
-    return {name: (statistics.median(w), statistics.median(c)) for name, (w, c) in runs.items()}
+    return {name: (statistics.median(w), statistics.median(c), w, c) for name, (w, c) in runs.items()}
 
 
 def computed_styles(fn):
@@ -175,7 +227,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--keep", help="write the signed PDF here")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    # The last commit before the coverage summary and the per-label chart text: a fixed
+    # commit, so that "before" stays the same report once this branch is merged.
+    parser.add_argument("--before", default="4671e9b", help="the commit whose report is 'before' (default: 4671e9b)")
     args = parser.parse_args()
+    old = {"template": git_show(args.before, "audits/reports/templates/reports/report.html"),
+           "css": git_show(args.before, "audits/reports/report.css")}
 
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         setup_django(Path(tmp))
@@ -193,6 +250,7 @@ def main():
         now = timezone.now()
         service.report_sign(report=report, pdf=service.report_render(report=report, generated_at=now), config=config)
 
+        start_load = os.getloadavg()
         render = timed(lambda: service.report_render(report=report, generated_at=now), args.repeats)
         pdf = render[3]
         sign = timed(lambda: service.report_sign(report=report, pdf=pdf, config=config), args.repeats)
@@ -202,9 +260,10 @@ def main():
                                        config=config)
 
         total = timed(both, args.repeats)
-        before_pdf = sign_before(report, render_before(report, now), config)
-        styles = {"before": computed_styles(lambda: render_before(report, now)), "now": computed_styles(both)}
-        compared = side_by_side(lambda: sign_before(report, render_before(report, now), config), both,
+        before_pdf = sign_before(report, render_before(report, now, **old), config)
+        styles = {"before": computed_styles(lambda: render_before(report, now, **old)), "now": computed_styles(both)}
+        lines = {"before": line_breaks(lambda: render_before(report, now, **old)), "now": line_breaks(both)}
+        compared = side_by_side(lambda: sign_before(report, render_before(report, now, **old), config), both,
                                 args.repeats)
         if args.profile:
             profile(both, args.profile)
@@ -225,6 +284,7 @@ def main():
 
     harfbuzz = ctypes.util.find_library("harfbuzz-subset") or "not found"
     load = os.getloadavg()
+    print(f"\nload average at the start of the timed runs: {start_load[0]:.1f} / {start_load[1]:.1f} / {start_load[2]:.1f}")
     rows = [("render (context + template + WeasyPrint PDF/A-3b)", render),
             ("sign (pyHanko PAdES, the development RSA 2048 signer)", sign),
             ("render + sign", total)]
@@ -241,14 +301,18 @@ def main():
         print(f"| {label} | {wall:.2f} s | {cpu:.2f} s | {best:.2f} s |")
     print()
     print()
-    print(f"Side by side, interleaved, median of {args.repeats} each (before: {before_pages} pages):")
+    print(f"Side by side, interleaved, median of {args.repeats} each (before = {args.before}):")
     print()
-    print("| render + sign | median wall | median CPU | computed styles |")
-    print("|---|---:|---:|---:|")
+    print("| render + sign | median wall (min–max) | median CPU (min–max) | pages | computed styles | line breaks |")
+    print("|---|---:|---:|---:|---:|---:|")
+    n_pages = {"before": before_pages, "now": pages}
     for name in ("before", "now"):
-        print(f"| {name} | {compared[name][0]:.2f} s | {compared[name][1]:.2f} s | {styles[name]:,} |")
+        (wall, cpu, walls, cpus) = compared[name]
+        print(f"| {name} | {wall:.2f} s ({min(walls):.2f}–{max(walls):.2f}) | {cpu:.2f} s ({min(cpus):.2f}–"
+              f"{max(cpus):.2f}) | {n_pages[name]} | {styles[name]:,} | {lines[name]:,} |")
     print(f"| now / before | {compared['now'][0] / compared['before'][0]:.2f} | "
-          f"{compared['now'][1] / compared['before'][1]:.2f} | {styles['now'] / styles['before']:.2f} |")
+          f"{compared['now'][1] / compared['before'][1]:.2f} | {pages / before_pages:.2f} | "
+          f"{styles['now'] / styles['before']:.2f} | {lines['now'] / lines['before']:.2f} |")
     print()
     print(f"Target: render + sign median at most 1.2 s — {'met' if total[0] <= 1.2 else 'NOT met'} on wall-clock, "
           f"{'met' if total[1] <= 1.2 else 'NOT met'} on CPU time.")

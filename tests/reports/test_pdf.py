@@ -23,11 +23,15 @@ from weasyprint import css as weasyprint_css
 from audits.reports import pdf as pdf_module
 from governance.core import charts
 from audits.reports.pdf import (
+    ATTACHMENT_INVALID,
+    ATTACHMENTS_NEED_PDFA3,
+    ATTACHMENTS_NOT_FILES,
     CREATED_NOT_AWARE,
     HTML_NOT_STRING,
     REPORT_CSS_BASE,
     STYLESHEETS_NOT_STRINGS,
     UNSUPPORTED_VARIANT,
+    PdfAttachment,
     render_pdf,
 )
 
@@ -71,6 +75,49 @@ def pdfa_identification(xmp):
             if value is not None:
                 found[key] = value
     return found.get("part"), found.get("conformance")
+
+
+def embedded_files(reader):
+    """{name: (file specification, stream)} of the document's embedded files."""
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    return {str(names[i]): (names[i + 1].get_object(), names[i + 1].get_object()["/EF"]["/F"].get_object())
+            for i in range(0, len(names), 2)}
+
+
+def test_an_attachment_is_a_pdfa3_associated_file_of_the_document_with_its_relationship():
+    data = b"control,status\r\nGOVERN 1.1,satisfied\r\n"
+    created = datetime.fromisoformat("2026-03-01T10:30:00+01:00")
+    reader = read(render_pdf(three_pages(), created=created, attachments=[
+        PdfAttachment(name="coverage.csv", data=data, description="Every control", relationship="Data")]))
+
+    spec, stream = embedded_files(reader)["coverage.csv"]
+    assert stream.data == data
+    assert (spec["/AFRelationship"], spec["/UF"], spec["/Desc"]) == ("/Data", "coverage.csv", "Every control")
+    assert stream["/Subtype"] == "/text/csv"
+    assert str(stream["/Params"]["/ModDate"]) == "D:20260301093000Z"  # the document's date, in UTC
+    assert [f.get_object()["/UF"] for f in reader.root["/AF"]] == ["coverage.csv"]
+    assert pdfa_identification(xmp_of(reader)) == ("3", "B")
+
+
+@pytest.mark.parametrize("attachments, message", [
+    ("coverage.csv", ATTACHMENTS_NOT_FILES),
+    ([b"bytes"], ATTACHMENTS_NOT_FILES),
+    ([PdfAttachment(name="", data=b"x")], ATTACHMENT_INVALID.format(name="")),
+    ([PdfAttachment(name="a.csv", data="text")], ATTACHMENT_INVALID.format(name="a.csv")),
+    ([PdfAttachment(name="a.csv", data=b"x", relationship="Appendix")], ATTACHMENT_INVALID.format(name="a.csv")),
+])
+def test_render_pdf_refuses_attachments_that_are_not_named_bytes_with_a_pdfa3_relationship(attachments, message):
+    with pytest.raises(ValueError) as raised:
+        render_pdf(three_pages(), attachments=attachments)
+
+    assert str(raised.value) == message
+
+
+def test_render_pdf_refuses_attachments_in_a_pdfa2_file_which_would_drop_them():
+    with pytest.raises(ValueError) as raised:
+        render_pdf(three_pages(), variant="pdf/a-2b", attachments=[PdfAttachment(name="a.csv", data=b"x")])
+
+    assert str(raised.value) == ATTACHMENTS_NEED_PDFA3
 
 
 def test_render_pdf_returns_a_pdf_with_one_page_per_page_break():
