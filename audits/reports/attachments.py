@@ -14,6 +14,9 @@ import io
 
 COVERAGE_COLUMNS = ["framework", "group", "group_title", "control", "text", "status", "status_label",
                     "evidence", "notes"]
+# A spreadsheet runs a cell that starts with one of these as a formula; notes are typed by people,
+# so such a cell is written with a leading apostrophe (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COVERAGE_DESCRIPTION = ("Control coverage of report {number}: every control of each framework with its status "
                         "for this version, its evidence (EV-nn, see the evidence register) and notes.")
 
@@ -22,8 +25,12 @@ def coverage_rows(coverage: dict) -> list[dict]:
     """One row per control, in the report's order (framework, then the catalogue's order)."""
     return [{"framework": fw["label"], "group": c["group"], "group_title": c["group_title"], "control": c["ref"],
              "text": c["text"], "status": c["status"], "status_label": c["status_label"],
-             "evidence": " ".join(c["evidence"]), "notes": c["notes"] or ""}
+             "evidence": " ".join(c["evidence"]), "notes": _inert(c["notes"] or "")}
             for fw in coverage["frameworks"] for c in fw["controls"]]
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def coverage_csv(coverage: dict) -> bytes:

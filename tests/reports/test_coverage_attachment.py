@@ -141,3 +141,15 @@ def test_pdfsig_finds_the_signature_of_a_report_with_its_attachment_valid(audite
 
     outside = pdfsig_check(path)
     assert outside["signatures"] == 1 and outside["signature_valid"] and outside["total_document_signed"]
+
+
+def test_a_note_a_spreadsheet_would_run_as_a_formula_is_written_as_text():
+    control = {"group": "GOVERN", "group_title": "Govern", "ref": "GOVERN 1.1", "text": "Legal requirements.",
+               "status": "in_progress", "status_label": "In progress", "evidence": []}
+    coverage = {"frameworks": [{"label": "NIST AI RMF 1.0", "controls": [
+        {**control, "notes": '=HYPERLINK("http://example.com","x")'}, {**control, "notes": "-1 day late"},
+        {**control, "notes": "Reviewed = fine"}]}]}
+
+    rows = list(csv.DictReader(io.StringIO(coverage_csv(coverage).decode("utf-8"))))
+
+    assert [r["notes"] for r in rows] == ["'=HYPERLINK(\"http://example.com\",\"x\")", "'-1 day late", "Reviewed = fine"]
