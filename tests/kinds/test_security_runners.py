@@ -114,6 +114,7 @@ def test_robustness_on_the_credit_mlp_stores_the_curve_groups_checks_and_evidenc
     html = page(client, personas["aude"], f"/runs/{run.pk}/")
     assert "Robust accuracy as the attack budget grows" in html  # the curve
     assert "Robustness disparity by group" in html and "credit_amount, duration, age" in html
+    assert "run by training.attacks.pgd_linf_rows" in html  # the page names the PGD that ran
 
 
 def test_a_scikit_learn_model_gets_the_black_box_attack_on_its_encoded_features(credit_system, credit_pipeline,
