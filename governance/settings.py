@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A project error a page view did not catch answers with its 4xx and message (core/middleware.py).
+    "governance.core.middleware.ApplicationErrorPages",
 ]
 
 ROOT_URLCONF = "governance.urls"
