@@ -148,9 +148,12 @@ def _package_versions() -> dict:
     return out
 
 
-def audit_run_execute(*, run_id) -> str:
-    """Run one audit. Returns the final status, or "skipped" when another worker has it."""
-    if not audit_run_claim(run_id=run_id, worker_host=socket.gethostname()):
+def audit_run_execute(*, run_id, worker: str | None = None) -> str:
+    """Run one audit. Returns the final status, or "skipped" when another worker has it.
+
+    `worker` is the Celery node name (name@host), which tells apart the processes of one machine
+    or pod; without one (run in-process) the host name is recorded."""
+    if not audit_run_claim(run_id=run_id, worker_host=(worker or socket.gethostname())[:200]):
         return "skipped"
     run = AuditRun.objects.select_related("version__system", "version__eval_dataset", "version__train_dataset").get(pk=run_id)
     runner = KINDS[run.kind].load_runner()

@@ -14,7 +14,7 @@ from governance.core.retry import MAX_RETRIES, retry_or_give_up
 @shared_task(bind=True, name="audits.run_audit", max_retries=MAX_RETRIES, acks_late=True)
 def run_audit(self, run_id: str) -> str:
     try:
-        return audit_run_execute(run_id=run_id)
+        return audit_run_execute(run_id=run_id, worker=self.request.hostname)
     except TransientAuditError as exc:
         return retry_or_give_up(self, exc, give_up=lambda message: audit_run_fail(run_id=run_id, message=message))
 

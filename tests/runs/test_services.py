@@ -69,6 +69,16 @@ def test_a_run_is_claimed_once_even_if_the_message_comes_twice(credit_system, pe
     assert audit_run_execute(run_id=run.pk) == "skipped"
 
 
+def test_a_run_records_the_celery_node_that_claimed_it(credit_system, personas, no_enqueue):
+    _, version = credit_system
+    run = audit_run_create(actor=personas["alice"], version=version, kind="fairness", params={"intervals": True})
+
+    audit_run_execute(run_id=run.pk, worker="gpu-1@node-a")
+
+    run.refresh_from_db()
+    assert run.worker_host == "gpu-1@node-a"
+
+
 def test_the_fairness_task_runs_and_puts_evidence_on_the_mapped_controls(credit_system, personas, no_enqueue):
     system, version = credit_system
     run = audit_run_create(actor=personas["alice"], version=version, kind="fairness",
