@@ -283,6 +283,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that several serializers share get one name each in the schema, not a hash suffix.
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentStatusEnum": "governance.catalog.models.AssessmentStatus",
+        "RunStatusEnum": "audits.runs.models.RunStatus",
+        "DocumentKindEnum": "governance.catalog.models.DocumentKind",
+    },
 }
 
 # Celery. The database is the truth about audit runs; the broker only carries the signal.

@@ -68,7 +68,7 @@ class PublicReportsView(PublicView):
     def get_throttles(self):
         return [PublicReportThrottle()] if self.request.method == "POST" else [PublicStatusThrottle()]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, auth=[])
+    @extend_schema(operation_id="v1_public_systems_reports_form", responses={200: OpenApiTypes.OBJECT}, auth=[])
     def get(self, request, slug):
         system = services.system_accepting_reports(slug=slug)
         return Response({"system": system.name, "kinds": ReportKind.values,
@@ -96,7 +96,7 @@ class PublicReportStatusView(PublicView):
 
     throttle_classes = [PublicStatusThrottle]
 
-    @extend_schema(responses={200: PublicReportStatus}, auth=[])
+    @extend_schema(operation_id="v1_public_systems_reports_status", responses={200: PublicReportStatus}, auth=[])
     def get(self, request, slug, reference):
         report = services.public_report_by_reference(system_slug=slug, reference=reference)
         return Response({"status": report.status, "answered_at": report.answered_at, "answer": report.answer,
