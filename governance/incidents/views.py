@@ -110,20 +110,11 @@ def report_public_status(request, slug):
 # ------------------------------------------------------------------ inside
 
 
-def _guarded(call):
-    try:
-        return call()
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except NotFoundError as exc:
-        raise Http404(exc.message) from None
-
-
 @role_required
 def incident_list(request, slug):
     system = get_object_or_404(AISystem, slug=slug)
-    incidents = _guarded(lambda: list(selectors.incidents_for_system(system=system, user=request.user,
-                                                                     status=request.GET.get("status", ""))))
+    incidents = list(selectors.incidents_for_system(system=system, user=request.user,
+                                                    status=request.GET.get("status", "")))
     return render(request, "incidents/incident_list.html", {
         "system": system, "incidents": incidents, "status": request.GET.get("status", ""),
         "reports": list(selectors.public_reports_for_system(system=system, user=request.user)[:50]),
@@ -160,7 +151,7 @@ def incident_new(request, slug):
 
 @role_required
 def incident_detail(request, number):
-    incident = _guarded(lambda: selectors.incident_get(pk=number, user=request.user))
+    incident = selectors.incident_get(pk=number, user=request.user)
     manage = can(request.user, "incident.manage", incident.system)
     return render(request, "incidents/incident_detail.html", {
         "incident": incident, "system": incident.system, "can_manage": manage and incident.is_open,
@@ -181,7 +172,7 @@ ACTIONS = {"transition": TransitionForm, "details": DetailsForm, "serious": Seri
 @require_http_methods(["POST"])
 def incident_act(request, number, action):
     """One form of the incident page: a status step, the details, seriousness, a note, a deadline met."""
-    incident = _guarded(lambda: selectors.incident_get(pk=number, user=request.user, action="incident.manage"))
+    incident = selectors.incident_get(pk=number, user=request.user, action="incident.manage")
     try:
         if action == "reported":
             deadline = get_object_or_404(ReportingDeadline, pk=request.POST.get("deadline", "0") or 0,
@@ -203,8 +194,8 @@ def incident_act(request, number, action):
                 services.incident_note(actor=request.user, incident=incident, text=data["text"])
         else:
             raise Http404("No such action")
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
+    except PermissionDeniedError:
+        raise  # a refusal is the 403 page (core/middleware.py), not a message on the incident
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -215,7 +206,7 @@ def incident_act(request, number, action):
 @role_required
 def incident_regulator(request, number):
     """The facts of an Article 73 report, printable; ?format=json for the same as JSON."""
-    incident = _guarded(lambda: selectors.incident_get(pk=number, user=request.user, action="incident.export"))
+    incident = selectors.incident_get(pk=number, user=request.user, action="incident.export")
     facts = selectors.regulator_facts(incident=incident)
     if request.GET.get("format") == "json":
         return JsonResponse(facts, json_dumps_params={"indent": 2})

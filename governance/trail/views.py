@@ -7,7 +7,6 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from governance.core.access import role_required
-from governance.core.exceptions import ApplicationError
 from governance.core.forms import form_error
 from governance.core.roles import can, require
 from governance.trail.forms import TrailFilterForm
@@ -17,10 +16,7 @@ from governance.trail.services import trail_jsonl, trail_verify
 
 @role_required
 def trail_list(request):
-    try:
-        require(request.user, "trail.view")
-    except ApplicationError as exc:
-        return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
+    require(request.user, "trail.view")  # a refusal is the 403 page (core/middleware.py)
     form = TrailFilterForm(request.GET)
     filters = form.filters()
     verification = trail_verify() if request.GET.get("verify") else None
@@ -38,10 +34,7 @@ def trail_list(request):
 
 @role_required
 def trail_download(request):
-    try:
-        require(request.user, "trail.export")
-    except ApplicationError as exc:
-        return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
+    require(request.user, "trail.export")  # a refusal is the 403 page (core/middleware.py)
     response = StreamingHttpResponse(trail_jsonl(), content_type="application/jsonl")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.jsonl"'
     return response
