@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ADDRPORT ?= 127.0.0.1:8000
-DEB_PACKAGES := poppler-utils libharfbuzz-subset0 chromium chromium-driver
+DEB_PACKAGES := poppler-utils fonts-dejavu-core chromium chromium-driver
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help setup system-deps demo test test-unit test-integration test-db bench clean

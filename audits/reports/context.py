@@ -43,7 +43,7 @@ ATTENTION_STATUSES = {s.value for s in (AssessmentStatus.FAILED, AssessmentStatu
 OPERATOR_TEXT = {"<=": "at most", ">=": "at least", "max": "at most", "min": "at least"}
 # The generic section lists at most this many numbers; the rest stay in the stored results.
 MAX_GENERIC_METRICS = 40
-REPORT_PACKAGES = ["Django", "weasyprint", "pyHanko", "cryptography"]
+REPORT_PACKAGES = ["Django", "typst", "pyHanko", "cryptography"]
 
 OUTCOME_MEANING = {
     "pass": "The result meets the policy limit even at the unfavourable end of its confidence interval.",

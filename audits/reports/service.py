@@ -48,9 +48,9 @@ TRANSIENT = (OperationalError, InterfaceError)
 # A build that has not finished after this long was abandoned by its worker.
 STALE_AFTER = timedelta(minutes=15)
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
-# The report's constant rules, parsed once per worker by render_pdf (see report.css).
-REPORT_CSS = Path(__file__).with_name("report.css")
 
+# Printed at the top of every page of a report signed with the development certificate.
+DEVELOPMENT_HEADER = "DEVELOPMENT SIGNER \u2014 NOT FOR REGULATORS"
 SIGNING_NOT_CONFIGURED = (
     "Report signing is not configured: set REPORT_SIGNING_P12 to the organisation's PKCS#12 file and "
     "REPORT_SIGNING_PASSPHRASE (or REPORT_SIGNING_PASSPHRASE_FILE) to its passphrase. The development "
@@ -254,11 +254,7 @@ def report_beat(*, report_id, started_at) -> bool:
 
 def report_render(*, report: Report, generated_at) -> bytes:
     """The unsigned PDF/A-3b of ``report``, from stored results only."""
-    from audits.reports.pdf import (  # weasyprint: loaded by workers only
-        REPORT_CSS_BASE,
-        PdfAttachment,
-        render_pdf,
-    )
+    from audits.reports.pdf import PdfAttachment, render_pdf  # typst: loaded by workers only
 
     context = report_context(report=report, generated_at=generated_at)
     try:  # a development signer marks every page, so the PDF cannot pass for the organisation's
@@ -273,7 +269,7 @@ def report_render(*, report: Report, generated_at) -> bytes:
         author=settings.REPORT_ORGANISATION,
         subject=f"Signed audit report for {report.system.name} ({report.system.slug}) version {report.version.version}",
         keywords=["AI audit report", "NIST AI RMF 1.0", "ISO/IEC 42001:2023", report.report_number],
-        stylesheets=(REPORT_CSS_BASE, REPORT_CSS.read_text(encoding="utf-8")),
+        header=DEVELOPMENT_HEADER if context["development_signer"] else None,
         # The full per-control table, which the coverage section summarises (attachments.py).
         attachments=[PdfAttachment(name=context["coverage"]["attachment"], data=coverage_csv(context["coverage"]),
                                    description=COVERAGE_DESCRIPTION.format(number=report.report_number),

@@ -237,7 +237,7 @@ def _align_info_with_xmp(writer):
     """Keep the Info dictionary equal to the XMP packet pyHanko will write.
 
     pyHanko sets XMP pdf:Producer to "pyHanko x.y" but *appends* that to an
-    existing Info /Producer ("WeasyPrint 70.0; pyHanko x.y"), and it
+    existing Info /Producer ("Typst 0.15.1; pyHanko x.y"), and it
     computes "now" separately for Info /ModDate and xmp:ModifyDate (they
     can differ by a second). Setting the Info producer to exactly what XMP
     will say, and dropping the optional Info /ModDate, keeps them equal.

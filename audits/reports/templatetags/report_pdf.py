@@ -24,9 +24,8 @@ _SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S)
 def pdf_figure(svg) -> str:
     """An inline SVG chart as an <img> with a data: URL, for the PDF only.
 
-    WeasyPrint draws the same vectors either way, but an inline <svg> is styled through the
-    page's whole CSS cascade element by element; as an image it is parsed on its own, which
-    makes the report render about 10% faster. The chart's <title> becomes the alt text.
+    The typesetter draws it as the vector image it is (typst_markup.py); the chart's <title>
+    becomes the alt text.
     """
     svg = str(svg or "")
     match = _SVG_TITLE.search(svg)
