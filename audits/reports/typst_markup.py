@@ -254,9 +254,10 @@ class _Writer:
 
     def figure(self, node):
         caption = next((c for c in node.children if isinstance(c, _Node) and c.tag == "figcaption"), None)
-        images = [self._chart_source(c) for c in _descendants(node) if c.tag in ("img", "svg-chart")]
-        images = [image for image in images if image]
-        rest = [c for c in node.children if c is not caption and not (isinstance(c, _Node) and c.tag in ("img", "svg-chart"))]
+        drawn = [c for c in node.children if isinstance(c, _Node) and c.tag in ("img", "svg-chart")]
+        images = [image for image in map(self._chart_source, drawn) if image]
+        # An image that is not an SVG is not drawn: its alternative text stands in.
+        rest = [c for c in node.children if c is not caption and not (c in drawn and self._chart_source(c))]
         caption_markup = f"[{self.trimmed(caption.children)}]" if caption is not None else "none"
         parts = [f"#chart(bytes({string(svg)}), {_chart_width(svg)}, {string(alt)}, "
                  f"{caption_markup if i == len(images) - 1 else 'none'})" for i, (svg, alt) in enumerate(images)]
@@ -431,10 +432,3 @@ def _span(cell):
         return max(1, min(int(cell.attrs.get("colspan") or 1), 100))
     except ValueError:
         return 1
-
-
-def _descendants(node):
-    for child in node.children:
-        if isinstance(child, _Node):
-            yield child
-            yield from _descendants(child)
