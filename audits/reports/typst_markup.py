@@ -5,7 +5,7 @@ lists, links to anchors, SVG charts and a few classes (report.typ gives each its
 module reads that HTML and writes the same document as Typst markup, so the template stays the
 one place the report's content lives. No Django import: it is pure and tested on its own.
 
-Safety: every piece of text becomes a Typst string literal (only ``\\`` and ``"`` escaped),
+Safety: every piece of text becomes a Typst string literal (backslashes, quotes, line ends escaped),
 never markup, so no text of a report (a model's name, a reporter's words) can run Typst code,
 import a file or a package. Images are only SVG given inline or as data: URLs; any other image
 is left out, with its alternative text in its place, so rendering never reads a file or the
