@@ -10,11 +10,12 @@ import pytest
 from audits.reports.pdf import render_pdf
 from audits.reports.typst_markup import BLOCK_CLASSES, html_to_typst, string
 
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [
-    Path("audits/reports/templates/reports/report.html"),
-    Path("audits/reports/templates/reports/sections/_generic.html"),
-    *Path("audits/kinds").glob("*/templates/kinds/*/report.html"),
-    *Path("governance").glob("*/templates/*/report_section.html"),
+    ROOT / "audits/reports/templates/reports/report.html",
+    ROOT / "audits/reports/templates/reports/sections/_generic.html",
+    *(ROOT / "audits/kinds").glob("*/templates/kinds/*/report.html"),
+    *(ROOT / "governance").glob("*/templates/*/report_section.html"),
 ]
 # Classes the writer reads itself (tables, cells, spans, the cover and the contents) besides
 # the block classes report.typ styles; a class outside both would be dropped without a look.
@@ -108,7 +109,7 @@ def test_a_hash_in_a_narrow_cell_breaks_over_lines_yet_copies_as_the_hash(tmp_pa
     assert "\u200b" not in text
 
 
-@pytest.mark.parametrize("template", TEMPLATES, ids=str)
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_class_the_report_templates_use_has_a_look_or_is_named_as_needing_none(template):
     html = template.read_text(encoding="utf-8")
     used = {c for attr in re.findall(r'class="([^"{]*)', html) for c in attr.split()}
