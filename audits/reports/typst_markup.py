@@ -300,13 +300,14 @@ class _Writer:
         classes = node.classes
         n_columns = max(sum(_span(cell) for cell in _cells(row)) for row in all_rows) or 1
         widths = self._widths(all_rows, n_columns, classes)
+        narrow = [_is_narrow(width) for width in widths]
         args = [f"columns: ({', '.join(widths)},)"]
         if "coverage" in classes:
             args.append("align: (x, y) => if x > 0 { right } else { left }")
         if header_rows:
-            header_cells = [self.cell(cell, classes) for row in header_rows for cell in _cells(row)]
+            header_cells = [cell for row in header_rows for cell in self.row(row, narrow)]
             args.append(f"table.header(repeat: true, {', '.join(header_cells)})")
-        args.extend(self.cell(cell, classes) for row in rows for cell in _cells(row))
+        args.extend(cell for row in rows for cell in self.row(row, narrow))
         size = "7.8pt" if "controls" in classes else "8.5pt"
         markup = f"#report-table(size: {size}, {', '.join(args)})"
         if caption is not None:
@@ -329,7 +330,15 @@ class _Writer:
             widths[0] = "42mm"
         return [w or "1fr" for w in widths]
 
-    def cell(self, cell, table_classes):
+    def row(self, row, narrow):
+        cells, x = [], 0
+        for cell in _cells(row):
+            span = _span(cell)
+            cells.append(self.cell(cell, hyphenate=any(narrow[x:x + span]) and all(narrow[x:x + span])))
+            x += span
+        return cells
+
+    def cell(self, cell, *, hyphenate=False):
         args = []
         if _span(cell) > 1:
             args.append(f"colspan: {_span(cell)}")
@@ -339,6 +348,8 @@ class _Writer:
         for cls, function in (("mono", "mono"), ("small", "small"), ("muted", "muted")):
             if cls in cell.classes:
                 body = f"#{function}[{body}]"
+        if hyphenate:  # a narrow column: a long word hyphenates rather than run into the next cell
+            body = f"#text(hyphenate: true)[{body}]"
         function = "th" if cell.tag == "th" else "table.cell"
         return f"{function}({', '.join(args)})[{body}]" if args else f"{function}[{body}]"
 
@@ -421,6 +432,15 @@ class _Writer:
 def _blk(classes, body):
     styled = [c for c in classes if c in BLOCK_CLASSES or c in ("pass", "fail", "inconclusive")]
     return f"#blk(({''.join(string(c) + ', ' for c in styled)}))[{body}]"
+
+
+def _is_narrow(width):
+    """Whether a column is narrower than about 30 mm (15% of the page's text width)."""
+    number = re.match(r"[\d.]+", width)
+    if number is None:
+        return False  # 1fr: what the others leave, wide in the report's tables
+    value, unit = float(number.group(0)), width[number.end():]
+    return {"%": value < 15, "mm": value < 30, "cm": value < 3, "pt": value < 85}.get(unit, False)
 
 
 def _cells(row):

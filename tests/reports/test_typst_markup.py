@@ -45,10 +45,10 @@ def test_the_title_report_id_and_language_are_read_from_the_html():
 
 def test_column_widths_come_from_the_first_row_and_the_header_repeats_on_every_page():
     markup = html_to_typst(
-        "<table><thead><tr><th style='width:24%'>Audit</th><th style='width:15mm'>Result</th><th>Summary</th></tr>"
+        "<table><thead><tr><th style='width:24%'>Audit</th><th style='width:35mm'>Result</th><th>Summary</th></tr>"
         "</thead><tbody><tr><td>a</td><td class='num'>1.0</td><td>s</td></tr></tbody></table>").markup
 
-    assert "columns: (24%, 15mm, 1fr,)" in markup
+    assert "columns: (24%, 35mm, 1fr,)" in markup
     assert 'table.header(repeat: true, th[#"Audit"], th[#"Result"], th[#"Summary"])' in markup
     assert 'table.cell(align: right)[#"1.0"]' in markup
 
@@ -116,3 +116,11 @@ def test_every_class_the_report_templates_use_has_a_look_or_is_named_as_needing_
     chips = {c for attr in re.findall(r'class="chip ([^"{]*)"', html) for c in attr.split()}  # status words
 
     assert not used - BLOCK_CLASSES - WRITER_CLASSES - NAMING_CLASSES - chips
+
+
+def test_only_a_narrow_column_hyphenates_its_words():
+    markup = html_to_typst("<table><tr><td style='width:8%'>Permutation</td><td style='width:30%'>Permutation</td>"
+                           "<td>Permutation</td></tr></table>").markup
+
+    assert markup.count("#text(hyphenate: true)") == 1
+    assert 'table.cell[#text(hyphenate: true)[#"Permutation"]], table.cell[#"Permutation"]' in markup
