@@ -6,8 +6,8 @@ into PDF bytes and nothing else, so it can be timed, tested and reused without D
 (a compiled typesetter, bundled in its wheel: no system library) lays it out and writes the
 PDF/A file.
 
-Why Typst: the report used to be laid out by WeasyPrint, which took about 0.1 s of CPU per page
-here (3.5–4 s for the demo's 44 pages), nearly all of it table layout, line breaking and
+Why Typst: the report used to be laid out by WeasyPrint, which took 0.06–0.09 s of CPU per page
+here (2.8–3.9 s for the demo's 44 pages), nearly all of it table layout, line breaking and
 drawing in Python, with nothing left that a cache could keep. Typst does the same document in a
 small fraction of that (BENCHMARKS.md).
 
