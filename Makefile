@@ -54,10 +54,11 @@ test-integration: setup
 	$(BIN)/python -m pytest -q tests/integration
 
 # The database-backed unit tests again, on the database DATABASE_URL names (CI: PostgreSQL):
-# every app's tests (the pure ones, training, the pipeline client and the browser suite aside).
+# every app's tests that touch the database (--database-tests-only leaves out the pure ones;
+# training, the pipeline client and the browser suite aside).
 test-db: setup
 	$(BIN)/python -m pytest -q tests --ignore=tests/integration --ignore=tests/e2e --ignore=tests/training \
-		--ignore=tests/deploy --ignore=tests/benchmarks
+		--ignore=tests/deploy --ignore=tests/benchmarks --database-tests-only
 
 bench: setup
 	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
