@@ -57,7 +57,8 @@ ATTACHMENT_INVALID = (
 )
 RENDER_FAILED = "The report could not be typeset: {message}"
 
-STYLE = Path(__file__).with_name("report.typ")
+# The report's look, read once per process like the template it styles.
+STYLE = Path(__file__).with_name("report.typ").read_text(encoding="utf-8")
 _LANG = re.compile(r"^([a-z]{2,3})(?:[-_]([A-Za-z]{2}))?$")
 
 
@@ -146,7 +147,7 @@ def render_pdf(
     created = _created(created)
     document = html_to_typst(html)
     source = "\n".join([
-        STYLE.read_text(encoding="utf-8"),
+        STYLE,
         _document_settings(document, title=title, author=author, subject=subject, keywords=keywords, lang=lang),
         *(_attachment(a) for a in attachments),
         f"#show: report.with(report-id: {_optional(document.report_id)}, header: {_optional(header)})",

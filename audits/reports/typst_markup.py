@@ -36,6 +36,8 @@ CHUNK = 16
 
 # The classes report.typ's blk() gives a look; a container with none of them is no block of
 # its own (a page break may only stand outside every block).
+# The classes report.typ gives an inline look, by a function of the same name (a span's or a cell's).
+INLINE_CLASSES = ("mono", "small", "muted", "ci")
 BLOCK_CLASSES = {"small", "muted", "explain", "lead", "refs", "attachment-note", "gaps", "dev-signer", "org",
                  "subtitle", "notice", "box"}
 
@@ -95,11 +97,6 @@ class _TreeBuilder(HTMLParser):
         self.stack[-1].children.append(node)
         if tag not in VOID:
             self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID:
-            self.stack.pop()
 
     def handle_endtag(self, tag):
         if tag == "title":
@@ -254,10 +251,11 @@ class _Writer:
 
     def figure(self, node):
         caption = next((c for c in node.children if isinstance(c, _Node) and c.tag == "figcaption"), None)
-        drawn = [c for c in node.children if isinstance(c, _Node) and c.tag in ("img", "svg-chart")]
-        images = [image for image in map(self._chart_source, drawn) if image]
+        sources = [(c, self._chart_source(c)) for c in node.children if isinstance(c, _Node) and c.tag in ("img", "svg-chart")]
+        images = [source for _, source in sources if source]
         # An image that is not an SVG is not drawn: its alternative text stands in.
-        rest = [c for c in node.children if c is not caption and not (c in drawn and self._chart_source(c))]
+        drawn = [c for c, source in sources if source]
+        rest = [c for c in node.children if c is not caption and c not in drawn]
         caption_markup = f"[{self.trimmed(caption.children)}]" if caption is not None else "none"
         parts = [f"#chart(bytes({string(svg)}), {_chart_width(svg)}, {string(alt)}, "
                  f"{caption_markup if i == len(images) - 1 else 'none'})" for i, (svg, alt) in enumerate(images)]
@@ -345,9 +343,7 @@ class _Writer:
         if "num" in cell.classes:
             args.append("align: right")
         body = self.blocks(cell.children)
-        for cls, function in (("mono", "mono"), ("small", "small"), ("muted", "muted")):
-            if cls in cell.classes:
-                body = f"#{function}[{body}]"
+        body = _styled(body, cell.classes)
         if hyphenate:  # a narrow column: a long word hyphenates rather than run into the next cell
             body = f"#text(hyphenate: true)[{body}]"
         function = "th" if cell.tag == "th" else "table.cell"
@@ -376,9 +372,7 @@ class _Writer:
                 elif node.attrs.get("alt"):
                     out.append(self.text(node.attrs["alt"]))
                 continue
-            body = self.inline(node.children)
-            if not _is_inline(node):
-                body = self.blocks(node.children)
+            body = self.inline(node.children) if _is_inline(node) else self.blocks(node.children)
             if tag in ("strong", "b"):
                 body = f"#strong[{body}]"
             elif tag in ("em", "i", "cite", "var"):
@@ -393,11 +387,9 @@ class _Writer:
                     body = f"#link({label(href[1:])})[{body}]"
                 elif href.startswith(("https://", "http://", "mailto:")):
                     body = f"#link({string(href)})[{body}]"
-            if "mono" in classes or tag in ("code", "kbd", "samp"):
+            if tag in ("code", "kbd", "samp"):
                 body = f"#mono[{body}]"
-            for cls, function in (("small", "small"), ("muted", "muted"), ("ci", "ci")):
-                if cls in classes:
-                    body = f"#{function}[{body}]"
+            body = _styled(body, classes)
             if "chip" in classes:
                 kind = next((c for c in classes if c != "chip"), "")
                 body = f"#chip({string(kind)})[{body}]"
@@ -432,6 +424,14 @@ class _Writer:
 def _blk(classes, body):
     styled = [c for c in classes if c in BLOCK_CLASSES or c in ("pass", "fail", "inconclusive")]
     return f"#blk(({''.join(string(c) + ', ' for c in styled)}))[{body}]"
+
+
+def _styled(body, classes):
+    """``body`` inside report.typ's inline style of each class it has, in INLINE_CLASSES' order."""
+    for cls in INLINE_CLASSES:
+        if cls in classes:
+            body = f"#{cls}[{body}]"
+    return body
 
 
 def _is_narrow(width):
